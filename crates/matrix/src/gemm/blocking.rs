@@ -1,0 +1,135 @@
+//! Cache blocking sizes, derived from the cache sizes of the machine it runs on.
+//!
+//! With the loop order of `driver.rs` (jc -> pc -> ic -> ir -> jr):
+//! - the `MR x KC` A micro-panel is reused across a whole row of tiles, so it
+//!   should sit in half of L1: `KC = L1 / 2 / (MR * size)`;
+//! - the packed `KC x NC` B block is swept once per A micro-panel, so it should
+//!   sit in half of L2: `NC = L2 / 2 / (KC * size)`;
+//! - `MC` only bounds the A pack buffer (A is streamed once per block).
+//!
+//! `KC` and `NC` are then evened out over the actual `k` and `n` so that no
+//! block is a sliver (k = 784 with KC = 384 would leave a block of 16).
+
+use std::sync::OnceLock;
+
+/// Cache sizes in bytes, per core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheSizes {
+    /// Level-1 data cache.
+    pub l1d: usize,
+    /// Level-2 cache.
+    pub l2: usize,
+}
+
+impl CacheSizes {
+    /// Sizes read once from `/sys/devices/system/cpu/cpu0/cache` (Linux);
+    /// 32 KiB / 1 MiB where that is not available.
+    pub fn detect() -> CacheSizes {
+        static CACHED: OnceLock<CacheSizes> = OnceLock::new();
+        *CACHED.get_or_init(|| read_sysfs().unwrap_or(CacheSizes::DEFAULT))
+    }
+
+    /// The fallback when the machine does not say.
+    pub const DEFAULT: CacheSizes = CacheSizes {
+        l1d: 32 << 10,
+        l2: 1 << 20,
+    };
+}
+
+fn read_sysfs() -> Option<CacheSizes> {
+    let mut sizes = CacheSizes::DEFAULT;
+    let mut found = false;
+    for index in 0..8 {
+        let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{index}");
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).ok();
+        let (Some(level), Some(kind), Some(size)) = (read("level"), read("type"), read("size"))
+        else {
+            continue;
+        };
+        let Some(bytes) = parse_size(size.trim()) else {
+            continue;
+        };
+        match (level.trim(), kind.trim()) {
+            ("1", "Data") => sizes.l1d = bytes,
+            ("2", _) => sizes.l2 = bytes,
+            _ => continue,
+        }
+        found = true;
+    }
+    // Nonsense values (a VM reporting 0) fall back to the defaults.
+    (found && sizes.l1d >= 8 << 10 && sizes.l2 >= 64 << 10).then_some(sizes)
+}
+
+/// Parses sysfs sizes such as `48K`, `2048K`, `4M`.
+fn parse_size(s: &str) -> Option<usize> {
+    let (num, mult) = match s.as_bytes().last()? {
+        b'K' => (&s[..s.len() - 1], 1 << 10),
+        b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<usize>().ok()?.checked_mul(mult)
+}
+
+/// Block sizes for one gemm call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Blocking {
+    pub mc: usize,
+    pub kc: usize,
+    pub nc: usize,
+}
+
+fn round_down(x: usize, to: usize) -> usize {
+    (x / to * to).max(to)
+}
+
+fn round_up(x: usize, to: usize) -> usize {
+    x.div_ceil(to) * to
+}
+
+/// Splits `total` into equal blocks of at most `max`, each a multiple of `align`.
+fn even_blocks(total: usize, max: usize, align: usize) -> usize {
+    let blocks = total.div_ceil(max).max(1);
+    round_up(total.div_ceil(blocks), align).min(round_up(max, align))
+}
+
+impl Blocking {
+    /// Blocking for a kernel of `mr x nr` tiles over `size`-byte elements,
+    /// for a product with inner dimension `k` and `n` columns.
+    pub(crate) fn new(caches: CacheSizes, mr: usize, nr: usize, size: usize, k: usize, n: usize) -> Blocking {
+        let kc_max = round_down(caches.l1d / 2 / (mr * size), 8).clamp(64, 512);
+        let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
+        let nc_max = round_down(caches.l2 / 2 / (kc_max * size), nr).clamp(nr, 4096);
+        let nc = even_blocks(n.max(1), nc_max, nr);
+        let mc = round_down(256, mr);
+        Blocking { mc, kc, nc }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysfs_sizes_parse() {
+        assert_eq!(parse_size("48K"), Some(48 << 10));
+        assert_eq!(parse_size("2M"), Some(2 << 20));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("x"), None);
+    }
+
+    #[test]
+    fn blocks_are_even_and_aligned() {
+        let c = CacheSizes {
+            l1d: 48 << 10,
+            l2: 2 << 20,
+        };
+        let b = Blocking::new(c, 12, 32, 4, 784, 800);
+        assert_eq!(b.kc, 392, "784 splits into two even k blocks");
+        assert_eq!(b.nc % 32, 0);
+        assert!(b.nc >= 800 / 2);
+        assert_eq!(b.mc % 12, 0);
+        let tiny = Blocking::new(c, 12, 32, 4, 3, 1);
+        assert_eq!((tiny.kc, tiny.nc), (3, 32));
+    }
+}

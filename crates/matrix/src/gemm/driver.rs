@@ -1,0 +1,256 @@
+//! The BLIS loop driver, generic over the micro-kernel.
+//!
+//! ```text
+//! for jc in 0..n step NC            B block columns (sized for L2)
+//!   for pc in 0..k step KC          inner dimension, never split across threads
+//!     pack B[pc.., jc..] -> KC x NC panels (shared, packed in parallel)
+//!     for each worker's share of M (or of NC):
+//!       for ic in step MC: pack A[ic.., pc..] -> MC x KC panels (per worker)
+//!         for ir in step MR:        A micro-panel stays in L1
+//!           for jr in step NR:      B micro-panels stream from L2
+//!             micro-kernel -> C[ic+ir.., jc+jr..]
+//! ```
+//!
+//! `beta` applies on the first KC block only (later blocks accumulate with
+//! beta = 1) and the epilogue on the last. Workers split M or N, never K, and
+//! every C element is produced by the same kernel with the same k order, so the
+//! result is bitwise identical for any number of threads.
+
+use rayon::prelude::*;
+
+use super::blocking::{Blocking, CacheSizes};
+use super::buffer::{with_buffer, Slot};
+use super::kernel::{Kernel, Tile, TileEpilogue};
+use super::pack::pack_panel;
+use crate::Scalar;
+
+/// Products below this many flops (2mnk) stay on the calling thread: rayon's
+/// fork/join costs a few microseconds, about what 4 MFLOP take on one core.
+pub(crate) const PARALLEL_MIN_FLOPS: f64 = 4e6;
+
+/// A raw operand: element `(i, j)` at `ptr + i * rs + j * cs`.
+#[derive(Clone, Copy)]
+pub struct Operand<T> {
+    pub(crate) ptr: *const T,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
+}
+
+/// The output operand.
+#[derive(Clone, Copy)]
+pub struct OutOperand<T> {
+    pub(crate) ptr: *mut T,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
+}
+
+/// One checked gemm call: `C (m x n) <- epi(alpha A (m x k) B (k x n) + beta C)`.
+#[derive(Clone, Copy)]
+pub struct Problem<T> {
+    pub(crate) m: usize,
+    pub(crate) n: usize,
+    pub(crate) k: usize,
+    pub(crate) alpha: T,
+    pub(crate) beta: T,
+    pub(crate) a: Operand<T>,
+    pub(crate) b: Operand<T>,
+    pub(crate) c: OutOperand<T>,
+    /// Bias row of `n` elements, or null.
+    pub(crate) bias: *const T,
+    pub(crate) relu: bool,
+}
+
+/// Lets raw pointers cross into rayon tasks.
+#[derive(Clone, Copy)]
+struct Shared<P>(P);
+// SAFETY: the driver hands each task disjoint C tiles and read-only packed
+// buffers that outlive the parallel section.
+unsafe impl<P> Send for Shared<P> {}
+// SAFETY: as above.
+unsafe impl<P> Sync for Shared<P> {}
+
+/// Runs one gemm with kernel `K`.
+///
+/// # Safety
+/// The problem's pointers cover its shapes and strides (checked by the
+/// public API), C does not overlap A or B, and the CPU supports `K`.
+pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize) {
+    let (mr, nr) = (K::MR, K::NR);
+    let bl = Blocking::new(CacheSizes::detect(), mr, nr, std::mem::size_of::<T>(), p.k, p.n);
+    let threads = if 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64) < PARALLEL_MIN_FLOPS {
+        1
+    } else {
+        threads.max(1)
+    };
+
+    let mut jc = 0;
+    while jc < p.n {
+        let nc = bl.nc.min(p.n - jc);
+        let mut pc = 0;
+        while pc < p.k {
+            let kc = bl.kc.min(p.k - pc);
+            let first = pc == 0;
+            let last = pc + kc == p.k;
+            let beta = if first { p.beta } else { T::ONE };
+            let epi = if last {
+                TileEpilogue {
+                    bias: if p.bias.is_null() { p.bias } else { p.bias.add(jc) },
+                    relu: p.relu,
+                }
+            } else {
+                TileEpilogue::NONE
+            };
+            let b_panels = nc.div_ceil(nr);
+            with_buffer::<T, _>(Slot::B, b_panels * nr * kc, |bpack| {
+                let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
+                pack_b::<T>(b_src, p.b, nc, kc, nr, bpack, threads);
+                let block = Block {
+                    jc,
+                    pc,
+                    nc,
+                    kc,
+                    beta,
+                    epi,
+                    bpack,
+                };
+                compute_block::<T, K>(p, &bl, &block, threads);
+            });
+            pc += kc;
+        }
+        jc += nc;
+    }
+}
+
+/// One (jc, pc) block with its packed B.
+struct Block<T> {
+    jc: usize,
+    pc: usize,
+    nc: usize,
+    kc: usize,
+    beta: T,
+    epi: TileEpilogue<T>,
+    bpack: *mut T,
+}
+
+/// Packs the `kc x nc` block of B into NR-wide panels, in parallel if asked.
+unsafe fn pack_b<T: Scalar>(
+    src: *const T,
+    b: Operand<T>,
+    nc: usize,
+    kc: usize,
+    nr: usize,
+    dst: *mut T,
+    threads: usize,
+) {
+    let panels = nc.div_ceil(nr);
+    let one = |pnl: usize, src: *const T, dst: *mut T| {
+        let cols = nr.min(nc - pnl * nr);
+        // SAFETY: panel pnl covers columns pnl*nr .. +cols of the block, inside
+        // B; its destination is its own kc*nr slice of the buffer.
+        unsafe {
+            pack_panel(
+                cols,
+                kc,
+                nr,
+                src.add(pnl * nr * b.cs),
+                b.cs,
+                b.rs,
+                dst.add(pnl * nr * kc),
+            )
+        }
+    };
+    if threads > 1 && panels >= 2 * threads {
+        let (src, dst) = (Shared(src), Shared(dst));
+        (0..panels).into_par_iter().for_each(|pnl| {
+            let (src, dst) = (src, dst);
+            one(pnl, src.0, dst.0)
+        });
+    } else {
+        for pnl in 0..panels {
+            one(pnl, src, dst);
+        }
+    }
+}
+
+/// Computes all tiles of one (jc, pc) block, split over workers.
+unsafe fn compute_block<T: Scalar, K: Kernel<T>>(
+    p: &Problem<T>,
+    bl: &Blocking,
+    blk: &Block<T>,
+    threads: usize,
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    let m_panels = p.m.div_ceil(mr);
+    let n_panels = blk.nc.div_ceil(nr);
+    if threads <= 1 {
+        return compute_range::<T, K>(p, bl, blk, 0..m_panels, 0..n_panels);
+    }
+    // Split whichever dimension has more tiles into `threads` contiguous
+    // ranges; each worker writes only its own C tiles.
+    let split_m = m_panels * mr >= n_panels * nr || n_panels < threads;
+    let total = if split_m { m_panels } else { n_panels };
+    let parts = threads.min(total);
+    let shared_p = Shared(p as *const Problem<T>);
+    let shared_blk = Shared(blk as *const Block<T>);
+    (0..parts).into_par_iter().for_each(|t| {
+        let (sp, sb) = (shared_p, shared_blk);
+        let range = t * total / parts..(t + 1) * total / parts;
+        // SAFETY: p and blk outlive the parallel section (we are inside it);
+        // ranges are disjoint so tiles are too.
+        unsafe {
+            if split_m {
+                compute_range::<T, K>(&*sp.0, bl, &*sb.0, range, 0..n_panels)
+            } else {
+                compute_range::<T, K>(&*sp.0, bl, &*sb.0, 0..m_panels, range)
+            }
+        }
+    });
+}
+
+/// Computes the tiles of M panels `mp` x N panels `np` of one block, packing
+/// A in MC-row chunks into this thread's buffer.
+unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
+    p: &Problem<T>,
+    bl: &Blocking,
+    blk: &Block<T>,
+    mp: std::ops::Range<usize>,
+    np: std::ops::Range<usize>,
+) {
+    let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
+    let mc_panels = bl.mc / mr;
+    with_buffer::<T, _>(Slot::A, mc_panels * mr * kc, |apack| {
+        let mut p0 = mp.start;
+        while p0 < mp.end {
+            let p1 = (p0 + mc_panels).min(mp.end);
+            for (slot, pnl) in (p0..p1).enumerate() {
+                let rows = mr.min(p.m - pnl * mr);
+                let src = p.a.ptr.add(pnl * mr * p.a.rs + blk.pc * p.a.cs);
+                pack_panel(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(slot * mr * kc));
+            }
+            for (slot, pnl) in (p0..p1).enumerate() {
+                let i0 = pnl * mr;
+                let a = apack.add(slot * mr * kc);
+                for q in np.clone() {
+                    let j0 = q * nr;
+                    let tile = Tile {
+                        ptr: p.c.ptr.add(i0 * p.c.rs + (blk.jc + j0) * p.c.cs),
+                        rs: p.c.rs,
+                        cs: p.c.cs,
+                        m: mr.min(p.m - i0),
+                        n: nr.min(blk.nc - j0),
+                    };
+                    let epi = TileEpilogue {
+                        bias: if blk.epi.bias.is_null() {
+                            blk.epi.bias
+                        } else {
+                            blk.epi.bias.add(j0)
+                        },
+                        relu: blk.epi.relu,
+                    };
+                    K::tile(kc, a, blk.bpack.add(q * nr * kc), tile, p.alpha, blk.beta, epi);
+                }
+            }
+            p0 = p1;
+        }
+    });
+}

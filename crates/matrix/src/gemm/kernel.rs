@@ -1,0 +1,189 @@
+//! The micro-kernel contract and the one generic register-blocked body every
+//! ISA instantiates.
+//!
+//! A micro-kernel computes, for one `MR x NR` tile of C,
+//!
+//! ```text
+//! acc[i][j] = sum_{k < kc} a[k * MR + i] * b[k * NR + j]        (packed panels)
+//! C[i][j]   = act(alpha * acc[i][j] + beta * C[i][j] + bias[j])  (write-back)
+//! ```
+//!
+//! where `a` is an `MR`-tall packed panel of A and `b` an `NR`-wide packed
+//! panel of B (see `pack.rs`). `beta == 0` means C is never read. `NR` is
+//! `NV` SIMD vectors wide, so C's rows are written as whole vectors when the
+//! tile is full and C's columns are contiguous; edge tiles (and strided C) go
+//! through a small stack tile whose scalar write-back does exactly the same
+//! IEEE operations in the same order, so a value never depends on which path
+//! wrote it (this is what keeps results bitwise equal for any thread split).
+
+use crate::Scalar;
+
+/// Where one C tile lives and how much of it is real.
+#[derive(Clone, Copy)]
+pub(crate) struct Tile<T> {
+    /// Element (0, 0) of the tile inside C.
+    pub ptr: *mut T,
+    /// Row stride of C.
+    pub rs: usize,
+    /// Column stride of C.
+    pub cs: usize,
+    /// Valid rows (`<= MR`).
+    pub m: usize,
+    /// Valid columns (`<= NR`).
+    pub n: usize,
+}
+
+/// What the write-back does after `alpha * acc + beta * C`.
+#[derive(Clone, Copy)]
+pub(crate) struct TileEpilogue<T> {
+    /// Bias for the tile's first column, or null: `bias[j]` is added to column `j`.
+    pub bias: *const T,
+    /// Apply `max(x, 0)` last.
+    pub relu: bool,
+}
+
+impl<T> TileEpilogue<T> {
+    pub(crate) const NONE: TileEpilogue<T> = TileEpilogue {
+        bias: std::ptr::null(),
+        relu: false,
+    };
+}
+
+/// A register-blocked micro-kernel for element type `T`.
+///
+/// The driver (`driver.rs`) packs A and B to this kernel's `MR` and `NR` and
+/// calls [`tile`](Kernel::tile) once per C tile.
+pub(crate) trait Kernel<T: Scalar>: 'static {
+    /// Rows of C per tile (height of a packed A panel).
+    const MR: usize;
+    /// Columns of C per tile (width of a packed B panel).
+    const NR: usize;
+
+    /// Computes one tile (formula in the module docs).
+    ///
+    /// # Safety
+    /// `a` holds `kc * MR` and `b` holds `kc * NR` readable elements; the tile
+    /// `(tile.m x tile.n)` with strides `(tile.rs, tile.cs)` is writable (and
+    /// readable if `beta != 0`); `epi.bias`, if not null, has `tile.n` readable
+    /// elements; the CPU supports the kernel's instruction set.
+    unsafe fn tile(
+        kc: usize,
+        a: *const T,
+        b: *const T,
+        tile: Tile<T>,
+        alpha: T,
+        beta: T,
+        epi: TileEpilogue<T>,
+    );
+}
+
+/// The handful of vector operations the generic body needs. One impl per
+/// (ISA, element type); all methods are `#[inline(always)]` wrappers around
+/// one instruction so the body compiles to straight-line SIMD inside the
+/// `#[target_feature]` function that instantiates it.
+pub(crate) trait Simd {
+    type T: Scalar;
+    type V: Copy;
+    const LANES: usize;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: Self::T) -> Self::V;
+    unsafe fn load(p: *const Self::T) -> Self::V;
+    unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// `a * b + c`, fused where the ISA has FMA.
+    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// `relu`: lane-wise `if x > 0 { x } else { 0 }` (NaN and -0 become +0).
+    unsafe fn relu(x: Self::V) -> Self::V;
+}
+
+/// Scalar twin of [`Simd::relu`], bit for bit.
+#[inline(always)]
+fn relu_scalar<T: Scalar>(x: T) -> T {
+    if x > T::ZERO {
+        x
+    } else {
+        T::ZERO
+    }
+}
+
+/// The generic `MR x (NV * LANES)` micro-kernel body.
+///
+/// # Safety
+/// As [`Kernel::tile`] with `NR = NV * S::LANES`, and the caller must be
+/// compiled with the target features `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
+    kc: usize,
+    mut a: *const S::T,
+    mut b: *const S::T,
+    tile: Tile<S::T>,
+    alpha: S::T,
+    beta: S::T,
+    epi: TileEpilogue<S::T>,
+) {
+    let nr = NV * S::LANES;
+    let mut acc = [[S::zero(); NV]; MR];
+    for _ in 0..kc {
+        let mut bv = [S::zero(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            *bv = S::load(b.add(v * S::LANES));
+        }
+        for (i, acc_row) in acc.iter_mut().enumerate() {
+            let ai = S::splat(*a.add(i));
+            for v in 0..NV {
+                acc_row[v] = S::mul_add(ai, bv[v], acc_row[v]);
+            }
+        }
+        a = a.add(MR);
+        b = b.add(nr);
+    }
+
+    if tile.m == MR && tile.n == nr && tile.cs == 1 {
+        let alpha_v = S::splat(alpha);
+        let beta_v = S::splat(beta);
+        for (i, acc_row) in acc.iter().enumerate() {
+            let row = tile.ptr.add(i * tile.rs);
+            for (v, &x) in acc_row.iter().enumerate() {
+                let p = row.add(v * S::LANES);
+                let mut r = S::mul(alpha_v, x);
+                if beta != S::T::ZERO {
+                    r = S::add(r, S::mul(beta_v, S::load(p)));
+                }
+                if !epi.bias.is_null() {
+                    r = S::add(r, S::load(epi.bias.add(v * S::LANES)));
+                }
+                if epi.relu {
+                    r = S::relu(r);
+                }
+                S::store(p, r);
+            }
+        }
+    } else {
+        // Edge or strided tile: spill the accumulators, then the same
+        // operations element by element.
+        let mut spill = [[S::zero(); NV]; MR];
+        for i in 0..MR {
+            for v in 0..NV {
+                S::store((spill[i].as_mut_ptr() as *mut S::T).add(v * S::LANES), acc[i][v]);
+            }
+        }
+        for (i, spill_row) in spill.iter().enumerate().take(tile.m) {
+            let vals = spill_row.as_ptr() as *const S::T;
+            for j in 0..tile.n {
+                let p = tile.ptr.add(i * tile.rs + j * tile.cs);
+                let mut r = alpha * *vals.add(j);
+                if beta != S::T::ZERO {
+                    r = r + beta * *p;
+                }
+                if !epi.bias.is_null() {
+                    r = r + *epi.bias.add(j);
+                }
+                if epi.relu {
+                    r = relu_scalar(r);
+                }
+                *p = r;
+            }
+        }
+    }
+}

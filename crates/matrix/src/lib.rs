@@ -1,0 +1,62 @@
+//! BLAS-free dense linear algebra for `f32` and `f64`: owned matrices,
+//! strided views, a cache-blocked SIMD [`gemm`] that uses every core through
+//! rayon, [`transpose`], and the elementwise operations a neural network
+//! needs ([`ops`]).
+//!
+//! # Using it from another crate
+//!
+//! ```toml
+//! [dependencies]
+//! matrix = { git = "…/matnet", package = "matrix" } # or path = "…/matnet/crates/matrix"
+//! ```
+//!
+//! Multiply two matrices, then use views: a transpose and a sub-block cost
+//! nothing, and [`gemm`] takes them directly.
+//!
+//! ```
+//! use matrix::{gemm, Matrix};
+//!
+//! let a = Matrix::from_fn(3, 4, |i, j| (i + j) as f32);
+//! let b = Matrix::from_fn(4, 2, |i, j| (i * j) as f32);
+//! let c = a.matmul(&b); // 3x2
+//! assert_eq!(c[(2, 1)], 2.0 * 0.0 + 3.0 * 1.0 + 4.0 * 2.0 + 5.0 * 3.0);
+//!
+//! // C2 = A^T * A on the first two rows of A, accumulated into an existing matrix:
+//! let top = a.view().submatrix(0, 0, 2, 4);
+//! let mut c2 = Matrix::<f32>::identity(4);
+//! gemm(1.0, top.t(), top, 1.0, &mut c2); // c2 = top^T top + c2
+//! assert_eq!(c2[(0, 0)], 1.0 + 0.0 * 0.0 + 1.0 * 1.0);
+//! ```
+//!
+//! # Kernels and threads
+//!
+//! The micro-kernel (AVX-512F, AVX2+FMA or portable) is chosen once at run
+//! time from the CPU's features; `MATNET_KERNEL=avx512|avx2|portable` forces
+//! one ([`selected_kernel`] reports a kernel the CPU lacks). Large products
+//! run on the current rayon pool (`RAYON_NUM_THREADS`, or `pool.install`);
+//! threads split only the rows and columns of C, never the inner dimension,
+//! so results are bitwise identical for any thread count.
+
+#![warn(missing_docs)]
+
+mod display;
+mod error;
+pub mod gemm;
+mod matrix;
+pub mod ops;
+pub mod reference;
+mod scalar;
+mod transpose;
+mod view;
+
+pub use crate::error::MatrixError;
+pub use crate::gemm::{
+    gemm, gemm_fused, selected_kernel, try_gemm, try_gemm_fused, try_gemm_with_kernel, CacheSizes,
+    Epilogue, KernelError, KernelKind,
+};
+pub use crate::matrix::Matrix;
+pub use crate::scalar::Scalar;
+pub use crate::transpose::{
+    copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
+};
+pub use crate::view::{MatrixView, MatrixViewMut};

@@ -1,0 +1,318 @@
+//! The owned, row-major, contiguous matrix.
+
+use std::fmt;
+use std::ops::{Index, IndexMut};
+
+use crate::error::{dims, MatrixError};
+use crate::{MatrixView, MatrixViewMut, Scalar};
+
+/// An owned `rows x cols` matrix, stored row-major in one `Vec`.
+///
+/// Element `(i, j)` is `data[i * cols + j]`.
+///
+/// ```
+/// use matrix::Matrix;
+/// let a = Matrix::from_vec(2, 2, vec![1.0f32, 2.0, 3.0, 4.0]);
+/// let i = Matrix::<f32>::identity(2);
+/// assert_eq!(a.matmul(&i), a);
+/// assert_eq!(a[(1, 0)], 3.0);
+/// assert_eq!(a.row(1), &[3.0, 4.0]);
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Matrix<T> {
+    data: Vec<T>,
+    rows: usize,
+    cols: usize,
+}
+
+impl<T: Scalar> Matrix<T> {
+    /// A `rows x cols` matrix of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Self::filled(rows, cols, T::ZERO)
+    }
+
+    /// A `rows x cols` matrix with every element `value`.
+    ///
+    /// # Panics
+    /// If `rows * cols` overflows `usize`.
+    pub fn filled(rows: usize, cols: usize, value: T) -> Self {
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("a {} matrix is too large", dims(rows, cols)));
+        Matrix {
+            data: vec![value; len],
+            rows,
+            cols,
+        }
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn identity(n: usize) -> Self {
+        Self::from_fn(n, n, |i, j| if i == j { T::ONE } else { T::ZERO })
+    }
+
+    /// A matrix whose element `(i, j)` is `f(i, j)`, filled row by row.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from_fn(2, 3, |i, j| (i * 3 + j) as f64);
+    /// assert_eq!(m.as_slice(), &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    /// ```
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let mut data = Vec::with_capacity(rows.checked_mul(cols).expect("matrix too large"));
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Matrix { data, rows, cols }
+    }
+
+    /// Takes ownership of a row-major buffer of `rows * cols` elements.
+    ///
+    /// # Panics
+    /// If `data.len() != rows * cols`; see [`try_from_vec`](Self::try_from_vec).
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Self {
+        Self::try_from_vec(rows, cols, data).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Takes ownership of a row-major buffer, or says why its length is wrong.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// assert!(Matrix::try_from_vec(2, 2, vec![1.0f32; 3]).is_err());
+    /// ```
+    pub fn try_from_vec(rows: usize, cols: usize, data: Vec<T>) -> Result<Self, MatrixError> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(MatrixError::LengthMismatch {
+                rows,
+                cols,
+                len: data.len(),
+            });
+        }
+        Ok(Matrix { data, rows, cols })
+    }
+
+    /// A matrix of samples of `dist` drawn from `rng`, row by row.
+    ///
+    /// Needs the crate feature `rand`.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// use rand::distr::Uniform;
+    /// let mut rng = StdRng::seed_from_u64(7);
+    /// let m: Matrix<f32> = Matrix::random(3, 4, &mut rng, Uniform::new(-1.0, 1.0).unwrap());
+    /// assert!(m.as_slice().iter().all(|x| (-1.0..1.0).contains(x)));
+    /// ```
+    #[cfg(feature = "rand")]
+    pub fn random<R, D>(rows: usize, cols: usize, rng: &mut R, dist: D) -> Self
+    where
+        R: rand::Rng + ?Sized,
+        D: rand::distr::Distribution<T>,
+    {
+        Self::from_fn(rows, cols, |_, _| dist.sample(rng))
+    }
+
+    /// Number of rows.
+    #[inline]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    #[inline]
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// `(rows, cols)`.
+    #[inline]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+    /// Number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+    /// True if the matrix has no elements.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// All elements, row-major.
+    #[inline]
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+    /// All elements, row-major, mutable.
+    #[inline]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+    /// The row-major buffer.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i >= rows`.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[T] {
+        assert!(i < self.rows, "row {i} of a {} matrix", dims(self.rows, self.cols));
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+    /// Row `i`, mutable.
+    ///
+    /// # Panics
+    /// If `i >= rows`.
+    #[inline]
+    pub fn row_mut(&mut self, i: usize) -> &mut [T] {
+        assert!(i < self.rows, "row {i} of a {} matrix", dims(self.rows, self.cols));
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
+    /// Iterator over the rows as slices.
+    pub fn row_iter(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
+        // `max(1)`: chunks_exact panics on 0; a 0-column matrix has empty data anyway.
+        self.data
+            .chunks_exact(self.cols.max(1))
+            .take(if self.cols == 0 { 0 } else { self.rows })
+    }
+
+    /// A read-only view of the whole matrix (strides `(cols, 1)`).
+    #[inline]
+    pub fn view(&self) -> MatrixView<'_, T> {
+        MatrixView::from_slice(&self.data, self.rows, self.cols, self.cols, 1)
+    }
+    /// A mutable view of the whole matrix.
+    #[inline]
+    pub fn view_mut(&mut self) -> MatrixViewMut<'_, T> {
+        let (r, c) = (self.rows, self.cols);
+        MatrixViewMut::from_slice(&mut self.data, r, c, c, 1)
+    }
+    /// The transpose as a free view (no copy). Use [`transpose`](crate::transpose)
+    /// or [`MatrixView::to_matrix`] for an owned copy.
+    #[inline]
+    pub fn t(&self) -> MatrixView<'_, T> {
+        self.view().t()
+    }
+    /// Rows `r0..r0 + n` as a view.
+    ///
+    /// # Panics
+    /// If the rows reach past the end.
+    pub fn rows_view(&self, r0: usize, n: usize) -> MatrixView<'_, T> {
+        self.view().submatrix(r0, 0, n, self.cols)
+    }
+
+    /// The owned transpose, computed by the cache-blocked [`transpose`](crate::transpose).
+    pub fn transposed(&self) -> Matrix<T> {
+        crate::transpose::transpose(self.view())
+    }
+
+    /// `self * other` as a new matrix, computed by [`gemm`](crate::gemm).
+    ///
+    /// # Panics
+    /// If `self.cols() != other.rows()`; the message names both shapes.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let a = Matrix::from_vec(1, 2, vec![1.0f32, 2.0]);
+    /// let b = Matrix::from_vec(2, 1, vec![3.0f32, 4.0]);
+    /// assert_eq!(a.matmul(&b).as_slice(), &[11.0]);
+    /// ```
+    pub fn matmul<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Matrix<T> {
+        self.view().matmul(other)
+    }
+
+    /// `self * other`, or a shape error.
+    pub fn try_matmul<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+        self.view().try_matmul(other)
+    }
+
+    /// Reinterprets the buffer as `rows x cols` (same number of elements).
+    ///
+    /// # Panics
+    /// If `rows * cols` differs from the number of elements.
+    pub fn reshape(self, rows: usize, cols: usize) -> Matrix<T> {
+        Matrix::from_vec(rows, cols, self.data)
+    }
+
+    /// Largest absolute difference to `other` (same shape), for tests and checks.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    pub fn max_abs_diff(&self, other: &Matrix<T>) -> T {
+        assert_eq!(self.shape(), other.shape(), "max_abs_diff of different shapes");
+        self.data
+            .iter()
+            .zip(&other.data)
+            .fold(T::ZERO, |m, (&a, &b)| m.max((a - b).abs()))
+    }
+}
+
+impl<'a, T: Scalar> MatrixView<'a, T> {
+    /// `self * other` as a new matrix.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ.
+    pub fn matmul<'b>(self, other: impl Into<MatrixView<'b, T>>) -> Matrix<T> {
+        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `self * other`, or a shape error naming both shapes.
+    pub fn try_matmul<'b>(self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+        let other = other.into();
+        if self.cols() != other.rows() {
+            return Err(MatrixError::shape(
+                "matmul",
+                format!(
+                    "A is {} but B is {}",
+                    dims(self.rows(), self.cols()),
+                    dims(other.rows(), other.cols())
+                ),
+            ));
+        }
+        let mut c = Matrix::zeros(self.rows(), other.cols());
+        crate::gemm::try_gemm(T::ONE, self, other, T::ZERO, &mut c)?;
+        Ok(c)
+    }
+}
+
+impl<T: Scalar> Index<(usize, usize)> for Matrix<T> {
+    type Output = T;
+    #[inline]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds for a {} matrix",
+            dims(self.rows, self.cols)
+        );
+        &self.data[i * self.cols + j]
+    }
+}
+
+impl<T: Scalar> IndexMut<(usize, usize)> for Matrix<T> {
+    #[inline]
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds for a {} matrix",
+            dims(self.rows, self.cols)
+        );
+        &mut self.data[i * self.cols + j]
+    }
+}
+
+impl<T: Scalar> fmt::Display for Matrix<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_matrix(f, self.view(), "")
+    }
+}
+
+impl<T: Scalar> fmt::Debug for Matrix<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_matrix(f, self.view(), "Matrix")
+    }
+}

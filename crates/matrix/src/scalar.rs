@@ -1,0 +1,158 @@
+//! The element types a [`Matrix`](crate::Matrix) can hold.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A real floating-point element type: implemented for `f32` and `f64`.
+///
+/// `f32` is the fast path a network trains with; `f64` is the reference
+/// precision for gradient checks and for users who need it. The trait is
+/// sealed: the gemm kernels exist for exactly these two types.
+pub trait Scalar:
+    Copy
+    + Send
+    + Sync
+    + Default
+    + PartialEq
+    + PartialOrd
+    + Debug
+    + Display
+    + Sum
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + sealed::Sealed
+    + 'static
+{
+    /// Additive identity.
+    const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// Name used in benchmark output and error messages (`"f32"`, `"f64"`).
+    const NAME: &'static str;
+
+    /// Lossy conversion from `f64`.
+    fn from_f64(x: f64) -> Self;
+    /// Lossless widening to `f64`.
+    fn to_f64(self) -> f64;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// The larger of two values (NaN-ignoring, as `f32::max`).
+    fn max(self, other: Self) -> Self;
+    /// The smaller of two values (NaN-ignoring, as `f32::min`).
+    fn min(self, other: Self) -> Self;
+    /// `self * a + b` with one rounding where the hardware has FMA.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// True unless the value is NaN or infinite.
+    fn is_finite(self) -> bool;
+    /// True if the value is NaN.
+    fn is_nan(self) -> bool;
+}
+
+pub(crate) mod sealed {
+    use crate::gemm::{KernelKind, Problem};
+
+    /// Keeps `Scalar` closed to f32 and f64, and routes a gemm to the
+    /// kernels compiled for the element type.
+    pub trait Sealed: Sized {
+        /// # Safety
+        /// As `gemm::driver::run`: pointers cover the checked shapes, C does
+        /// not overlap A or B, and `kind` is supported by this CPU.
+        unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize);
+    }
+
+    macro_rules! dispatch {
+        ($t:ty) => {
+            impl Sealed for $t {
+                unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize) {
+                    use crate::gemm::driver::run;
+                    match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512 => run::<$t, crate::gemm::avx512::Avx512>(p, threads),
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => run::<$t, crate::gemm::avx2::Avx2>(p, threads),
+                        _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
+                    }
+                }
+            }
+        };
+    }
+    dispatch!(f32);
+    dispatch!(f64);
+}
+
+macro_rules! impl_scalar {
+    ($t:ident) => {
+        impl Scalar for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const NAME: &'static str = stringify!($t);
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $t::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                $t::ln(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                $t::tanh(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                $t::max(self, other)
+            }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self {
+                $t::min(self, other)
+            }
+            #[inline(always)]
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                $t::mul_add(self, a, b)
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
+            }
+        }
+    };
+}
+
+impl_scalar!(f32);
+impl_scalar!(f64);

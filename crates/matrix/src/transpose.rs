@@ -1,0 +1,217 @@
+//! Transposes and strided copies, cache-blocked and parallel for large inputs.
+//!
+//! An out-of-place transpose is a copy from `src.t()` into a row-major
+//! destination, so both share [`copy_into`]: it walks the destination in
+//! `TILE x TILE` blocks so that both the reads (down the source's columns)
+//! and the writes stay within a few dozen cache lines.
+
+use rayon::prelude::*;
+
+use crate::error::{dims, MatrixError};
+use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
+
+/// Side of the square blocks: 32 x 32 f32 is 4 KiB per side, well inside L1.
+const TILE: usize = 32;
+
+/// Copies above this many elements are split over rayon's threads.
+const PARALLEL_MIN_ELEMS: usize = 1 << 18;
+
+/// The transpose of `src` as a new row-major matrix.
+///
+/// ```
+/// use matrix::{transpose, Matrix};
+/// let m = Matrix::from_vec(2, 3, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let t = transpose(m.view());
+/// assert_eq!(t.shape(), (3, 2));
+/// assert_eq!(t.as_slice(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+/// ```
+pub fn transpose<T: Scalar>(src: MatrixView<'_, T>) -> Matrix<T> {
+    let mut out = Matrix::zeros(src.cols(), src.rows());
+    copy_into(src.t(), out.view_mut());
+    out
+}
+
+/// Writes the transpose of `src` into `dst` (`dst` is `cols x rows` of `src`).
+///
+/// # Panics
+/// If the shapes do not fit; see [`try_transpose_into`].
+pub fn transpose_into<T: Scalar>(src: MatrixView<'_, T>, dst: MatrixViewMut<'_, T>) {
+    try_transpose_into(src, dst).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Writes the transpose of `src` into `dst`, or a shape error.
+pub fn try_transpose_into<T: Scalar>(
+    src: MatrixView<'_, T>,
+    dst: MatrixViewMut<'_, T>,
+) -> Result<(), MatrixError> {
+    if dst.shape() != (src.cols(), src.rows()) {
+        return Err(MatrixError::shape(
+            "transpose",
+            format!(
+                "source is {} so the destination must be {}, but it is {}",
+                dims(src.rows(), src.cols()),
+                dims(src.cols(), src.rows()),
+                dims(dst.rows(), dst.cols())
+            ),
+        ));
+    }
+    copy_into(src.t(), dst);
+    Ok(())
+}
+
+/// Transposes a square matrix in place (swapping blocks across the diagonal).
+///
+/// ```
+/// use matrix::{transpose_in_place, Matrix};
+/// let mut m = Matrix::from_fn(3, 3, |i, j| (3 * i + j) as f64);
+/// let want = m.transposed();
+/// transpose_in_place(m.view_mut()).unwrap();
+/// assert_eq!(m, want);
+/// ```
+pub fn transpose_in_place<T: Scalar>(mut m: MatrixViewMut<'_, T>) -> Result<(), MatrixError> {
+    let n = m.rows();
+    if m.cols() != n {
+        return Err(MatrixError::shape(
+            "transpose_in_place",
+            format!("needs a square matrix, got {}", dims(m.rows(), m.cols())),
+        ));
+    }
+    let (rs, cs) = (m.row_stride(), m.col_stride());
+    let p = m.as_mut_ptr();
+    for bi in (0..n).step_by(TILE) {
+        for bj in (bi..n).step_by(TILE) {
+            for i in bi..(bi + TILE).min(n) {
+                let j0 = if bi == bj { i + 1 } else { bj };
+                for j in j0..(bj + TILE).min(n) {
+                    // SAFETY: i, j < n, inside the square view; (i, j) and
+                    // (j, i) are distinct (j > i within diagonal blocks,
+                    // disjoint blocks otherwise) and non-aliasing by the
+                    // view's construction.
+                    unsafe { std::ptr::swap(p.add(i * rs + j * cs), p.add(j * rs + i * cs)) };
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl<T: Scalar> Matrix<T> {
+    /// Transposes in place: a true in-place swap for square matrices, a
+    /// blocked copy into a new buffer otherwise.
+    pub fn transpose_in_place(&mut self) {
+        if self.rows() == self.cols() {
+            transpose_in_place(self.view_mut()).expect("square");
+        } else {
+            *self = self.transposed();
+        }
+    }
+}
+
+/// Copies `src` into `dst` (same shape), any strides on either side.
+///
+/// # Panics
+/// If the shapes differ.
+pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T>) {
+    assert_eq!(
+        src.shape(),
+        dst.shape(),
+        "copy: source is {} but destination is {}",
+        dims(src.rows(), src.cols()),
+        dims(dst.rows(), dst.cols())
+    );
+    let (rows, cols) = src.shape();
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    if rows * cols >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
+        // Bands of TILE rows, one task each: disjoint destination rows.
+        let bands = rows.div_ceil(TILE);
+        let (sp, drs, dcs) = (SendPtr(dst.as_mut_ptr()), dst.row_stride(), dst.col_stride());
+        (0..bands).into_par_iter().for_each(|b| {
+            let sp = sp;
+            let r0 = b * TILE;
+            let nr = TILE.min(rows - r0);
+            // SAFETY: band b covers destination rows r0..r0+nr only; bands are
+            // disjoint, and the view is non-aliasing by construction.
+            unsafe { copy_band(src.submatrix(r0, 0, nr, cols), sp.0.add(r0 * drs), drs, dcs) };
+        });
+    } else {
+        let (drs, dcs) = (dst.row_stride(), dst.col_stride());
+        // SAFETY: dst is an exclusive, in-bounds view of the same shape.
+        unsafe { copy_band(src, dst.as_mut_ptr(), drs, dcs) };
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: used only to hand disjoint destination bands to rayon tasks.
+unsafe impl<T> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// Copies `src` to `dst` in TILE x TILE blocks.
+///
+/// # Safety
+/// `dst + i * drs + j * dcs` is writable for every in-shape `(i, j)`.
+unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, dcs: usize) {
+    let (rows, cols) = src.shape();
+    let (srs, scs) = (src.row_stride(), src.col_stride());
+    let s = src.as_ptr();
+    if scs == 1 && dcs == 1 {
+        for i in 0..rows {
+            std::ptr::copy_nonoverlapping(s.add(i * srs), dst.add(i * drs), cols);
+        }
+        return;
+    }
+    for bi in (0..rows).step_by(TILE) {
+        for bj in (0..cols).step_by(TILE) {
+            for i in bi..(bi + TILE).min(rows) {
+                for j in bj..(bj + TILE).min(cols) {
+                    *dst.add(i * drs + j * dcs) = *s.add(i * srs + j * scs);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_transpose(m: &Matrix<f32>) -> Matrix<f32> {
+        Matrix::from_fn(m.cols(), m.rows(), |i, j| m[(j, i)])
+    }
+
+    #[test]
+    fn transpose_matches_naive_for_odd_and_blocked_shapes() {
+        for (r, c) in [(0, 3), (1, 1), (1, 7), (31, 33), (64, 32), (97, 45), (600, 500)] {
+            let m = Matrix::from_fn(r, c, |i, j| (i * 1000 + j) as f32);
+            assert_eq!(transpose(m.view()), naive_transpose(&m), "{r}x{c}");
+        }
+    }
+
+    #[test]
+    fn in_place_square_transpose_matches_naive() {
+        for n in [0, 1, 2, 31, 32, 33, 100] {
+            let mut m = Matrix::from_fn(n, n, |i, j| (i * 1000 + j) as f32);
+            let want = naive_transpose(&m);
+            transpose_in_place(m.view_mut()).unwrap();
+            assert_eq!(m, want, "{n}");
+        }
+        let mut rect = Matrix::<f32>::zeros(2, 3);
+        assert!(transpose_in_place(rect.view_mut()).is_err());
+        rect.transpose_in_place();
+        assert_eq!(rect.shape(), (3, 2));
+    }
+
+    #[test]
+    fn transpose_into_checks_the_destination_shape() {
+        let m = Matrix::<f64>::zeros(2, 3);
+        let mut wrong = Matrix::<f64>::zeros(2, 3);
+        let err = try_transpose_into(m.view(), wrong.view_mut()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "transpose: source is 2x3 so the destination must be 3x2, but it is 2x3"
+        );
+    }
+}

@@ -1,0 +1,675 @@
+//! Borrowed matrices with arbitrary row and column strides.
+//!
+//! Element `(i, j)` of a view lives at `ptr + i * row_stride + j * col_stride`.
+//! A row-major matrix has strides `(cols, 1)`; its transpose is the same
+//! memory with the strides swapped, which is why [`MatrixView::t`] is free.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::error::{dims, MatrixError};
+use crate::{Matrix, Scalar};
+
+/// Largest offset a `rows x cols` layout with these strides touches, plus one.
+/// `None` if it overflows `usize`.
+fn extent(rows: usize, cols: usize, rs: usize, cs: usize) -> Option<usize> {
+    if rows == 0 || cols == 0 {
+        return Some(0);
+    }
+    (rows - 1)
+        .checked_mul(rs)?
+        .checked_add((cols - 1).checked_mul(cs)?)?
+        .checked_add(1)
+}
+
+fn check_layout(
+    len: usize,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+) -> Result<(), MatrixError> {
+    match extent(rows, cols, rs, cs) {
+        Some(e) if e <= len => Ok(()),
+        _ => Err(MatrixError::InvalidStrides {
+            detail: format!(
+                "a {} view with strides ({rs}, {cs}) does not fit in a buffer of {len} elements",
+                dims(rows, cols)
+            ),
+        }),
+    }
+}
+
+/// True if no two `(i, j)` map to the same offset: one dimension's whole
+/// extent fits inside one step of the other.
+fn non_aliasing(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+    rows <= 1
+        || cols <= 1
+        || (cs > 0 && rs >= cols.saturating_mul(cs))
+        || (rs > 0 && cs >= rows.saturating_mul(rs))
+}
+
+fn check_block(
+    rows: usize,
+    cols: usize,
+    r0: usize,
+    c0: usize,
+    nr: usize,
+    nc: usize,
+) -> Result<(), MatrixError> {
+    let fits_r = r0.checked_add(nr).is_some_and(|e| e <= rows);
+    let fits_c = c0.checked_add(nc).is_some_and(|e| e <= cols);
+    if fits_r && fits_c {
+        Ok(())
+    } else {
+        Err(MatrixError::OutOfBounds {
+            detail: format!(
+                "block of {} at ({r0}, {c0}) in a {} matrix",
+                dims(nr, nc),
+                dims(rows, cols)
+            ),
+        })
+    }
+}
+
+/// A read-only, borrowed matrix with any row and column stride.
+///
+/// Cheap to copy: it is a pointer, a shape and two strides.
+///
+/// ```
+/// use matrix::Matrix;
+/// let m = Matrix::from_vec(2, 3, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]);
+/// let t = m.t(); // 3x2, no copy
+/// assert_eq!(t.shape(), (3, 2));
+/// assert_eq!(t.get(2, 1), 6.0);
+/// let block = m.view().submatrix(0, 1, 2, 2); // columns 1..3
+/// assert_eq!(block.get(1, 0), 5.0);
+/// ```
+pub struct MatrixView<'a, T> {
+    ptr: *const T,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+    _life: PhantomData<&'a T>,
+}
+
+impl<T> Clone for MatrixView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for MatrixView<'_, T> {}
+
+// SAFETY: a view is a shared borrow of `T`s; sending or sharing it is as safe
+// as sending or sharing `&[T]`.
+unsafe impl<T: Sync> Send for MatrixView<'_, T> {}
+// SAFETY: as above, only shared reads happen through a view.
+unsafe impl<T: Sync> Sync for MatrixView<'_, T> {}
+
+impl<'a, T: Scalar> MatrixView<'a, T> {
+    /// A view of `data` as a `rows x cols` matrix with the given strides.
+    ///
+    /// # Panics
+    /// If the layout reaches past the end of `data`; see [`try_from_slice`](Self::try_from_slice).
+    pub fn from_slice(data: &'a [T], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        Self::try_from_slice(data, rows, cols, rs, cs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A view of `data` as a `rows x cols` matrix with row stride `rs` and
+    /// column stride `cs`; an error if the layout reaches past the end of `data`.
+    pub fn try_from_slice(
+        data: &'a [T],
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Result<Self, MatrixError> {
+        check_layout(data.len(), rows, cols, rs, cs)?;
+        Ok(MatrixView {
+            ptr: data.as_ptr(),
+            rows,
+            cols,
+            rs,
+            cs,
+            _life: PhantomData,
+        })
+    }
+
+    /// Number of rows.
+    #[inline]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    #[inline]
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// `(rows, cols)`.
+    #[inline]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+    /// Distance in elements between `(i, j)` and `(i + 1, j)`.
+    #[inline]
+    pub fn row_stride(&self) -> usize {
+        self.rs
+    }
+    /// Distance in elements between `(i, j)` and `(i, j + 1)`.
+    #[inline]
+    pub fn col_stride(&self) -> usize {
+        self.cs
+    }
+    /// Pointer to element `(0, 0)`; with the strides, the whole layout.
+    #[inline]
+    pub fn as_ptr(&self) -> *const T {
+        self.ptr
+    }
+
+    /// Element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `i >= rows` or `j >= cols`.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds for a {} view",
+            dims(self.rows, self.cols)
+        );
+        // SAFETY: (i, j) is inside the shape, and construction checked that
+        // every in-shape offset is inside the borrowed buffer.
+        unsafe { *self.ptr.add(i * self.rs + j * self.cs) }
+    }
+
+    /// The transposed view: same memory, strides swapped.
+    #[inline]
+    pub fn t(self) -> MatrixView<'a, T> {
+        MatrixView {
+            ptr: self.ptr,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            _life: PhantomData,
+        }
+    }
+
+    /// The `nr x nc` block whose top-left corner is `(r0, c0)`.
+    ///
+    /// # Panics
+    /// If the block reaches outside the view.
+    pub fn submatrix(self, r0: usize, c0: usize, nr: usize, nc: usize) -> MatrixView<'a, T> {
+        self.try_submatrix(r0, c0, nr, nc)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The `nr x nc` block at `(r0, c0)`, or an error if it reaches outside.
+    pub fn try_submatrix(
+        self,
+        r0: usize,
+        c0: usize,
+        nr: usize,
+        nc: usize,
+    ) -> Result<MatrixView<'a, T>, MatrixError> {
+        check_block(self.rows, self.cols, r0, c0, nr, nc)?;
+        let offset = if nr == 0 || nc == 0 {
+            0
+        } else {
+            r0 * self.rs + c0 * self.cs
+        };
+        Ok(MatrixView {
+            // SAFETY: the block is inside the view, so its corner is inside
+            // the buffer (or the block is empty and never dereferenced).
+            ptr: unsafe { self.ptr.add(offset) },
+            rows: nr,
+            cols: nc,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        })
+    }
+
+    /// Row `i` as a slice, if the view's rows are contiguous (`col_stride == 1`).
+    pub fn row(&self, i: usize) -> Option<&'a [T]> {
+        assert!(
+            i < self.rows,
+            "row {i} out of bounds for a {} view",
+            dims(self.rows, self.cols)
+        );
+        if self.cs == 1 || self.cols <= 1 {
+            // SAFETY: row i spans offsets i*rs .. i*rs + cols, all inside the
+            // buffer by construction, and the borrow lives for 'a.
+            Some(unsafe { std::slice::from_raw_parts(self.ptr.add(i * self.rs), self.cols) })
+        } else {
+            None
+        }
+    }
+
+    /// The whole view as one slice, if it is row-major and contiguous.
+    pub fn as_slice(&self) -> Option<&'a [T]> {
+        if self.is_row_major_contiguous() {
+            // SAFETY: contiguous row-major: offsets 0..rows*cols are the view.
+            Some(unsafe { std::slice::from_raw_parts(self.ptr, self.rows * self.cols) })
+        } else {
+            None
+        }
+    }
+
+    /// True if the view is a plain row-major block with no gaps.
+    pub fn is_row_major_contiguous(&self) -> bool {
+        (self.cs == 1 || self.cols <= 1) && (self.rs == self.cols || self.rows <= 1)
+    }
+
+    /// Elements in row-major order.
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        (0..self.rows).flat_map(move |i| (0..self.cols).map(move |j| self.get(i, j)))
+    }
+
+    /// Copies the view into a new contiguous row-major matrix.
+    pub fn to_matrix(&self) -> Matrix<T> {
+        let mut out = Matrix::zeros(self.rows, self.cols);
+        crate::transpose::copy_into(*self, out.view_mut());
+        out
+    }
+}
+
+impl<T: Scalar> fmt::Debug for MatrixView<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_matrix(f, *self, "MatrixView")
+    }
+}
+
+impl<T: Scalar> fmt::Display for MatrixView<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_matrix(f, *self, "")
+    }
+}
+
+/// A mutable, borrowed matrix with any row and column stride.
+///
+/// Unlike [`MatrixView`] it is not `Copy`: reborrow with [`rb_mut`](Self::rb_mut)
+/// to pass it on and keep using it.
+///
+/// ```
+/// use matrix::Matrix;
+/// let mut m = Matrix::<f64>::zeros(3, 3);
+/// let mut block = m.view_mut().submatrix_mut(1, 1, 2, 2);
+/// block.set(0, 0, 5.0);
+/// assert_eq!(m[(1, 1)], 5.0);
+/// ```
+pub struct MatrixViewMut<'a, T> {
+    ptr: *mut T,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+    _life: PhantomData<&'a mut T>,
+}
+
+// SAFETY: a mutable view is an exclusive borrow of `T`s, like `&mut [T]`.
+unsafe impl<T: Send> Send for MatrixViewMut<'_, T> {}
+// SAFETY: shared access to a mutable view only reads, like `&&mut [T]`.
+unsafe impl<T: Sync> Sync for MatrixViewMut<'_, T> {}
+
+impl<'a, T: Scalar> MatrixViewMut<'a, T> {
+    /// A mutable view of `data` as a `rows x cols` matrix with the given strides.
+    ///
+    /// # Panics
+    /// If the layout reaches past `data` or makes two elements share memory.
+    pub fn from_slice(data: &'a mut [T], rows: usize, cols: usize, rs: usize, cs: usize) -> Self {
+        Self::try_from_slice(data, rows, cols, rs, cs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A mutable view of `data`; an error if the layout reaches past the end
+    /// of `data` or if two `(i, j)` would share an element.
+    pub fn try_from_slice(
+        data: &'a mut [T],
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Result<Self, MatrixError> {
+        check_layout(data.len(), rows, cols, rs, cs)?;
+        if !non_aliasing(rows, cols, rs, cs) {
+            return Err(MatrixError::InvalidStrides {
+                detail: format!(
+                    "strides ({rs}, {cs}) make elements of a {} mutable view overlap",
+                    dims(rows, cols)
+                ),
+            });
+        }
+        Ok(MatrixViewMut {
+            ptr: data.as_mut_ptr(),
+            rows,
+            cols,
+            rs,
+            cs,
+            _life: PhantomData,
+        })
+    }
+
+    /// Number of rows.
+    #[inline]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    #[inline]
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// `(rows, cols)`.
+    #[inline]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+    /// Distance in elements between `(i, j)` and `(i + 1, j)`.
+    #[inline]
+    pub fn row_stride(&self) -> usize {
+        self.rs
+    }
+    /// Distance in elements between `(i, j)` and `(i, j + 1)`.
+    #[inline]
+    pub fn col_stride(&self) -> usize {
+        self.cs
+    }
+    /// Pointer to element `(0, 0)`.
+    #[inline]
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self.ptr
+    }
+
+    /// A read-only view of the same elements, borrowing this one.
+    #[inline]
+    pub fn rb(&self) -> MatrixView<'_, T> {
+        MatrixView {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        }
+    }
+
+    /// A shorter-lived mutable view of the same elements.
+    #[inline]
+    pub fn rb_mut(&mut self) -> MatrixViewMut<'_, T> {
+        MatrixViewMut {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        }
+    }
+
+    /// Turns this mutable view into a read-only one with the same lifetime.
+    #[inline]
+    pub fn into_view(self) -> MatrixView<'a, T> {
+        MatrixView {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        }
+    }
+
+    /// Element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `(i, j)` is outside the view.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        self.rb().get(i, j)
+    }
+
+    /// Sets element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `(i, j)` is outside the view.
+    #[inline]
+    pub fn set(&mut self, i: usize, j: usize, value: T) {
+        *self.get_mut(i, j) = value;
+    }
+
+    /// Mutable reference to element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `(i, j)` is outside the view.
+    #[inline]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> &mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of bounds for a {} view",
+            dims(self.rows, self.cols)
+        );
+        // SAFETY: in-shape offsets are inside the exclusively borrowed buffer.
+        unsafe { &mut *self.ptr.add(i * self.rs + j * self.cs) }
+    }
+
+    /// The transposed mutable view: same memory, strides swapped.
+    #[inline]
+    pub fn t_mut(self) -> MatrixViewMut<'a, T> {
+        MatrixViewMut {
+            ptr: self.ptr,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+            _life: PhantomData,
+        }
+    }
+
+    /// The `nr x nc` mutable block at `(r0, c0)`.
+    ///
+    /// # Panics
+    /// If the block reaches outside the view.
+    pub fn submatrix_mut(self, r0: usize, c0: usize, nr: usize, nc: usize) -> MatrixViewMut<'a, T> {
+        self.try_submatrix_mut(r0, c0, nr, nc)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The `nr x nc` mutable block at `(r0, c0)`, or an error if it reaches outside.
+    pub fn try_submatrix_mut(
+        self,
+        r0: usize,
+        c0: usize,
+        nr: usize,
+        nc: usize,
+    ) -> Result<MatrixViewMut<'a, T>, MatrixError> {
+        check_block(self.rows, self.cols, r0, c0, nr, nc)?;
+        let offset = if nr == 0 || nc == 0 {
+            0
+        } else {
+            r0 * self.rs + c0 * self.cs
+        };
+        Ok(MatrixViewMut {
+            // SAFETY: the block's corner is inside the buffer (or it is empty).
+            ptr: unsafe { self.ptr.add(offset) },
+            rows: nr,
+            cols: nc,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        })
+    }
+
+    /// Splits into rows `0..r` and `r..rows`, two disjoint mutable views.
+    ///
+    /// # Panics
+    /// If `r > rows`.
+    pub fn split_at_row(self, r: usize) -> (MatrixViewMut<'a, T>, MatrixViewMut<'a, T>) {
+        assert!(
+            r <= self.rows,
+            "split at row {r} of a {} view",
+            dims(self.rows, self.cols)
+        );
+        let offset = if r == self.rows || self.cols == 0 {
+            0
+        } else {
+            r * self.rs
+        };
+        let top = MatrixViewMut {
+            rows: r,
+            _life: PhantomData,
+            ..self
+        };
+        let bottom = MatrixViewMut {
+            // SAFETY: row r is inside the view (or the bottom part is empty).
+            ptr: unsafe { self.ptr.add(offset) },
+            rows: self.rows - r,
+            cols: self.cols,
+            rs: self.rs,
+            cs: self.cs,
+            _life: PhantomData,
+        };
+        (top, bottom)
+    }
+
+    /// Row `i` as a mutable slice, if the view's rows are contiguous.
+    pub fn row_mut(&mut self, i: usize) -> Option<&mut [T]> {
+        assert!(
+            i < self.rows,
+            "row {i} out of bounds for a {} view",
+            dims(self.rows, self.cols)
+        );
+        if self.cs == 1 || self.cols <= 1 {
+            // SAFETY: row i is `cols` contiguous in-bounds elements, borrowed
+            // exclusively through `&mut self`.
+            Some(unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.rs), self.cols) })
+        } else {
+            None
+        }
+    }
+
+    /// The whole view as one mutable slice, if it is row-major and contiguous.
+    pub fn as_mut_slice(&mut self) -> Option<&mut [T]> {
+        if self.rb().is_row_major_contiguous() {
+            // SAFETY: contiguous row-major layout of rows*cols elements.
+            Some(unsafe { std::slice::from_raw_parts_mut(self.ptr, self.rows * self.cols) })
+        } else {
+            None
+        }
+    }
+
+    /// Sets every element to `value`.
+    pub fn fill(&mut self, value: T) {
+        self.map_inplace(|_| value);
+    }
+
+    /// Replaces every element `x` with `f(x)`.
+    pub fn map_inplace(&mut self, mut f: impl FnMut(T) -> T) {
+        for i in 0..self.rows {
+            match self.row_mut(i) {
+                Some(row) => row.iter_mut().for_each(|x| *x = f(*x)),
+                None => {
+                    for j in 0..self.cols {
+                        let x = self.get_mut(i, j);
+                        *x = f(*x);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies `src` (same shape) into this view.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    pub fn copy_from(&mut self, src: MatrixView<'_, T>) {
+        crate::transpose::copy_into(src, self.rb_mut());
+    }
+}
+
+impl<T: Scalar> fmt::Debug for MatrixViewMut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::display::write_matrix(f, self.rb(), "MatrixViewMut")
+    }
+}
+
+impl<'a, T: Scalar> From<&'a Matrix<T>> for MatrixView<'a, T> {
+    fn from(m: &'a Matrix<T>) -> Self {
+        m.view()
+    }
+}
+
+impl<'a, T: Scalar> From<&'a mut Matrix<T>> for MatrixView<'a, T> {
+    fn from(m: &'a mut Matrix<T>) -> Self {
+        m.view()
+    }
+}
+
+impl<'a, T: Scalar> From<&'a mut Matrix<T>> for MatrixViewMut<'a, T> {
+    fn from(m: &'a mut Matrix<T>) -> Self {
+        m.view_mut()
+    }
+}
+
+impl<'a, T: Scalar> From<MatrixViewMut<'a, T>> for MatrixView<'a, T> {
+    fn from(m: MatrixViewMut<'a, T>) -> Self {
+        m.into_view()
+    }
+}
+
+impl<'a, 'b, T: Scalar> From<&'b MatrixViewMut<'a, T>> for MatrixView<'b, T> {
+    fn from(m: &'b MatrixViewMut<'a, T>) -> Self {
+        m.rb()
+    }
+}
+
+impl<'a, 'b, T: Scalar> From<&'b mut MatrixViewMut<'a, T>> for MatrixViewMut<'b, T> {
+    fn from(m: &'b mut MatrixViewMut<'a, T>) -> Self {
+        m.rb_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliasing_strides_are_refused_for_mutable_views() {
+        let mut buf = vec![0.0f32; 16];
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 1, 1).is_err());
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 4, 1).is_ok());
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 1, 4).is_ok());
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 4, 2).is_err());
+    }
+
+    #[test]
+    fn layouts_past_the_buffer_are_refused() {
+        let buf = vec![0.0f64; 10];
+        assert!(MatrixView::try_from_slice(&buf, 2, 5, 5, 1).is_ok());
+        assert!(MatrixView::try_from_slice(&buf, 2, 6, 5, 1).is_err());
+        assert!(MatrixView::try_from_slice(&buf, 0, 6, 5, 1).is_ok());
+        assert!(MatrixView::try_from_slice(&buf, 2, 2, usize::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn submatrix_of_a_transpose_addresses_the_right_elements() {
+        let m = Matrix::from_fn(4, 5, |i, j| (10 * i + j) as f32);
+        let b = m.t().submatrix(1, 2, 3, 2);
+        for i in 0..3 {
+            for j in 0..2 {
+                assert_eq!(b.get(i, j), m[(2 + j, 1 + i)]);
+            }
+        }
+        assert!(m.t().try_submatrix(4, 0, 2, 1).is_err());
+    }
+
+    #[test]
+    fn split_at_row_gives_disjoint_halves() {
+        let mut m = Matrix::<f32>::zeros(5, 3);
+        let (mut top, mut bottom) = m.view_mut().split_at_row(2);
+        top.fill(1.0);
+        bottom.fill(2.0);
+        assert_eq!(m.row(1), &[1.0, 1.0, 1.0]);
+        assert_eq!(m.row(2), &[2.0, 2.0, 2.0]);
+    }
+}
