@@ -67,7 +67,7 @@ mod tests {
     #[test]
     fn small_matrices_print_every_element_aligned() {
         let m = Matrix::from_vec(2, 2, vec![1.0f32, -2.5, 10.0, 0.0]);
-        assert_eq!(format!("{m:.1}"), "2x2 [\n   1.0  -2.5\n  10.0   0.0\n]");
+        assert_eq!(format!("{m:.1}"), "2x2 [\n   1.0 -2.5\n  10.0  0.0\n]");
     }
 
     #[test]

@@ -161,7 +161,11 @@ impl<T: Scalar> Matrix<T> {
     /// If `i >= rows`.
     #[inline]
     pub fn row(&self, i: usize) -> &[T] {
-        assert!(i < self.rows, "row {i} of a {} matrix", dims(self.rows, self.cols));
+        assert!(
+            i < self.rows,
+            "row {i} of a {} matrix",
+            dims(self.rows, self.cols)
+        );
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
     /// Row `i`, mutable.
@@ -170,7 +174,11 @@ impl<T: Scalar> Matrix<T> {
     /// If `i >= rows`.
     #[inline]
     pub fn row_mut(&mut self, i: usize) -> &mut [T] {
-        assert!(i < self.rows, "row {i} of a {} matrix", dims(self.rows, self.cols));
+        assert!(
+            i < self.rows,
+            "row {i} of a {} matrix",
+            dims(self.rows, self.cols)
+        );
         &mut self.data[i * self.cols..(i + 1) * self.cols]
     }
     /// Iterator over the rows as slices.
@@ -227,7 +235,10 @@ impl<T: Scalar> Matrix<T> {
     }
 
     /// `self * other`, or a shape error.
-    pub fn try_matmul<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_matmul<'b>(
+        &self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         self.view().try_matmul(other)
     }
 
@@ -244,7 +255,11 @@ impl<T: Scalar> Matrix<T> {
     /// # Panics
     /// If the shapes differ.
     pub fn max_abs_diff(&self, other: &Matrix<T>) -> T {
-        assert_eq!(self.shape(), other.shape(), "max_abs_diff of different shapes");
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "max_abs_diff of different shapes"
+        );
         self.data
             .iter()
             .zip(&other.data)
@@ -262,7 +277,10 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     }
 
     /// `self * other`, or a shape error naming both shapes.
-    pub fn try_matmul<'b>(self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_matmul<'b>(
+        self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         let other = other.into();
         if self.cols() != other.rows() {
             return Err(MatrixError::shape(

@@ -6,10 +6,19 @@
 use crate::error::{dims, MatrixError};
 use crate::{MatrixView, MatrixViewMut, Scalar};
 
-fn len_error(op: &'static str, what: &str, got: usize, m: (usize, usize), need: usize) -> MatrixError {
+fn len_error(
+    op: &'static str,
+    what: &str,
+    got: usize,
+    m: (usize, usize),
+    need: usize,
+) -> MatrixError {
     MatrixError::shape(
         op,
-        format!("{what} has {got} elements but the matrix is {} (needs {need})", dims(m.0, m.1)),
+        format!(
+            "{what} has {got} elements but the matrix is {} (needs {need})",
+            dims(m.0, m.1)
+        ),
     )
 }
 
@@ -23,7 +32,13 @@ fn len_error(op: &'static str, what: &str, got: usize, m: (usize, usize), need: 
 /// ```
 pub fn add_row_vector<T: Scalar>(mut m: MatrixViewMut<'_, T>, v: &[T]) -> Result<(), MatrixError> {
     if v.len() != m.cols() {
-        return Err(len_error("add_row_vector", "the row vector", v.len(), m.shape(), m.cols()));
+        return Err(len_error(
+            "add_row_vector",
+            "the row vector",
+            v.len(),
+            m.shape(),
+            m.cols(),
+        ));
     }
     for i in 0..m.rows() {
         match m.row_mut(i) {
@@ -45,7 +60,13 @@ pub fn add_row_vector<T: Scalar>(mut m: MatrixViewMut<'_, T>, v: &[T]) -> Result
 /// ```
 pub fn col_sums_into<T: Scalar>(m: MatrixView<'_, T>, out: &mut [T]) -> Result<(), MatrixError> {
     if out.len() != m.cols() {
-        return Err(len_error("col_sums", "the output", out.len(), m.shape(), m.cols()));
+        return Err(len_error(
+            "col_sums",
+            "the output",
+            out.len(),
+            m.shape(),
+            m.cols(),
+        ));
     }
     out.iter_mut().for_each(|x| *x = T::ZERO);
     for i in 0..m.rows() {
@@ -154,13 +175,16 @@ pub fn softmax_rows<T: Scalar>(mut m: MatrixViewMut<'_, T>) {
 
 /// In-place numerically stable softmax of one slice.
 pub fn softmax_slice<T: Scalar>(row: &mut [T]) {
-    let max = row.iter().copied().fold(T::from_f64(f64::NEG_INFINITY), |a, b| {
-        if a.is_nan() || b.is_nan() {
-            T::from_f64(f64::NAN)
-        } else {
-            a.max(b)
-        }
-    });
+    let max = row
+        .iter()
+        .copied()
+        .fold(T::from_f64(f64::NEG_INFINITY), |a, b| {
+            if a.is_nan() || b.is_nan() {
+                T::from_f64(f64::NAN)
+            } else {
+                a.max(b)
+            }
+        });
     let mut sum = T::ZERO;
     for x in row.iter_mut() {
         *x = (*x - max).exp();
@@ -248,7 +272,11 @@ mod tests {
 
     #[test]
     fn argmax_takes_the_first_maximum() {
-        let m = Matrix::from_vec(3, 3, vec![1.0f32, 3.0, 3.0, f32::NAN, 0.0, -1.0, -5.0, -4.0, -6.0]);
+        let m = Matrix::from_vec(
+            3,
+            3,
+            vec![1.0f32, 3.0, 3.0, f32::NAN, 0.0, -1.0, -5.0, -4.0, -6.0],
+        );
         assert_eq!(argmax_rows(m.view()), vec![1, 1, 1]);
     }
 

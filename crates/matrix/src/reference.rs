@@ -31,7 +31,9 @@ pub fn gemm<T: Scalar>(
     assert_eq!(c.shape(), (m, n), "reference gemm: C has the wrong shape");
     for i in 0..m {
         for j in 0..n {
-            let dot: f64 = (0..k).map(|p| a.get(i, p).to_f64() * b.get(p, j).to_f64()).sum();
+            let dot: f64 = (0..k)
+                .map(|p| a.get(i, p).to_f64() * b.get(p, j).to_f64())
+                .sum();
             let prior = if beta == T::ZERO {
                 0.0
             } else {

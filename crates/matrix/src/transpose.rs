@@ -126,14 +126,24 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
     if rows * cols >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
         // Bands of TILE rows, one task each: disjoint destination rows.
         let bands = rows.div_ceil(TILE);
-        let (sp, drs, dcs) = (SendPtr(dst.as_mut_ptr()), dst.row_stride(), dst.col_stride());
+        let (sp, drs, dcs) = (
+            SendPtr(dst.as_mut_ptr()),
+            dst.row_stride(),
+            dst.col_stride(),
+        );
         (0..bands).into_par_iter().for_each(|b| {
-            let sp = sp;
             let r0 = b * TILE;
             let nr = TILE.min(rows - r0);
             // SAFETY: band b covers destination rows r0..r0+nr only; bands are
             // disjoint, and the view is non-aliasing by construction.
-            unsafe { copy_band(src.submatrix(r0, 0, nr, cols), sp.0.add(r0 * drs), drs, dcs) };
+            unsafe {
+                copy_band(
+                    src.submatrix(r0, 0, nr, cols),
+                    sp.get().add(r0 * drs),
+                    drs,
+                    dcs,
+                )
+            };
         });
     } else {
         let (drs, dcs) = (dst.row_stride(), dst.col_stride());
@@ -144,6 +154,12 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
 
 #[derive(Clone, Copy)]
 struct SendPtr<T>(*mut T);
+impl<T> SendPtr<T> {
+    /// By-value access, so closures capture the whole (Send) wrapper.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
 // SAFETY: used only to hand disjoint destination bands to rayon tasks.
 unsafe impl<T> Send for SendPtr<T> {}
 // SAFETY: as above.
@@ -184,7 +200,15 @@ mod tests {
 
     #[test]
     fn transpose_matches_naive_for_odd_and_blocked_shapes() {
-        for (r, c) in [(0, 3), (1, 1), (1, 7), (31, 33), (64, 32), (97, 45), (600, 500)] {
+        for (r, c) in [
+            (0, 3),
+            (1, 1),
+            (1, 7),
+            (31, 33),
+            (64, 32),
+            (97, 45),
+            (600, 500),
+        ] {
             let m = Matrix::from_fn(r, c, |i, j| (i * 1000 + j) as f32);
             assert_eq!(transpose(m.view()), naive_transpose(&m), "{r}x{c}");
         }

@@ -96,7 +96,14 @@ fn even_blocks(total: usize, max: usize, align: usize) -> usize {
 impl Blocking {
     /// Blocking for a kernel of `mr x nr` tiles over `size`-byte elements,
     /// for a product with inner dimension `k` and `n` columns.
-    pub(crate) fn new(caches: CacheSizes, mr: usize, nr: usize, size: usize, k: usize, n: usize) -> Blocking {
+    pub(crate) fn new(
+        caches: CacheSizes,
+        mr: usize,
+        nr: usize,
+        size: usize,
+        k: usize,
+        n: usize,
+    ) -> Blocking {
         let kc_max = round_down(caches.l1d / 2 / (mr * size), 8).clamp(64, 512);
         let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
         let nc_max = round_down(caches.l2 / 2 / (kc_max * size), nr).clamp(nr, 4096);

@@ -66,6 +66,12 @@ struct Shared<P>(P);
 // SAFETY: the driver hands each task disjoint C tiles and read-only packed
 // buffers that outlive the parallel section.
 unsafe impl<P> Send for Shared<P> {}
+impl<P: Copy> Shared<P> {
+    /// By-value access, so closures capture the whole (Send) wrapper.
+    fn get(self) -> P {
+        self.0
+    }
+}
 // SAFETY: as above.
 unsafe impl<P> Sync for Shared<P> {}
 
@@ -76,7 +82,14 @@ unsafe impl<P> Sync for Shared<P> {}
 /// public API), C does not overlap A or B, and the CPU supports `K`.
 pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize) {
     let (mr, nr) = (K::MR, K::NR);
-    let bl = Blocking::new(CacheSizes::detect(), mr, nr, std::mem::size_of::<T>(), p.k, p.n);
+    let bl = Blocking::new(
+        CacheSizes::detect(),
+        mr,
+        nr,
+        std::mem::size_of::<T>(),
+        p.k,
+        p.n,
+    );
     let threads = if 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64) < PARALLEL_MIN_FLOPS {
         1
     } else {
@@ -94,7 +107,11 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
             let beta = if first { p.beta } else { T::ONE };
             let epi = if last {
                 TileEpilogue {
-                    bias: if p.bias.is_null() { p.bias } else { p.bias.add(jc) },
+                    bias: if p.bias.is_null() {
+                        p.bias
+                    } else {
+                        p.bias.add(jc)
+                    },
                     relu: p.relu,
                 }
             } else {
@@ -161,10 +178,9 @@ unsafe fn pack_b<T: Scalar>(
     };
     if threads > 1 && panels >= 2 * threads {
         let (src, dst) = (Shared(src), Shared(dst));
-        (0..panels).into_par_iter().for_each(|pnl| {
-            let (src, dst) = (src, dst);
-            one(pnl, src.0, dst.0)
-        });
+        (0..panels)
+            .into_par_iter()
+            .for_each(|pnl| one(pnl, src.get(), dst.get()));
     } else {
         for pnl in 0..panels {
             one(pnl, src, dst);
@@ -193,15 +209,14 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(
     let shared_p = Shared(p as *const Problem<T>);
     let shared_blk = Shared(blk as *const Block<T>);
     (0..parts).into_par_iter().for_each(|t| {
-        let (sp, sb) = (shared_p, shared_blk);
         let range = t * total / parts..(t + 1) * total / parts;
         // SAFETY: p and blk outlive the parallel section (we are inside it);
         // ranges are disjoint so tiles are too.
         unsafe {
             if split_m {
-                compute_range::<T, K>(&*sp.0, bl, &*sb.0, range, 0..n_panels)
+                compute_range::<T, K>(&*shared_p.get(), bl, &*shared_blk.get(), range, 0..n_panels)
             } else {
-                compute_range::<T, K>(&*sp.0, bl, &*sb.0, 0..m_panels, range)
+                compute_range::<T, K>(&*shared_p.get(), bl, &*shared_blk.get(), 0..m_panels, range)
             }
         }
     });
@@ -247,7 +262,15 @@ unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
                         },
                         relu: blk.epi.relu,
                     };
-                    K::tile(kc, a, blk.bpack.add(q * nr * kc), tile, p.alpha, blk.beta, epi);
+                    K::tile(
+                        kc,
+                        a,
+                        blk.bpack.add(q * nr * kc),
+                        tile,
+                        p.alpha,
+                        blk.beta,
+                        epi,
+                    );
                 }
             }
             p0 = p1;

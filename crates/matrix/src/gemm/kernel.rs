@@ -163,9 +163,10 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
         // Edge or strided tile: spill the accumulators, then the same
         // operations element by element.
         let mut spill = [[S::zero(); NV]; MR];
-        for i in 0..MR {
-            for v in 0..NV {
-                S::store((spill[i].as_mut_ptr() as *mut S::T).add(v * S::LANES), acc[i][v]);
+        for (spill_row, acc_row) in spill.iter_mut().zip(&acc) {
+            let dst = spill_row.as_mut_ptr() as *mut S::T;
+            for (v, &x) in acc_row.iter().enumerate() {
+                S::store(dst.add(v * S::LANES), x);
             }
         }
         for (i, spill_row) in spill.iter().enumerate().take(tile.m) {
@@ -174,10 +175,10 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
                 let p = tile.ptr.add(i * tile.rs + j * tile.cs);
                 let mut r = alpha * *vals.add(j);
                 if beta != S::T::ZERO {
-                    r = r + beta * *p;
+                    r += beta * *p;
                 }
                 if !epi.bias.is_null() {
-                    r = r + *epi.bias.add(j);
+                    r += *epi.bias.add(j);
                 }
                 if epi.relu {
                     r = relu_scalar(r);

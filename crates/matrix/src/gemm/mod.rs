@@ -254,8 +254,8 @@ fn scale_only<T: Scalar>(beta: T, mut c: MatrixViewMut<'_, T>, epi: Epilogue<'_,
             if let Some(bias) = epi.bias {
                 r += bias[j];
             }
-            if epi.relu && !(r > T::ZERO) {
-                r = T::ZERO;
+            if epi.relu {
+                r = if r > T::ZERO { r } else { T::ZERO };
             }
             c.set(i, j, r);
         }

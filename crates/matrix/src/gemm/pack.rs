@@ -89,7 +89,15 @@ mod tests {
                 // writes its own kc*width slice of dst.
                 unsafe {
                     let src = src.as_ptr().add(p * width * s_w);
-                    pack_panel(rows, kc, width, src, s_w, s_k, dst.as_mut_ptr().add(p * width * kc))
+                    pack_panel(
+                        rows,
+                        kc,
+                        width,
+                        src,
+                        s_w,
+                        s_k,
+                        dst.as_mut_ptr().add(p * width * kc),
+                    )
                 };
             }
             for p in 0..2 {
@@ -97,7 +105,11 @@ mod tests {
                     for r in 0..width {
                         let w = p * width + r;
                         let want = if w < len { src[w * s_w + k * s_k] } else { 0.0 };
-                        assert_eq!(dst[p * kc * width + k * width + r], want, "s_w={s_w} s_k={s_k}");
+                        assert_eq!(
+                            dst[p * kc * width + k * width + r],
+                            want,
+                            "s_w={s_w} s_k={s_k}"
+                        );
                     }
                 }
             }

@@ -100,11 +100,17 @@ pub fn resolve(request: Option<&str>) -> Result<KernelKind, KernelError> {
     match KernelKind::from_name(req) {
         None => Err(KernelError {
             requested: req.to_string(),
-            reason: format!("unknown kernel; expected one of avx512, avx2, portable (this CPU supports: {})", names()),
+            reason: format!(
+                "unknown kernel; expected one of avx512, avx2, portable (this CPU supports: {})",
+                names()
+            ),
         }),
         Some(k) if !k.is_supported() => Err(KernelError {
             requested: req.to_string(),
-            reason: format!("this CPU does not support the {k} kernel (it supports: {})", names()),
+            reason: format!(
+                "this CPU does not support the {k} kernel (it supports: {})",
+                names()
+            ),
         }),
         Some(k) => Ok(k),
     }
