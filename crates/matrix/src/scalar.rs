@@ -81,11 +81,23 @@ pub(crate) mod sealed {
             impl Sealed for $t {
                 unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize) {
                     use crate::gemm::driver::run;
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::*, avx512::*, kernel::Kernel};
+                    // Products no wider than one vector take the narrow
+                    // kernel: a 10-column C then fills 10 of 16 lanes, not 10 of 32.
                     match kind {
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => run::<$t, crate::gemm::avx512::Avx512>(p, threads),
+                        KernelKind::Avx512 if p.n <= <Avx512Narrow as Kernel<$t>>::NR => {
+                            run::<$t, Avx512Narrow>(p, threads)
+                        }
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => run::<$t, crate::gemm::avx2::Avx2>(p, threads),
+                        KernelKind::Avx512 => run::<$t, Avx512>(p, threads),
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 if p.n <= <Avx2Narrow as Kernel<$t>>::NR => {
+                            run::<$t, Avx2Narrow>(p, threads)
+                        }
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
                         _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
                     }
                 }

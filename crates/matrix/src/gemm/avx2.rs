@@ -1,11 +1,12 @@
-//! AVX2 + FMA micro-kernels: 6 x 16 (f32) and 6 x 8 (f64) tiles.
+//! AVX2 + FMA micro-kernels: 6 x 16 (f32) and 6 x 8 (f64) tiles, plus
+//! 12 x 8 / 12 x 4 narrow ones for C with at most one vector of columns.
 //!
 //! 16 ymm registers: 12 accumulators (6 rows x 2 vectors), 2 for the B row,
 //! 1 for the broadcast A element.
 
 use std::arch::x86_64::*;
 
-use super::kernel::{microkernel, Kernel, Simd, Tile, TileEpilogue};
+use super::kernel::{simd_kernel, Simd};
 
 pub(crate) struct F32x8;
 pub(crate) struct F64x4;
@@ -88,66 +89,18 @@ impl Simd for F64x4 {
     }
 }
 
-/// The AVX2 + FMA kernel.
-pub(crate) struct Avx2;
+simd_kernel!(
+    /// The Avx2 kernel: 6 x 16 (f32) and 6 x 8 (f64) tiles.
+    Avx2, "avx2,fma",
+    f32 => F32x8, 6 x 2;
+    f64 => F64x4, 6 x 2;
+);
 
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_f32(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    tile: Tile<f32>,
-    alpha: f32,
-    beta: f32,
-    epi: TileEpilogue<f32>,
-) {
-    microkernel::<F32x8, 6, 2>(kc, a, b, tile, alpha, beta, epi)
-}
-
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_f64(
-    kc: usize,
-    a: *const f64,
-    b: *const f64,
-    tile: Tile<f64>,
-    alpha: f64,
-    beta: f64,
-    epi: TileEpilogue<f64>,
-) {
-    microkernel::<F64x4, 6, 2>(kc, a, b, tile, alpha, beta, epi)
-}
-
-impl Kernel<f32> for Avx2 {
-    const MR: usize = 6;
-    const NR: usize = 16;
-    unsafe fn tile(
-        kc: usize,
-        a: *const f32,
-        b: *const f32,
-        tile: Tile<f32>,
-        alpha: f32,
-        beta: f32,
-        epi: TileEpilogue<f32>,
-    ) {
-        // SAFETY: the driver only picks this kernel after detecting avx2+fma;
-        // the memory contract is forwarded unchanged.
-        tile_f32(kc, a, b, tile, alpha, beta, epi)
-    }
-}
-
-impl Kernel<f64> for Avx2 {
-    const MR: usize = 6;
-    const NR: usize = 8;
-    unsafe fn tile(
-        kc: usize,
-        a: *const f64,
-        b: *const f64,
-        tile: Tile<f64>,
-        alpha: f64,
-        beta: f64,
-        epi: TileEpilogue<f64>,
-    ) {
-        // SAFETY: as for f32: avx2+fma detected before selection.
-        tile_f64(kc, a, b, tile, alpha, beta, epi)
-    }
-}
+simd_kernel!(
+    /// The Avx2 kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 12 x 8 (f32) and 12 x 4 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Avx2Narrow, "avx2,fma",
+    f32 => F32x8, 12 x 1;
+    f64 => F64x4, 12 x 1;
+);

@@ -1,11 +1,12 @@
-//! AVX-512F micro-kernels: 12 x 32 (f32) and 12 x 16 (f64) tiles.
+//! AVX-512F micro-kernels: 12 x 32 (f32) and 12 x 16 (f64) tiles, plus
+//! 24 x 16 / 24 x 8 narrow ones for C with at most one vector of columns.
 //!
 //! 32 zmm registers: 24 accumulators (12 rows x 2 vectors), 2 for the B row,
 //! the broadcast A element (often folded into the FMA as an embedded broadcast).
 
 use std::arch::x86_64::*;
 
-use super::kernel::{microkernel, Kernel, Simd, Tile, TileEpilogue};
+use super::kernel::{simd_kernel, Simd};
 
 pub(crate) struct F32x16;
 pub(crate) struct F64x8;
@@ -88,66 +89,18 @@ impl Simd for F64x8 {
     }
 }
 
-/// The AVX-512F kernel.
-pub(crate) struct Avx512;
+simd_kernel!(
+    /// The Avx512 kernel: 12 x 32 (f32) and 12 x 16 (f64) tiles.
+    Avx512, "avx512f",
+    f32 => F32x16, 12 x 2;
+    f64 => F64x8, 12 x 2;
+);
 
-#[target_feature(enable = "avx512f")]
-unsafe fn tile_f32(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    tile: Tile<f32>,
-    alpha: f32,
-    beta: f32,
-    epi: TileEpilogue<f32>,
-) {
-    microkernel::<F32x16, 12, 2>(kc, a, b, tile, alpha, beta, epi)
-}
-
-#[target_feature(enable = "avx512f")]
-unsafe fn tile_f64(
-    kc: usize,
-    a: *const f64,
-    b: *const f64,
-    tile: Tile<f64>,
-    alpha: f64,
-    beta: f64,
-    epi: TileEpilogue<f64>,
-) {
-    microkernel::<F64x8, 12, 2>(kc, a, b, tile, alpha, beta, epi)
-}
-
-impl Kernel<f32> for Avx512 {
-    const MR: usize = 12;
-    const NR: usize = 32;
-    unsafe fn tile(
-        kc: usize,
-        a: *const f32,
-        b: *const f32,
-        tile: Tile<f32>,
-        alpha: f32,
-        beta: f32,
-        epi: TileEpilogue<f32>,
-    ) {
-        // SAFETY: the driver only picks this kernel after detecting avx512f;
-        // the memory contract is forwarded unchanged.
-        tile_f32(kc, a, b, tile, alpha, beta, epi)
-    }
-}
-
-impl Kernel<f64> for Avx512 {
-    const MR: usize = 12;
-    const NR: usize = 16;
-    unsafe fn tile(
-        kc: usize,
-        a: *const f64,
-        b: *const f64,
-        tile: Tile<f64>,
-        alpha: f64,
-        beta: f64,
-        epi: TileEpilogue<f64>,
-    ) {
-        // SAFETY: as for f32: avx512f detected before selection.
-        tile_f64(kc, a, b, tile, alpha, beta, epi)
-    }
-}
+simd_kernel!(
+    /// The Avx512 kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 24 x 16 (f32) and 24 x 8 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Avx512Narrow, "avx512f",
+    f32 => F32x16, 24 x 1;
+    f64 => F64x8, 24 x 1;
+);

@@ -188,3 +188,47 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
         }
     }
 }
+
+/// Defines a kernel type for one instruction set: for each element type, an
+/// `MR x (NV * LANES)` instantiation of [`microkernel`] compiled with the
+/// ISA's target features.
+macro_rules! simd_kernel {
+    ($(#[$doc:meta])* $name:ident, $feature:literal,
+     $($t:ty => $simd:ty, $mr:literal x $nv:literal);+ $(;)?) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+        $(
+            impl $crate::gemm::kernel::Kernel<$t> for $name {
+                const MR: usize = $mr;
+                const NR: usize = $nv * <$simd as $crate::gemm::kernel::Simd>::LANES;
+                unsafe fn tile(
+                    kc: usize,
+                    a: *const $t,
+                    b: *const $t,
+                    tile: $crate::gemm::kernel::Tile<$t>,
+                    alpha: $t,
+                    beta: $t,
+                    epi: $crate::gemm::kernel::TileEpilogue<$t>,
+                ) {
+                    #[target_feature(enable = $feature)]
+                    unsafe fn body(
+                        kc: usize,
+                        a: *const $t,
+                        b: *const $t,
+                        tile: $crate::gemm::kernel::Tile<$t>,
+                        alpha: $t,
+                        beta: $t,
+                        epi: $crate::gemm::kernel::TileEpilogue<$t>,
+                    ) {
+                        $crate::gemm::kernel::microkernel::<$simd, $mr, $nv>(kc, a, b, tile, alpha, beta, epi)
+                    }
+                    // SAFETY: the kernel is only selected after run-time
+                    // detection of its features (select.rs); the memory
+                    // contract is the caller's, forwarded unchanged.
+                    body(kc, a, b, tile, alpha, beta, epi)
+                }
+            }
+        )+
+    };
+}
+pub(crate) use simd_kernel;
