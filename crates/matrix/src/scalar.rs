@@ -81,11 +81,31 @@ pub(crate) mod sealed {
             impl Sealed for $t {
                 unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize) {
                     use crate::gemm::driver::run;
+                    use crate::gemm::portable::PortableSkinny;
+                    use crate::gemm::skinny::{self, SkinnyKernel};
                     #[cfg(target_arch = "x86_64")]
                     use crate::gemm::{avx2::*, avx512::*, kernel::Kernel};
-                    // Products no wider than one vector take the narrow
-                    // kernel: a 10-column C then fills 10 of 16 lanes, not 10 of 32.
+                    // Products no wider than one vector: row-major A takes
+                    // the dot-product kernel (no A packing); otherwise the
+                    // narrow kernel, so a 10-column C fills 10 of 16 lanes.
                     match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512
+                            if skinny::applies(p, <Avx512Skinny as SkinnyKernel<$t>>::LANES) =>
+                        {
+                            skinny::run::<$t, Avx512Skinny>(p, threads)
+                        }
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2
+                            if skinny::applies(p, <Avx2Skinny as SkinnyKernel<$t>>::LANES) =>
+                        {
+                            skinny::run::<$t, Avx2Skinny>(p, threads)
+                        }
+                        KernelKind::Portable
+                            if skinny::applies(p, <PortableSkinny as SkinnyKernel<$t>>::LANES) =>
+                        {
+                            skinny::run::<$t, PortableSkinny>(p, threads)
+                        }
                         #[cfg(target_arch = "x86_64")]
                         KernelKind::Avx512 if p.n <= <Avx512Narrow as Kernel<$t>>::NR => {
                             run::<$t, Avx512Narrow>(p, threads)

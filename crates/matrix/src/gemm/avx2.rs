@@ -7,6 +7,7 @@
 use std::arch::x86_64::*;
 
 use super::kernel::{simd_kernel, Simd};
+use super::skinny::skinny_kernel;
 
 pub(crate) struct F32x8;
 pub(crate) struct F64x4;
@@ -49,6 +50,12 @@ impl Simd for F32x8 {
         // exactly `if x > 0 { x } else { 0 }`.
         _mm256_max_ps(x, _mm256_setzero_ps())
     }
+    #[inline(always)]
+    unsafe fn reduce_sum(x: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+    }
 }
 
 impl Simd for F64x4 {
@@ -87,6 +94,11 @@ impl Simd for F64x4 {
     unsafe fn relu(x: __m256d) -> __m256d {
         _mm256_max_pd(x, _mm256_setzero_pd())
     }
+    #[inline(always)]
+    unsafe fn reduce_sum(x: __m256d) -> f64 {
+        let s = _mm_add_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
+        _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+    }
 }
 
 simd_kernel!(
@@ -103,4 +115,12 @@ simd_kernel!(
     Avx2Narrow, "avx2,fma",
     f32 => F32x8, 12 x 1;
     f64 => F64x4, 12 x 1;
+);
+
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 2 columns of accumulators.
+    Avx2Skinny, "avx2,fma",
+    f32 => F32x8, 2;
+    f64 => F64x4, 2;
 );

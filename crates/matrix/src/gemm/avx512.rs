@@ -7,6 +7,7 @@
 use std::arch::x86_64::*;
 
 use super::kernel::{simd_kernel, Simd};
+use super::skinny::skinny_kernel;
 
 pub(crate) struct F32x16;
 pub(crate) struct F64x8;
@@ -49,6 +50,10 @@ impl Simd for F32x16 {
         // exactly `if x > 0 { x } else { 0 }`.
         _mm512_max_ps(x, _mm512_setzero_ps())
     }
+    #[inline(always)]
+    unsafe fn reduce_sum(x: __m512) -> f32 {
+        _mm512_reduce_add_ps(x)
+    }
 }
 
 impl Simd for F64x8 {
@@ -87,6 +92,10 @@ impl Simd for F64x8 {
     unsafe fn relu(x: __m512d) -> __m512d {
         _mm512_max_pd(x, _mm512_setzero_pd())
     }
+    #[inline(always)]
+    unsafe fn reduce_sum(x: __m512d) -> f64 {
+        _mm512_reduce_add_pd(x)
+    }
 }
 
 simd_kernel!(
@@ -103,4 +112,12 @@ simd_kernel!(
     Avx512Narrow, "avx512f",
     f32 => F32x16, 24 x 1;
     f64 => F64x8, 24 x 1;
+);
+
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 4 columns of accumulators.
+    Avx512Skinny, "avx512f",
+    f32 => F32x16, 4;
+    f64 => F64x8, 4;
 );

@@ -36,6 +36,17 @@ pub struct Operand<T> {
     pub(crate) cs: usize,
 }
 
+impl<T> Operand<T> {
+    /// The same memory seen as the transpose.
+    pub(crate) fn t(self) -> Operand<T> {
+        Operand {
+            ptr: self.ptr,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+}
+
 /// The output operand.
 #[derive(Clone, Copy)]
 pub struct OutOperand<T> {
@@ -82,14 +93,15 @@ unsafe impl<P> Sync for Shared<P> {}
 /// public API), C does not overlap A or B, and the CPU supports `K`.
 pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize) {
     let (mr, nr) = (K::MR, K::NR);
-    let bl = Blocking::new(
-        CacheSizes::detect(),
-        mr,
-        nr,
-        std::mem::size_of::<T>(),
-        p.k,
-        p.n,
-    );
+    // With a single row panel each B panel is used once, so packing it costs
+    // as much as the product: row-major B is read in place when it fits in
+    // half of L2 (beyond that, strided rows defeat the prefetchers and a
+    // sequential pack is faster).
+    let size = std::mem::size_of::<T>();
+    let caches = CacheSizes::detect();
+    let direct_b =
+        p.m <= mr && p.b.cs == 1 && p.k.saturating_mul(p.n).saturating_mul(size) <= caches.l2 / 2;
+    let bl = Blocking::new(caches, mr, nr, size, p.k, p.n);
     let threads = if 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64) < PARALLEL_MIN_FLOPS {
         1
     } else {
@@ -120,7 +132,25 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
             let b_panels = nc.div_ceil(nr);
             with_buffer::<T, _>(Slot::B, b_panels * nr * kc, |bpack| {
                 let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-                pack_b::<T>(b_src, p.b, nc, kc, nr, bpack, threads);
+                let direct = direct_b && kc > 0;
+                if direct {
+                    // Only the last, partial panel needs zero padding.
+                    let full = nc / nr;
+                    if full < b_panels {
+                        let src = b_src.add(full * nr);
+                        pack_panel(
+                            nc - full * nr,
+                            kc,
+                            nr,
+                            src,
+                            1,
+                            p.b.rs,
+                            bpack.add(full * nr * kc),
+                        );
+                    }
+                } else {
+                    pack_b::<T>(b_src, p.b, nc, kc, nr, bpack, threads);
+                }
                 let block = Block {
                     jc,
                     pc,
@@ -129,6 +159,7 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
                     beta,
                     epi,
                     bpack,
+                    b_direct: if direct { b_src } else { std::ptr::null() },
                 };
                 compute_block::<T, K>(p, &bl, &block, threads);
             });
@@ -147,6 +178,8 @@ struct Block<T> {
     beta: T,
     epi: TileEpilogue<T>,
     bpack: *mut T,
+    /// B's block origin when full panels are read in place (else null).
+    b_direct: *const T,
 }
 
 /// Packs the `kc x nc` block of B into NR-wide panels, in parallel if asked.
@@ -262,15 +295,12 @@ unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
                         },
                         relu: blk.epi.relu,
                     };
-                    K::tile(
-                        kc,
-                        a,
-                        blk.bpack.add(q * nr * kc),
-                        tile,
-                        p.alpha,
-                        blk.beta,
-                        epi,
-                    );
+                    let (b, b_rs) = if !blk.b_direct.is_null() && j0 + nr <= blk.nc {
+                        (blk.b_direct.add(j0), p.b.rs)
+                    } else {
+                        (blk.bpack.add(q * nr * kc) as *const T, nr)
+                    };
+                    K::tile(kc, a, b, b_rs, tile, p.alpha, blk.beta, epi);
                 }
             }
             p0 = p1;

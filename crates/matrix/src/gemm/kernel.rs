@@ -61,8 +61,12 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
 
     /// Computes one tile (formula in the module docs).
     ///
+    /// `b_rs` is the distance between consecutive k rows of the B panel: `NR`
+    /// for a packed panel, B's row stride when B is read in place.
+    ///
     /// # Safety
-    /// `a` holds `kc * MR` and `b` holds `kc * NR` readable elements; the tile
+    /// `a` holds `kc * MR` readable elements, `b + k * b_rs` holds `NR` for
+    /// every `k < kc`; the tile
     /// `(tile.m x tile.n)` with strides `(tile.rs, tile.cs)` is writable (and
     /// readable if `beta != 0`); `epi.bias`, if not null, has `tile.n` readable
     /// elements; the CPU supports the kernel's instruction set.
@@ -70,6 +74,7 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
         kc: usize,
         a: *const T,
         b: *const T,
+        b_rs: usize,
         tile: Tile<T>,
         alpha: T,
         beta: T,
@@ -95,6 +100,8 @@ pub(crate) trait Simd {
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// `relu`: lane-wise `if x > 0 { x } else { 0 }` (NaN and -0 become +0).
     unsafe fn relu(x: Self::V) -> Self::V;
+    /// Sum of the lanes (a fixed order, so results are reproducible).
+    unsafe fn reduce_sum(x: Self::V) -> Self::T;
 }
 
 /// Scalar twin of [`Simd::relu`], bit for bit.
@@ -117,6 +124,7 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
     mut a: *const S::T,
     mut b: *const S::T,
+    b_rs: usize,
     tile: Tile<S::T>,
     alpha: S::T,
     beta: S::T,
@@ -136,7 +144,7 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
             }
         }
         a = a.add(MR);
-        b = b.add(nr);
+        b = b.add(b_rs);
     }
 
     if tile.m == MR && tile.n == nr && tile.cs == 1 {
@@ -205,6 +213,7 @@ macro_rules! simd_kernel {
                     kc: usize,
                     a: *const $t,
                     b: *const $t,
+                    b_rs: usize,
                     tile: $crate::gemm::kernel::Tile<$t>,
                     alpha: $t,
                     beta: $t,
@@ -215,17 +224,18 @@ macro_rules! simd_kernel {
                         kc: usize,
                         a: *const $t,
                         b: *const $t,
+                        b_rs: usize,
                         tile: $crate::gemm::kernel::Tile<$t>,
                         alpha: $t,
                         beta: $t,
                         epi: $crate::gemm::kernel::TileEpilogue<$t>,
                     ) {
-                        $crate::gemm::kernel::microkernel::<$simd, $mr, $nv>(kc, a, b, tile, alpha, beta, epi)
+                        $crate::gemm::kernel::microkernel::<$simd, $mr, $nv>(kc, a, b, b_rs, tile, alpha, beta, epi)
                     }
                     // SAFETY: the kernel is only selected after run-time
                     // detection of its features (select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
-                    body(kc, a, b, tile, alpha, beta, epi)
+                    body(kc, a, b, b_rs, tile, alpha, beta, epi)
                 }
             }
         )+

@@ -22,6 +22,7 @@ pub(crate) mod kernel;
 pub(crate) mod pack;
 pub(crate) mod portable;
 pub(crate) mod select;
+pub(crate) mod skinny;
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
@@ -211,35 +212,70 @@ pub fn try_gemm_with_kernel<'a, 'b, 'c, T: Scalar>(
         scale_only(beta, c.rb_mut(), epilogue);
         return Ok(());
     }
-    let problem = Problem {
-        m,
-        n,
-        k,
-        alpha,
-        beta,
-        a: Operand {
-            ptr: a.as_ptr(),
-            rs: a.row_stride(),
-            cs: a.col_stride(),
-        },
-        b: Operand {
-            ptr: b.as_ptr(),
-            rs: b.row_stride(),
-            cs: b.col_stride(),
-        },
-        c: OutOperand {
-            ptr: c.as_mut_ptr(),
-            rs: c.row_stride(),
-            cs: c.col_stride(),
-        },
-        bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-        relu: epilogue.relu,
+    let a_op = Operand {
+        ptr: a.as_ptr(),
+        rs: a.row_stride(),
+        cs: a.col_stride(),
+    };
+    let b_op = Operand {
+        ptr: b.as_ptr(),
+        rs: b.row_stride(),
+        cs: b.col_stride(),
+    };
+    let c_op = OutOperand {
+        ptr: c.as_mut_ptr(),
+        rs: c.row_stride(),
+        cs: c.col_stride(),
+    };
+    let problem = if transpose_pays(m, n, &a_op, epilogue.bias.is_some()) {
+        // Cᵀ = Bᵀ Aᵀ: the few columns become few rows, and Aᵀ (row-major)
+        // streams through the kernel in place instead of being packed.
+        Problem {
+            m: n,
+            n: m,
+            k,
+            alpha,
+            beta,
+            a: b_op.t(),
+            b: a_op.t(),
+            c: OutOperand {
+                ptr: c_op.ptr,
+                rs: c_op.cs,
+                cs: c_op.rs,
+            },
+            bias: std::ptr::null(),
+            relu: epilogue.relu,
+        }
+    } else {
+        Problem {
+            m,
+            n,
+            k,
+            alpha,
+            beta,
+            a: a_op,
+            b: b_op,
+            c: c_op,
+            bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+            relu: epilogue.relu,
+        }
     };
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above).
     unsafe { T::run_gemm(kernel, &problem, rayon::current_num_threads()) };
     Ok(())
+}
+
+/// Columns at most this many, with column-major A, make gemm solve `Cᵀ = Bᵀ Aᵀ`.
+const TRANSPOSE_MAX_N: usize = 16;
+
+/// True when C is much taller than wide and A is stored column-major (as
+/// `Xᵀ` in a weight gradient `Xᵀ dZ` with 10 outputs): the transposed
+/// problem has a row-major, in-place B and fills whole vectors. Only
+/// without a bias (which would become a per-row bias).
+fn transpose_pays<T>(m: usize, n: usize, a: &Operand<T>, has_bias: bool) -> bool {
+    n <= TRANSPOSE_MAX_N && m > n && a.rs == 1 && a.cs != 1 && !has_bias
 }
 
 /// `C <- act(beta * C + bias)` for the degenerate products (k = 0 or alpha = 0).

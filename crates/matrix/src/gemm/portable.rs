@@ -55,6 +55,10 @@ impl<T: Scalar> Simd for Arr<T> {
     unsafe fn relu(x: [T; L]) -> [T; L] {
         x.map(|v| if v > T::ZERO { v } else { T::ZERO })
     }
+    #[inline(always)]
+    unsafe fn reduce_sum(x: [T; L]) -> T {
+        (x[0] + x[1]) + (x[2] + x[3])
+    }
 }
 
 /// Portable kernel: 4 x 8 tiles (eight 128-bit accumulators for f32).
@@ -70,12 +74,24 @@ impl<T: Scalar> Kernel<T> for Portable {
         kc: usize,
         a: *const T,
         b: *const T,
+        b_rs: usize,
         tile: Tile<T>,
         alpha: T,
         beta: T,
         epi: TileEpilogue<T>,
     ) {
         // SAFETY: forwarded contract; the portable body needs no CPU feature.
-        microkernel::<Arr<T>, 4, 2>(kc, a, b, tile, alpha, beta, epi)
+        microkernel::<Arr<T>, 4, 2>(kc, a, b, b_rs, tile, alpha, beta, epi)
+    }
+}
+
+/// The portable dot-product kernel for skinny products (`skinny.rs`).
+pub(crate) struct PortableSkinny;
+
+impl<T: Scalar> super::skinny::SkinnyKernel<T> for PortableSkinny {
+    const LANES: usize = L;
+    unsafe fn rows(p: &super::driver::Problem<T>, bt: *const T, kp: usize, i0: usize, i1: usize) {
+        // SAFETY: forwarded contract; no CPU feature needed.
+        super::skinny::rows::<Arr<T>, 2>(p, bt, kp, i0, i1)
     }
 }
