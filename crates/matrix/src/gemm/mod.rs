@@ -15,6 +15,10 @@
 //! machine's caches (`blocking.rs`). The kernel is picked once at run time
 //! (`select.rs`).
 
+// Micro-kernels take the BLIS argument list (k, A panel, B panel and its
+// stride, C tile, alpha, beta, epilogue); bundling it would only hide it.
+#![allow(clippy::too_many_arguments)]
+
 pub(crate) mod blocking;
 pub(crate) mod buffer;
 pub(crate) mod driver;

@@ -142,6 +142,7 @@ unsafe fn columns<S: Simd, const RR: usize, const C: usize>(
 
 /// One `RR x CC` block of C at `(i, j)`.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)] // acc is indexed by (row, column) pairs
 unsafe fn block<S: Simd, const RR: usize, const CC: usize>(
     p: &Problem<S::T>,
     bt: *const S::T,
