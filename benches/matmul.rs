@@ -1,0 +1,110 @@
+//! gemm and transpose, ours beside the anchors, grouped by shape.
+//!
+//! `cargo bench --bench matmul` — each group holds matnet and matrixmultiply
+//! for one shape, dtype and thread count, so criterion's report compares
+//! them directly; `transpose` sets our out-of-place transpose beside a plain
+//! copy of the same bytes.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use matrix::{gemm, transpose_into, Matrix, Scalar};
+
+/// (label, m, k, n): square sizes and the MNIST network's products.
+const SHAPES: &[(&str, usize, usize, usize)] = &[
+    ("NN 256", 256, 256, 256),
+    ("NN 1024", 1024, 1024, 1024),
+    ("NN 128x784x800", 128, 784, 800),
+    ("NN 128x800x10", 128, 800, 10),
+    ("NN 1009x997x1013", 1009, 997, 1013),
+];
+
+fn input<T: Scalar>(r: usize, c: usize) -> Matrix<T> {
+    Matrix::from_fn(r, c, |i, j| T::from_f64(((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.5))
+}
+
+trait MmGemm: Scalar {
+    /// matrixmultiply's gemm on row-major operands: C = A B.
+    fn mm(a: &Matrix<Self>, b: &Matrix<Self>, c: &mut Matrix<Self>);
+}
+
+impl MmGemm for f32 {
+    fn mm(a: &Matrix<f32>, b: &Matrix<f32>, c: &mut Matrix<f32>) {
+        let (m, k, n) = (a.rows(), a.cols(), b.cols());
+        // SAFETY: row-major buffers of exactly m*k, k*n and m*n elements.
+        unsafe {
+            matrixmultiply::sgemm(
+                m, k, n, 1.0,
+                a.as_slice().as_ptr(), k as isize, 1,
+                b.as_slice().as_ptr(), n as isize, 1,
+                0.0,
+                c.as_mut_slice().as_mut_ptr(), n as isize, 1,
+            )
+        }
+    }
+}
+
+impl MmGemm for f64 {
+    fn mm(a: &Matrix<f64>, b: &Matrix<f64>, c: &mut Matrix<f64>) {
+        let (m, k, n) = (a.rows(), a.cols(), b.cols());
+        // SAFETY: as for f32.
+        unsafe {
+            matrixmultiply::dgemm(
+                m, k, n, 1.0,
+                a.as_slice().as_ptr(), k as isize, 1,
+                b.as_slice().as_ptr(), n as isize, 1,
+                0.0,
+                c.as_mut_slice().as_mut_ptr(), n as isize, 1,
+            )
+        }
+    }
+}
+
+fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
+    for &threads in &[1usize, 2] {
+        // matrixmultiply's "threading" feature reads this once per process,
+        // so it uses rayon-equivalent threads only when told; set both.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        for &(label, m, k, n) in SHAPES {
+            let (a, b) = (input::<T>(m, k), input::<T>(k, n));
+            let mut out = Matrix::<T>::zeros(m, n);
+            let mut group = c.benchmark_group(format!("gemm {} {label} {threads}t", T::NAME));
+            group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+            group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+            group.bench_function("matnet", |bch| {
+                bch.iter(|| pool.install(|| gemm(T::ONE, &a, &b, T::ZERO, &mut out)))
+            });
+            if threads == 1 {
+                group.bench_function("matrixmultiply", |bch| bch.iter(|| T::mm(&a, &b, &mut out)));
+            }
+            group.finish();
+            black_box(&out);
+        }
+    }
+}
+
+fn bench_transpose(c: &mut Criterion) {
+    let n = 4096;
+    let src = input::<f32>(n, n);
+    let mut dst = Matrix::<f32>::zeros(n, n);
+    let mut group = c.benchmark_group("transpose f32 4096x4096");
+    group.throughput(Throughput::Bytes((n * n * 4) as u64));
+    group.sample_size(10).measurement_time(Duration::from_secs(2));
+    group.bench_function(BenchmarkId::new("matnet", "transpose"), |b| {
+        b.iter(|| transpose_into(src.view(), dst.view_mut()))
+    });
+    group.bench_function(BenchmarkId::new("copy", "same bytes"), |b| {
+        b.iter(|| dst.as_mut_slice().copy_from_slice(black_box(src.as_slice())))
+    });
+    group.finish();
+}
+
+fn all(c: &mut Criterion) {
+    bench_gemm::<f32>(c);
+    bench_gemm::<f64>(c);
+    bench_transpose(c);
+}
+
+criterion_group!(benches, all);
+criterion_main!(benches);

@@ -1,0 +1,225 @@
+//! Mini-batch gradient descent: shuffling, batching without copying the data
+//! set, per-epoch reports, and a stop on a NaN or infinite loss.
+
+use std::time::Instant;
+
+use matrix::{Matrix, MatrixView};
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+
+use crate::dataset::Dataset;
+use crate::error::NnError;
+use crate::network::Network;
+use crate::optim::{Optimizer, OptimizerKind, Schedule};
+
+/// How to train.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Samples per step; `0` or anything `>=` the set size means full batch.
+    pub batch_size: usize,
+    /// Base learning rate.
+    pub learning_rate: f64,
+    /// Update rule.
+    pub optimizer: OptimizerKind,
+    /// L2 penalty on weights (not biases).
+    pub weight_decay: f64,
+    /// Learning rate per epoch.
+    pub schedule: Schedule,
+    /// Seed of the shuffling RNG.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 128,
+            learning_rate: 0.05,
+            optimizer: OptimizerKind::Momentum { mu: 0.9 },
+            weight_decay: 0.0,
+            schedule: Schedule::Constant,
+            seed: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks the options, with a message naming the bad one.
+    pub fn validate(&self, train_len: usize) -> Result<(), NnError> {
+        let bad = |m: String| Err(NnError::Config(m));
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(format!("learning rate must be a positive number, got {}", self.learning_rate));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad(format!("weight decay must be >= 0, got {}", self.weight_decay));
+        }
+        if train_len == 0 {
+            return bad("the training set is empty".into());
+        }
+        Ok(())
+    }
+}
+
+/// What one epoch did.
+#[derive(Clone, Debug)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Total epochs planned.
+    pub epochs: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Fraction of training samples predicted right while training (the
+    /// running accuracy over the epoch's batches).
+    pub train_accuracy: f64,
+    /// Accuracy on the validation set, if one was given.
+    pub validation_accuracy: Option<f64>,
+    /// Seconds spent training this epoch (validation excluded).
+    pub seconds: f64,
+    /// Training samples processed per second of training.
+    pub samples_per_second: f64,
+    /// Learning rate used.
+    pub learning_rate: f64,
+}
+
+/// Hooks for progress display; every method has a no-op default.
+pub trait Observer {
+    /// Called after each optimizer step (`step` is 1-based).
+    fn on_step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
+    /// Called after each epoch.
+    fn on_epoch(&mut self, _report: &EpochReport) {}
+}
+
+impl Observer for () {}
+
+/// The whole run.
+#[derive(Clone, Debug)]
+pub struct TrainSummary {
+    /// One report per epoch.
+    pub epochs: Vec<EpochReport>,
+    /// Seconds spent training (validation excluded).
+    pub train_seconds: f64,
+    /// Training samples processed.
+    pub samples: usize,
+}
+
+impl TrainSummary {
+    /// Training samples per second of training.
+    pub fn samples_per_second(&self) -> f64 {
+        self.samples as f64 / self.train_seconds.max(1e-12)
+    }
+}
+
+/// Trains `net` on `train`, reporting each epoch to `observer`.
+///
+/// Mini-batches are drawn from a seeded permutation and gathered into one
+/// reused buffer; a full batch trains on the data set in place. Stops with
+/// [`NnError::NonFiniteLoss`] (epoch and step named) before applying an
+/// update whose loss is NaN or infinite.
+pub fn fit(
+    net: &mut Network<f32>,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &TrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<TrainSummary, NnError> {
+    config.validate(train.len())?;
+    if train.features() != net.input_width() {
+        return Err(NnError::Shape(format!(
+            "the network takes {} inputs but the data has {} features",
+            net.input_width(),
+            train.features()
+        )));
+    }
+    let n = train.len();
+    let full_batch = config.batch_size == 0 || config.batch_size >= n;
+    let batch = if full_batch { n } else { config.batch_size };
+    let steps = n.div_ceil(batch);
+    let mut optimizer = Optimizer::new(
+        config.optimizer,
+        net.params().len(),
+        config.weight_decay,
+        net.weight_ranges(),
+    );
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut x_buf = Matrix::<f32>::zeros(if full_batch { 0 } else { batch }, train.features());
+    let mut y_buf = vec![0u8; if full_batch { 0 } else { batch }];
+    net.reserve_batch(batch);
+
+    let mut reports = Vec::with_capacity(config.epochs);
+    let mut train_seconds = 0.0;
+    for epoch in 0..config.epochs {
+        let lr = config.schedule.rate(config.learning_rate, epoch);
+        let started = Instant::now();
+        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        if !full_batch {
+            order.shuffle(&mut rng);
+        }
+        for step in 0..steps {
+            let (x, labels): (MatrixView<'_, f32>, &[u8]) = if full_batch {
+                (train.images.view(), &train.labels)
+            } else {
+                let idx = &order[step * batch..((step + 1) * batch).min(n)];
+                let m = idx.len();
+                let features = train.features();
+                train.gather(idx, &mut x_buf.as_mut_slice()[..m * features], &mut y_buf[..m]);
+                (x_buf.rows_view(0, m), &y_buf[..m])
+            };
+            let (loss, right) = net.train_step(x, labels)?;
+            if !loss.is_finite() {
+                return Err(NnError::NonFiniteLoss {
+                    epoch: epoch + 1,
+                    step: step + 1,
+                    loss,
+                });
+            }
+            loss_sum += loss * labels.len() as f64;
+            correct += right;
+            let (params, grads) = net.params_and_grads();
+            optimizer.step(params, grads, lr);
+            observer.on_step(epoch + 1, step + 1, steps);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        train_seconds += seconds;
+        let validation_accuracy = match validation {
+            Some(v) if !v.is_empty() => Some(accuracy(net, v)?),
+            _ => None,
+        };
+        let report = EpochReport {
+            epoch: epoch + 1,
+            epochs: config.epochs,
+            loss: loss_sum / n as f64,
+            train_accuracy: correct as f64 / n as f64,
+            validation_accuracy,
+            seconds,
+            samples_per_second: n as f64 / seconds.max(1e-12),
+            learning_rate: lr,
+        };
+        observer.on_epoch(&report);
+        reports.push(report);
+    }
+    Ok(TrainSummary {
+        epochs: reports,
+        train_seconds,
+        samples: n * config.epochs,
+    })
+}
+
+/// Rows evaluated per forward pass: bounds activation memory.
+pub const EVAL_CHUNK: usize = 2048;
+
+/// Predicted class of every sample.
+pub fn predict(net: &mut Network<f32>, data: &Dataset) -> Result<Vec<usize>, NnError> {
+    net.predict(data.images.view(), EVAL_CHUNK)
+}
+
+/// Fraction of samples whose predicted class equals the label.
+pub fn accuracy(net: &mut Network<f32>, data: &Dataset) -> Result<f64, NnError> {
+    let pred = predict(net, data)?;
+    Ok(crate::metrics::accuracy(&pred, &data.labels))
+}

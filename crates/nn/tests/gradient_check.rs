@@ -1,0 +1,172 @@
+//! Every layer, every loss and whole networks against central finite
+//! differences in f64: relative error below 1e-6.
+
+use matrix::Matrix;
+use nn::{Activation, Init, Layer, Loss, Network};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+/// Step of the central differences: truncation error ~H², round-off ~1e-16/H.
+const H: f64 = 1e-5;
+const TOL: f64 = 1e-6;
+
+fn random(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<f64> {
+    Matrix::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0))
+}
+
+/// Relative error, with a floor of 1e-3 on the denominator: below that the
+/// finite difference itself carries ~1e-11 of round-off, so tiny gradients
+/// are compared absolutely (to 1e-9).
+fn rel_err(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
+}
+
+/// Checks every parameter's gradient of `loss(net)` by central differences.
+fn check_params(net: &mut Network<f64>, analytic: &[f64], mut loss: impl FnMut(&mut Network<f64>) -> f64, what: &str) {
+    for i in 0..analytic.len() {
+        let orig = net.params()[i];
+        net.params_mut()[i] = orig + H;
+        let up = loss(net);
+        net.params_mut()[i] = orig - H;
+        let down = loss(net);
+        net.params_mut()[i] = orig;
+        let numeric = (up - down) / (2.0 * H);
+        assert!(
+            rel_err(numeric, analytic[i]) < TOL,
+            "{what}: parameter {i}: numeric {numeric} vs analytic {}",
+            analytic[i]
+        );
+    }
+}
+
+/// A network with the given activation / output layer, checked through a
+/// linear functional `L = sum(R ⊙ output)`, so that the layer's own backward
+/// (not a fused loss) is what gets tested.
+fn check_layer_backward(hidden_act: Layer, output: Layer) {
+    let mut rng = StdRng::seed_from_u64(11);
+    let layers = vec![
+        Layer::Dense { inputs: 5, outputs: 7 },
+        hidden_act,
+        Layer::Dense { inputs: 7, outputs: 4 },
+        output,
+    ];
+    // Any loss works for construction; only the functional's gradient is used.
+    let loss = if output == Layer::Softmax {
+        Loss::SoftmaxCrossEntropy
+    } else {
+        Loss::BinaryCrossEntropy
+    };
+    let build = Network::<f64>::new(layers.clone(), loss, Init::Uniform { low: -0.8, high: 0.8 }, &mut rng);
+    let mut net = match build {
+        Ok(n) => n,
+        // BCE wants one output: use the softmax loss for construction instead.
+        Err(_) => Network::<f64>::new(
+            layers[..3].iter().copied().chain([Layer::Softmax]).collect(),
+            Loss::SoftmaxCrossEntropy,
+            Init::Uniform { low: -0.8, high: 0.8 },
+            &mut rng,
+        )
+        .unwrap(),
+    };
+    let x = random(6, 5, &mut rng);
+    let r = random(6, 4, &mut rng);
+    net.backward_linear_functional(x.view(), r.view()).unwrap();
+    let analytic = net.grads().to_vec();
+    let what = format!("{hidden_act:?} -> {output:?}");
+    check_params(&mut net, &analytic, |n| {
+        let out = n.forward(x.view()).unwrap();
+        (0..6).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| out.get(i, j) * r[(i, j)]).sum()
+    }, &what);
+}
+
+#[test]
+fn dense_relu_backward() {
+    check_layer_backward(Layer::Act(Activation::Relu), Layer::Softmax);
+}
+
+#[test]
+fn dense_tanh_backward() {
+    check_layer_backward(Layer::Act(Activation::Tanh), Layer::Softmax);
+}
+
+#[test]
+fn dense_sigmoid_backward() {
+    check_layer_backward(Layer::Act(Activation::Sigmoid), Layer::Softmax);
+}
+
+#[test]
+fn softmax_layer_backward_through_its_jacobian() {
+    check_layer_backward(Layer::Act(Activation::Tanh), Layer::Softmax);
+}
+
+/// The fused softmax + cross-entropy gradient, through a whole deep network.
+#[test]
+fn whole_network_with_cross_entropy() {
+    let mut rng = StdRng::seed_from_u64(12);
+    for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+        let mut net = Network::<f64>::mlp(6, &[9, 5], act, 4, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+        // Non-zero biases so every path is exercised.
+        let n = net.params().len();
+        for i in 0..n {
+            net.params_mut()[i] += rng.random_range(-0.1..0.1);
+        }
+        let x = random(7, 6, &mut rng);
+        let labels: Vec<u8> = (0..7).map(|_| rng.random_range(0..4)).collect();
+        net.train_step(x.view(), &labels).unwrap();
+        let analytic = net.grads().to_vec();
+        check_params(&mut net, &analytic, |n| n.train_step(x.view(), &labels).unwrap().0, &format!("mlp {act:?} + CE"));
+    }
+}
+
+/// Sigmoid + binary cross-entropy (the two-moons network's loss).
+#[test]
+fn whole_network_with_binary_cross_entropy() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let mut net = Network::<f64>::mlp(2, &[10, 2], Activation::Tanh, 1, Loss::BinaryCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let x = random(9, 2, &mut rng);
+    let labels: Vec<u8> = (0..9).map(|i| (i % 2) as u8).collect();
+    net.train_step(x.view(), &labels).unwrap();
+    let analytic = net.grads().to_vec();
+    check_params(&mut net, &analytic, |n| n.train_step(x.view(), &labels).unwrap().0, "moons net + BCE");
+}
+
+/// f32 and f64 networks with the same parameters agree (the f32 path is the
+/// one that trains; the f64 one is what the checks above validate).
+#[test]
+fn f32_gradients_agree_with_f64() {
+    let mut rng = StdRng::seed_from_u64(14);
+    let mut n64 = Network::<f64>::mlp(8, &[16], Activation::Relu, 3, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let mut rng2 = StdRng::seed_from_u64(14);
+    let mut n32 = Network::<f32>::mlp(8, &[16], Activation::Relu, 3, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng2).unwrap();
+    for (a, b) in n32.params_mut().iter_mut().zip(n64.params()) {
+        *a = *b as f32;
+    }
+    let x = random(5, 8, &mut rng);
+    let x32 = Matrix::from_fn(5, 8, |i, j| x[(i, j)] as f32);
+    let labels = [0u8, 1, 2, 1, 0];
+    n64.train_step(x.view(), &labels).unwrap();
+    n32.train_step(x32.view(), &labels).unwrap();
+    for (g32, g64) in n32.grads().iter().zip(n64.grads()) {
+        assert!((*g32 as f64 - g64).abs() < 1e-5, "{g32} vs {g64}");
+    }
+}
+
+#[test]
+fn invalid_architectures_are_typed_errors() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let bad = [
+        vec![Layer::Dense { inputs: 3, outputs: 4 }, Layer::Dense { inputs: 5, outputs: 2 }, Layer::Softmax],
+        vec![Layer::Softmax],
+        vec![Layer::Act(Activation::Relu), Layer::Dense { inputs: 3, outputs: 2 }, Layer::Softmax],
+        vec![Layer::Dense { inputs: 3, outputs: 2 }, Layer::Act(Activation::Relu)],
+        vec![Layer::Dense { inputs: 0, outputs: 2 }, Layer::Softmax],
+    ];
+    for layers in bad {
+        let err = Network::<f32>::new(layers.clone(), Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).err();
+        assert!(matches!(err, Some(nn::NnError::Architecture(_))), "{layers:?} accepted");
+    }
+    let mut net = Network::<f32>::mlp(3, &[4], Activation::Relu, 2, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let x = Matrix::<f32>::zeros(2, 3);
+    assert!(net.train_step(x.view(), &[0, 5]).is_err(), "label out of range accepted");
+    assert!(net.train_step(x.view(), &[0]).is_err(), "label count mismatch accepted");
+    assert!(net.forward(Matrix::<f32>::zeros(2, 4).view()).is_err(), "wrong width accepted");
+}

@@ -1,0 +1,66 @@
+//! A training step allocates nothing once the batch size has been seen:
+//! activations, gradients, packing buffers and optimizer state are all
+//! reused. Counted with a global allocator wrapper; single-threaded (a
+//! 1-thread rayon pool) so that only the step's own allocations count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use matrix::Matrix;
+use nn::optim::Optimizer;
+use nn::{Activation, Init, Loss, Network, OptimizerKind};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn steps_allocate(threads: usize) -> usize {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut net = Network::<f32>::mlp(784, &[800], Activation::Relu, 10, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+        let x = Matrix::from_fn(128, 784, |_, _| rng.random_range(0.0..1.0f32));
+        let labels: Vec<u8> = (0..128).map(|i| (i % 10) as u8).collect();
+        let mut opt = Optimizer::new(OptimizerKind::Momentum { mu: 0.9 }, net.params().len(), 1e-4, net.weight_ranges());
+        let mut step = |net: &mut Network<f32>| {
+            net.train_step(x.view(), &labels).unwrap();
+            let (p, g) = net.params_and_grads();
+            opt.step(p, g, 0.01);
+        };
+        step(&mut net); // first step: buffers are allocated here
+        step(&mut net);
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        for _ in 0..5 {
+            step(&mut net);
+        }
+        ALLOCATIONS.load(Ordering::SeqCst) - before
+    })
+}
+
+/// One test (not two) so that no other test thread allocates meanwhile.
+#[test]
+fn training_steps_after_the_first_do_not_allocate() {
+    assert_eq!(steps_allocate(1), 0, "allocations in 5 single-threaded steps");
+    // Inside `install` the steps run on a pool worker, so rayon's job
+    // injection from outside the pool does not come into it.
+    assert_eq!(steps_allocate(2), 0, "allocations in 5 two-threaded steps");
+}

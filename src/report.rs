@@ -1,0 +1,113 @@
+//! Terminal output shared by the examples: a progress bar per epoch, a table
+//! line per epoch, digits drawn in characters.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use nn::{EpochReport, Observer};
+
+/// Shows a progress bar while an epoch runs and prints one table line per
+/// epoch (every `every` epochs, and always the last one).
+pub struct EpochPrinter {
+    bar: Option<ProgressBar>,
+    show_bar: bool,
+    every: usize,
+    /// The reports seen so far, for plots.
+    pub history: Vec<EpochReport>,
+}
+
+impl EpochPrinter {
+    /// `show_bar`: draw a bar on stderr (only when it is a terminal);
+    /// `every`: print every n-th epoch line.
+    pub fn new(show_bar: bool, every: usize) -> Self {
+        EpochPrinter {
+            bar: None,
+            show_bar: show_bar && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            every: every.max(1),
+            history: Vec::new(),
+        }
+    }
+
+    /// The table header matching [`EpochPrinter::line`].
+    pub fn header() -> String {
+        format!(
+            "{:>11} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
+            "epoch", "loss", "train", "valid", "lr", "seconds", "samples/s"
+        )
+    }
+
+    /// One table line.
+    pub fn line(r: &EpochReport) -> String {
+        let valid = r
+            .validation_accuracy
+            .map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
+        format!(
+            "{:>11} {:>8.4} {:>7.2}% {:>8} {:>9.5} {:>8.2} {:>10.0}",
+            format!("{}/{}", r.epoch, r.epochs),
+            r.loss,
+            100.0 * r.train_accuracy,
+            valid,
+            r.learning_rate,
+            r.seconds,
+            r.samples_per_second
+        )
+    }
+}
+
+impl Observer for EpochPrinter {
+    fn on_step(&mut self, epoch: usize, step: usize, steps: usize) {
+        if !self.show_bar || steps < 2 {
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = ProgressBar::new(steps as u64);
+            bar.set_style(
+                ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        if step == 1 {
+            bar.reset();
+            bar.set_message(epoch.to_string());
+        }
+        // Redrawing every step would cost more than the step: indicatif
+        // rate-limits the drawing itself, this just moves the counter.
+        bar.set_position(step as u64);
+    }
+
+    fn on_epoch(&mut self, r: &EpochReport) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        self.bar = None;
+        if r.epoch % self.every == 0 || r.epoch == r.epochs || r.epoch == 1 {
+            println!("{}", Self::line(r));
+        }
+        self.history.push(r.clone());
+    }
+}
+
+/// Draws 28x28 (or any `width`-wide) images side by side in characters,
+/// two pixel rows per text line, each with a caption underneath.
+pub fn draw_images(images: &[(&[f32], String)], width: usize) -> String {
+    const SHADES: &[char] = &[' ', '.', ':', '-', '=', '+', '*', '#', '%', '@'];
+    let height = images.first().map_or(0, |(px, _)| px.len() / width.max(1));
+    let mut out = String::new();
+    for row in (0..height).step_by(2) {
+        for (px, _) in images {
+            out.push_str("  ");
+            for col in 0..width {
+                let a = px[row * width + col];
+                let b = if row + 1 < height { px[(row + 1) * width + col] } else { 0.0 };
+                let v = ((a + b) / 2.0).clamp(0.0, 1.0);
+                out.push(SHADES[(v * (SHADES.len() - 1) as f32).round() as usize]);
+            }
+        }
+        out.push('\n');
+    }
+    for (_, caption) in images {
+        out.push_str(&format!("  {caption:^width$}"));
+    }
+    out.push('\n');
+    out
+}

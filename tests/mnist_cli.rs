@@ -1,0 +1,159 @@
+//! End to end through the real `mnist` example binary (built by `cargo test`):
+//! training reaches accuracy, presets, save/load, determinism across thread
+//! counts, and a clear one-line error with a non-zero exit for bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// `target/<profile>/examples/mnist`, next to this test's `deps/` directory.
+fn example(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().expect("test executable path");
+    dir.pop();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built: run through `cargo test`", bin.display());
+    bin
+}
+
+/// The real MNIST files: `$MNIST_DIR`, else `../shared/data/mnist`.
+fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
+    assert!(
+        dir.join("t10k-labels-idx1-ubyte.gz").exists() || dir.join("t10k-labels-idx1-ubyte").exists(),
+        "MNIST not found in {} (set MNIST_DIR)",
+        dir.display()
+    );
+    dir
+}
+
+fn mnist(args: &[&str]) -> Output {
+    Command::new(example("mnist"))
+        .args(args)
+        .env_remove("MATNET_KERNEL")
+        .output()
+        .expect("run the mnist example")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Parses `result: test_accuracy=A train_seconds=T samples_per_second=S`.
+fn result_line(o: &Output) -> (f64, f64, f64) {
+    let out = stdout(o);
+    let last = out.lines().last().unwrap_or_default().to_string();
+    let field = |name: &str| -> f64 {
+        last.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name}= in the last line {last:?}\nstderr: {}", stderr(o)))
+    };
+    assert!(last.starts_with("result: "), "last line is {last:?}");
+    (field("test_accuracy"), field("train_seconds"), field("samples_per_second"))
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("matnet-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn a_short_run_trains_and_prints_the_result_line() {
+    let data = mnist_dir();
+    let o = mnist(&["--data", data.to_str().unwrap(), "--hidden", "100", "--epochs", "2", "--quiet"]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    let (acc, secs, sps) = result_line(&o);
+    assert!(acc > 0.95, "test accuracy {acc} after 2 epochs of 784-100-10");
+    assert!(secs > 0.0 && sps > 1000.0);
+    let out = stdout(&o);
+    assert!(out.contains("confusion matrix"), "{out}");
+    assert!(out.contains("misread test digits"), "{out}");
+}
+
+#[test]
+fn saved_models_load_and_reproduce_the_accuracy() {
+    let data = mnist_dir();
+    let model = temp_path("short.safetensors");
+    let d = data.to_str().unwrap();
+    let m = model.to_str().unwrap();
+    let trained = mnist(&["--data", d, "--hidden", "32", "--epochs", "1", "--quiet", "--save", m]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let loaded = mnist(&["--data", d, "--load", m]);
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    assert_eq!(result_line(&trained).0, result_line(&loaded).0);
+}
+
+#[test]
+fn one_and_two_threads_give_the_same_model_bit_for_bit() {
+    let data = mnist_dir();
+    let d = data.to_str().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let path = temp_path(&format!("threads{threads}.safetensors"));
+        let o = Command::new(example("mnist"))
+            .args(["--data", d, "--hidden", "64", "--epochs", "1", "--quiet", "--save"])
+            .arg(&path)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        files.push(std::fs::read(&path).unwrap());
+    }
+    assert!(files[0] == files[1], "weights differ between 1 and 2 threads");
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let o = mnist(&["--help"]);
+    assert!(o.status.success());
+    let help = stdout(&o);
+    for flag in ["--data", "--hidden", "--activation", "--epochs", "--batch", "--lr", "--optimizer", "--seed", "--threads", "--save", "--load", "--preset"] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+/// Each bad input: non-zero exit, one clear line on stderr, no panic.
+#[test]
+fn bad_arguments_fail_with_a_clear_message() {
+    let data = mnist_dir();
+    let d = data.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--epochs", "0"], "epochs"),
+        (vec!["--epochs", "-3"], "epochs"),
+        (vec!["--epochs", "1000000000"], "epochs"),
+        (vec!["--lr", "NaN"], "learning rate"),
+        (vec!["--lr", "-1"], "learning rate"),
+        (vec!["--batch", "100000", "--data", d], "larger than"),
+        (vec!["--preset", "seed999"], "seed999"),
+        (vec!["--optimizer", "rmsprop"], "rmsprop"),
+        (vec!["--activation", "gelu"], "gelu"),
+        (vec!["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
+        (vec!["--data", d, "--epochs", "1", "--hidden", "8", "--save", "/nonexistent/dir/m.safetensors"], "/nonexistent/dir"),
+        (vec!["--data", d, "--load", "/nonexistent/model.safetensors"], "/nonexistent/model.safetensors"),
+    ];
+    for (args, needle) in cases {
+        let mut all = args.clone();
+        all.push("--quiet");
+        let o = mnist(&all);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert!(err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: stderr lacks {needle:?}: {err}");
+    }
+    let o = Command::new(example("mnist"))
+        .args(["--data", d, "--epochs", "1"])
+        .env("MATNET_KERNEL", "sse9")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("MATNET_KERNEL=sse9"), "{}", stderr(&o));
+}
