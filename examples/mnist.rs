@@ -179,8 +179,12 @@ fn plan(args: &Args) -> Plan {
     }
 }
 
-fn data_dir(flag: Option<&Path>) -> Result<PathBuf, String> {
-    matnet::download::locate_or_download(flag, !cfg!(test)).map_err(|e| e.to_string())
+/// `--data`, else `$MNIST_DIR`, else `data/mnist/` (downloading it there).
+fn data_dir(flag: Option<&Path>, progress: bool) -> Result<PathBuf, String> {
+    use matnet::download::{locate_mnist, DEFAULT_DATA_DIR, DEFAULT_MIRRORS, MNIST_DIR_ENV};
+    let env = std::env::var_os(MNIST_DIR_ENV);
+    locate_mnist(flag, env.as_deref(), Path::new(DEFAULT_DATA_DIR), DEFAULT_MIRRORS, progress)
+        .map_err(|e| e.to_string())
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -197,7 +201,7 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(path) = &args.save {
         check_writable(path)?;
     }
-    let dir = data_dir(args.data.as_deref())?;
+    let dir = data_dir(args.data.as_deref(), !args.quiet)?;
     let mnist = load_mnist(&dir).map_err(|e| e.to_string())?;
     let plan = plan(&args);
     let mut train = mnist.train;
@@ -346,7 +350,7 @@ fn print_misread(test: &Dataset, predicted: &[usize], n: usize) {
         .map(|&i| {
             (
                 test.images.row(i),
-                format!("#{i}: true {} read {}", test.labels[i], predicted[i]),
+                format!("#{i}: {} read {}", test.labels[i], predicted[i]),
             )
         })
         .collect();

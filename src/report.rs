@@ -106,6 +106,7 @@ pub fn draw_images(images: &[(&[f32], String)], width: usize) -> String {
         out.push('\n');
     }
     for (_, caption) in images {
+        let caption: String = caption.chars().take(width).collect();
         out.push_str(&format!("  {caption:^width$}"));
     }
     out.push('\n');

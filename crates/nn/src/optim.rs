@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use matrix::Scalar;
+use rayon::prelude::*;
 
 /// The update rule.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,17 +111,14 @@ impl<T: Scalar> Optimizer<T> {
     /// An optimizer for `n` parameters; L2 `weight_decay` (added to the
     /// gradient as `wd * w`) applies to the `decay` ranges only.
     pub fn new(kind: OptimizerKind, n: usize, weight_decay: f64, decay: Vec<Range<usize>>) -> Self {
-        let (s1, s2) = match kind {
-            OptimizerKind::Sgd => (0, 0),
-            OptimizerKind::Momentum { .. } | OptimizerKind::Nesterov { .. } => (n, 0),
-            OptimizerKind::Adam { .. } => (n, n),
-        };
         Optimizer {
             kind,
             weight_decay,
             decay,
-            state1: vec![T::ZERO; s1],
-            state2: vec![T::ZERO; s2],
+            // Sized `n` even where the rule does not use them, so that every
+            // rule runs through the same chunked (parallel) loop.
+            state1: vec![T::ZERO; n],
+            state2: vec![T::ZERO; n],
             steps: 0,
         }
     }
@@ -153,43 +151,92 @@ impl<T: Scalar> Optimizer<T> {
         if r.is_empty() {
             return;
         }
+        let rule = Rule::new(self.kind, self.steps, lr, wd);
         let (w, g) = (&mut params[r.clone()], &grads[r.clone()]);
-        let lr_t = T::from_f64(lr);
-        let wd_t = T::from_f64(wd);
-        let grad = |w: T, g: T| if wd == 0.0 { g } else { g + wd_t * w };
+        let (s1, s2) = (&mut self.state1[r.clone()], &mut self.state2[r]);
+        if w.len() >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
+            // Elementwise, so any split gives the same bits.
+            w.par_chunks_mut(CHUNK)
+                .zip(g.par_chunks(CHUNK))
+                .zip(s1.par_chunks_mut(CHUNK))
+                .zip(s2.par_chunks_mut(CHUNK))
+                .for_each(|(((w, g), s1), s2)| rule.apply(w, g, s1, s2));
+        } else {
+            rule.apply(w, g, s1, s2);
+        }
+    }
+}
+
+/// Ranges at least this long are updated on all threads.
+const PARALLEL_MIN: usize = 1 << 16;
+/// Elements per parallel task.
+const CHUNK: usize = 1 << 14;
+
+/// One step's constants, applied to a chunk of parameters.
+#[derive(Clone, Copy)]
+struct Rule<T> {
+    kind: OptimizerKind,
+    lr: T,
+    wd: T,
+    decay: bool,
+    /// Adam's bias corrections `1 / (1 - beta^t)`.
+    c1: T,
+    c2: T,
+}
+
+impl<T: Scalar> Rule<T> {
+    fn new(kind: OptimizerKind, step: u64, lr: f64, wd: f64) -> Self {
+        let (c1, c2) = match kind {
+            OptimizerKind::Adam { beta1, beta2, .. } => {
+                let t = step.min(i32::MAX as u64) as i32;
+                (1.0 / (1.0 - beta1.powi(t)), 1.0 / (1.0 - beta2.powi(t)))
+            }
+            _ => (1.0, 1.0),
+        };
+        Rule {
+            kind,
+            lr: T::from_f64(lr),
+            wd: T::from_f64(wd),
+            decay: wd != 0.0,
+            c1: T::from_f64(c1),
+            c2: T::from_f64(c2),
+        }
+    }
+
+    /// Updates `w` in place from `g`, with state `s1` (velocity or first
+    /// moment) and `s2` (second moment).
+    fn apply(&self, w: &mut [T], g: &[T], s1: &mut [T], s2: &mut [T]) {
+        let (lr, wd, decay) = (self.lr, self.wd, self.decay);
+        let grad = |w: T, g: T| if decay { g + wd * w } else { g };
         match self.kind {
             OptimizerKind::Sgd => {
                 for (w, &g) in w.iter_mut().zip(g) {
-                    *w -= lr_t * grad(*w, g);
+                    *w -= lr * grad(*w, g);
                 }
             }
             OptimizerKind::Momentum { mu } => {
                 let mu = T::from_f64(mu);
-                for ((w, &g), v) in w.iter_mut().zip(g).zip(&mut self.state1[r]) {
-                    *v = mu * *v - lr_t * grad(*w, g);
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(s1) {
+                    *v = mu * *v - lr * grad(*w, g);
                     *w += *v;
                 }
             }
             OptimizerKind::Nesterov { mu } => {
                 let (mu, one) = (T::from_f64(mu), T::ONE);
-                for ((w, &g), v) in w.iter_mut().zip(g).zip(&mut self.state1[r]) {
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(s1) {
                     let prev = *v;
-                    *v = mu * prev - lr_t * grad(*w, g);
+                    *v = mu * prev - lr * grad(*w, g);
                     *w += (one + mu) * *v - mu * prev;
                 }
             }
             OptimizerKind::Adam { beta1, beta2, eps } => {
-                let t = self.steps as i32;
-                let c1 = T::from_f64(1.0 / (1.0 - beta1.powi(t)));
-                let c2 = T::from_f64(1.0 / (1.0 - beta2.powi(t)));
                 let (b1, b2, eps) = (T::from_f64(beta1), T::from_f64(beta2), T::from_f64(eps));
-                let one = T::ONE;
-                let (m1, m2) = (&mut self.state1[r.clone()], &mut self.state2[r]);
-                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m1).zip(m2) {
+                let (one, c1, c2) = (T::ONE, self.c1, self.c2);
+                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(s1).zip(s2) {
                     let g = grad(*w, g);
                     *m = b1 * *m + (one - b1) * g;
                     *v = b2 * *v + (one - b2) * g * g;
-                    *w -= lr_t * (*m * c1) / ((*v * c2).sqrt() + eps);
+                    *w -= lr * (*m * c1) / ((*v * c2).sqrt() + eps);
                 }
             }
         }
