@@ -60,9 +60,11 @@ impl Observer for EpochPrinter {
         let bar = self.bar.get_or_insert_with(|| {
             let bar = ProgressBar::new(steps as u64);
             bar.set_style(
-                ProgressStyle::with_template("epoch {msg} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "epoch {msg} [{bar:30}] {pos}/{len} steps {per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             bar
         });
@@ -80,7 +82,7 @@ impl Observer for EpochPrinter {
             bar.finish_and_clear();
         }
         self.bar = None;
-        if r.epoch % self.every == 0 || r.epoch == r.epochs || r.epoch == 1 {
+        if r.epoch.is_multiple_of(self.every) || r.epoch == r.epochs || r.epoch == 1 {
             println!("{}", Self::line(r));
         }
         self.history.push(r.clone());
@@ -98,7 +100,11 @@ pub fn draw_images(images: &[(&[f32], String)], width: usize) -> String {
             out.push_str("  ");
             for col in 0..width {
                 let a = px[row * width + col];
-                let b = if row + 1 < height { px[(row + 1) * width + col] } else { 0.0 };
+                let b = if row + 1 < height {
+                    px[(row + 1) * width + col]
+                } else {
+                    0.0
+                };
                 let v = ((a + b) / 2.0).clamp(0.0, 1.0);
                 out.push(SHADES[(v * (SHADES.len() - 1) as f32).round() as usize]);
             }

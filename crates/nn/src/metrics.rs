@@ -71,19 +71,24 @@ impl ConfusionMatrix {
 impl fmt::Display for ConfusionMatrix {
     /// Rows are true classes, columns predicted classes, then per-class accuracy.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self.counts.iter().max().map_or(1, |m| m.to_string().len()).max(3);
+        let width = self
+            .counts
+            .iter()
+            .max()
+            .map_or(1, |m| m.to_string().len())
+            .max(3);
         write!(f, "true\\pred")?;
         for p in 0..self.classes {
             write!(f, " {p:>width$}")?;
         }
         writeln!(f, "  accuracy")?;
         let per_class = self.per_class_accuracy();
-        for t in 0..self.classes {
+        for (t, acc) in per_class.iter().enumerate() {
             write!(f, "{t:>9}")?;
             for p in 0..self.classes {
                 write!(f, " {:>width$}", self.count(t, p))?;
             }
-            match per_class[t] {
+            match acc {
                 Some(a) => writeln!(f, "  {:>7.2}%", 100.0 * a)?,
                 None => writeln!(f, "        -")?,
             }
@@ -105,7 +110,10 @@ mod tests {
         assert_eq!(cm.count(1, 2), 1);
         assert_eq!(cm.total(), 6);
         assert!((cm.accuracy() - accuracy(&pred, &labels)).abs() < 1e-12);
-        assert_eq!(cm.per_class_accuracy(), vec![Some(1.0), Some(0.5), Some(2.0 / 3.0)]);
+        assert_eq!(
+            cm.per_class_accuracy(),
+            vec![Some(1.0), Some(0.5), Some(2.0 / 3.0)]
+        );
         let text = cm.to_string();
         assert_eq!(text.lines().count(), 4);
         assert!(text.contains("100.00%"));

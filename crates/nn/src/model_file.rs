@@ -88,7 +88,11 @@ pub struct TensorFile {
 }
 
 /// Writes `tensors` (f32) and `metadata` atomically to `path`.
-pub fn write_tensors(path: &Path, tensors: &[Tensor], metadata: &BTreeMap<String, String>) -> Result<(), ModelError> {
+pub fn write_tensors(
+    path: &Path,
+    tensors: &[Tensor],
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
     let mut header = Map::new();
     if !metadata.is_empty() {
         header.insert("__metadata__".into(), json!(metadata));
@@ -103,7 +107,7 @@ pub fn write_tensors(path: &Path, tensors: &[Tensor], metadata: &BTreeMap<String
         offset += bytes;
     }
     let mut head = Value::Object(header).to_string().into_bytes();
-    while head.len() % 8 != 0 {
+    while !head.len().is_multiple_of(8) {
         head.push(b' '); // the format allows trailing spaces; aligns the data
     }
     let mut buf = Vec::with_capacity(8 + head.len() + offset);
@@ -132,7 +136,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
         path: path.to_path_buf(),
         reason: "the path has no file name".into(),
     })?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -159,7 +167,9 @@ pub fn read_tensors(path: &Path) -> Result<TensorFile, ModelError> {
         source,
     };
     let mut bytes = Vec::new();
-    File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io)?;
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(io)?;
     parse_tensors(&bytes).map_err(|reason| ModelError::Invalid {
         path: path.to_path_buf(),
         reason,
@@ -169,7 +179,10 @@ pub fn read_tensors(path: &Path) -> Result<TensorFile, ModelError> {
 /// [`read_tensors`] on bytes in memory; the error says what is wrong.
 pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
     if bytes.len() < 8 {
-        return Err(format!("{} bytes is too short for the 8-byte header length", bytes.len()));
+        return Err(format!(
+            "{} bytes is too short for the 8-byte header length",
+            bytes.len()
+        ));
     }
     let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
     let available = (bytes.len() - 8) as u64;
@@ -179,7 +192,8 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
         ));
     }
     let header_end = 8 + header_len as usize;
-    let header: Value = serde_json::from_slice(&bytes[8..header_end]).map_err(|e| format!("header is not valid JSON: {e}"))?;
+    let header: Value = serde_json::from_slice(&bytes[8..header_end])
+        .map_err(|e| format!("header is not valid JSON: {e}"))?;
     let Value::Object(entries) = header else {
         return Err("header is not a JSON object".into());
     };
@@ -199,12 +213,22 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
             }
             continue;
         }
-        let field = |f: &str| entry.get(f).ok_or_else(|| format!("tensor '{name}' has no '{f}'"));
-        let dtype = field("dtype")?.as_str().ok_or_else(|| format!("tensor '{name}': dtype is not a string"))?;
+        let field = |f: &str| {
+            entry
+                .get(f)
+                .ok_or_else(|| format!("tensor '{name}' has no '{f}'"))
+        };
+        let dtype = field("dtype")?
+            .as_str()
+            .ok_or_else(|| format!("tensor '{name}': dtype is not a string"))?;
         let size = match dtype {
             "F32" => 4,
             "F64" => 8,
-            other => return Err(format!("tensor '{name}': unsupported dtype {other} (expected F32 or F64)")),
+            other => {
+                return Err(format!(
+                    "tensor '{name}': unsupported dtype {other} (expected F32 or F64)"
+                ))
+            }
         };
         let shape: Vec<usize> = field("shape")?
             .as_array()
@@ -238,9 +262,13 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
         }
         let raw = &data[begin as usize..end as usize];
         let values: Vec<f32> = if size == 4 {
-            raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect()
+            raw.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4")))
+                .collect()
         } else {
-            raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8")) as f32).collect()
+            raw.chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8")) as f32)
+                .collect()
         };
         ranges.push((begin, end, name.clone()));
         file.tensors.push(Tensor {
@@ -256,7 +284,9 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
             return Err(format!("tensor '{name}' overlaps the previous tensor"));
         }
         if *begin > covered {
-            return Err(format!("gap in the data before tensor '{name}' (bytes {covered}..{begin})"));
+            return Err(format!(
+                "gap in the data before tensor '{name}' (bytes {covered}..{begin})"
+            ));
         }
         covered = *end;
     }
@@ -267,7 +297,8 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
         ));
     }
     // Keep file order for readers that care.
-    file.tensors.sort_by_key(|t| ranges.iter().position(|r| r.2 == t.name));
+    file.tensors
+        .sort_by_key(|t| ranges.iter().position(|r| r.2 == t.name));
     Ok(file)
 }
 
@@ -317,7 +348,10 @@ fn loss_name(loss: Loss) -> &'static str {
 pub fn save_model(net: &Network<f32>, path: &Path) -> Result<(), ModelError> {
     let mut metadata = BTreeMap::new();
     metadata.insert("format".to_string(), "matnet".to_string());
-    metadata.insert("architecture".to_string(), architecture_string(net.layers()));
+    metadata.insert(
+        "architecture".to_string(),
+        architecture_string(net.layers()),
+    );
     metadata.insert("loss".to_string(), loss_name(net.loss()).to_string());
     metadata.insert("weight_layout".to_string(), "inputs_x_outputs".to_string());
     let params = net.params();
@@ -362,9 +396,18 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
         Some(other) => return Err(invalid(format!("unknown loss '{other}'"))),
     };
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
-    let mut net = Network::<f32>::new(layers, loss, Init::Uniform { low: 0.0, high: 1.0 }, &mut rng)
-        .map_err(|e| invalid(e.to_string()))?;
-    let mut by_name: BTreeMap<&str, &Tensor> = file.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut net = Network::<f32>::new(
+        layers,
+        loss,
+        Init::Uniform {
+            low: 0.0,
+            high: 1.0,
+        },
+        &mut rng,
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let mut by_name: BTreeMap<&str, &Tensor> =
+        file.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     for d in net.dense_params().to_vec() {
         for (suffix, shape, range) in [
             ("weight", vec![d.inputs, d.outputs], d.weight_range()),
@@ -381,13 +424,17 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
                 )));
             }
             if let Some(bad) = t.data.iter().find(|x| !x.is_finite()) {
-                return Err(invalid(format!("tensor '{name}' holds a non-finite value ({bad})")));
+                return Err(invalid(format!(
+                    "tensor '{name}' holds a non-finite value ({bad})"
+                )));
             }
             net.params_mut()[range].copy_from_slice(&t.data);
         }
     }
     if let Some(extra) = by_name.keys().next() {
-        return Err(invalid(format!("tensor '{extra}' is not part of the architecture")));
+        return Err(invalid(format!(
+            "tensor '{extra}' is not part of the architecture"
+        )));
     }
     Ok(net)
 }

@@ -89,7 +89,8 @@ impl Schedule {
             Schedule::Step { every, gamma } => base * gamma.powi((epoch / every.max(1)) as i32),
             Schedule::Cosine { epochs, min_factor } => {
                 let t = (epoch as f64 / epochs.max(1) as f64).min(1.0);
-                let f = min_factor + (1.0 - min_factor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos());
+                let f = min_factor
+                    + (1.0 - min_factor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos());
                 base * f
             }
         }
@@ -130,7 +131,11 @@ impl<T: Scalar> Optimizer<T> {
 
     /// One update of `params` from `grads` at learning rate `lr`.
     pub fn step(&mut self, params: &mut [T], grads: &[T], lr: f64) {
-        assert_eq!(params.len(), grads.len(), "optimizer: params and grads differ in length");
+        assert_eq!(
+            params.len(),
+            grads.len(),
+            "optimizer: params and grads differ in length"
+        );
         self.steps += 1;
         if self.weight_decay != 0.0 {
             // Split so that decayed and plain ranges each run one tight loop.
@@ -274,19 +279,25 @@ mod tests {
 
     #[test]
     fn weight_decay_touches_only_its_ranges() {
-        let mut opt = Optimizer::<f64>::new(OptimizerKind::Sgd, 4, 0.5, vec![1..3]);
-        let mut w = vec![1.0; 4];
-        opt.step(&mut w, &[0.0; 4], 1.0);
-        assert_eq!(w, vec![1.0, 0.5, 0.5, 1.0]);
+        let mut opt = Optimizer::<f64>::new(OptimizerKind::Sgd, 6, 0.5, vec![1..3, 4..5]);
+        let mut w = vec![1.0; 6];
+        opt.step(&mut w, &[0.0; 6], 1.0);
+        assert_eq!(w, vec![1.0, 0.5, 0.5, 1.0, 0.5, 1.0]);
     }
 
     #[test]
     fn schedules_decay_as_documented() {
-        let step = Schedule::Step { every: 2, gamma: 0.5 };
+        let step = Schedule::Step {
+            every: 2,
+            gamma: 0.5,
+        };
         assert_eq!(step.rate(1.0, 0), 1.0);
         assert_eq!(step.rate(1.0, 3), 0.5);
         assert_eq!(step.rate(1.0, 4), 0.25);
-        let cos = Schedule::Cosine { epochs: 10, min_factor: 0.0 };
+        let cos = Schedule::Cosine {
+            epochs: 10,
+            min_factor: 0.0,
+        };
         assert_eq!(cos.rate(2.0, 0), 2.0);
         assert!((cos.rate(2.0, 5) - 1.0).abs() < 1e-12);
         assert!(cos.rate(2.0, 10).abs() < 1e-12);

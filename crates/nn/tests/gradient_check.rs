@@ -21,8 +21,13 @@ fn rel_err(a: f64, b: f64) -> f64 {
 }
 
 /// Checks every parameter's gradient of `loss(net)` by central differences.
-fn check_params(net: &mut Network<f64>, analytic: &[f64], mut loss: impl FnMut(&mut Network<f64>) -> f64, what: &str) {
-    for i in 0..analytic.len() {
+fn check_params(
+    net: &mut Network<f64>,
+    analytic: &[f64],
+    mut loss: impl FnMut(&mut Network<f64>) -> f64,
+    what: &str,
+) {
+    for (i, &grad) in analytic.iter().enumerate() {
         let orig = net.params()[i];
         net.params_mut()[i] = orig + H;
         let up = loss(net);
@@ -31,9 +36,8 @@ fn check_params(net: &mut Network<f64>, analytic: &[f64], mut loss: impl FnMut(&
         net.params_mut()[i] = orig;
         let numeric = (up - down) / (2.0 * H);
         assert!(
-            rel_err(numeric, analytic[i]) < TOL,
-            "{what}: parameter {i}: numeric {numeric} vs analytic {}",
-            analytic[i]
+            rel_err(numeric, grad) < TOL,
+            "{what}: parameter {i}: numeric {numeric} vs analytic {grad}"
         );
     }
 }
@@ -44,9 +48,15 @@ fn check_params(net: &mut Network<f64>, analytic: &[f64], mut loss: impl FnMut(&
 fn check_layer_backward(hidden_act: Layer, output: Layer) {
     let mut rng = StdRng::seed_from_u64(11);
     let layers = vec![
-        Layer::Dense { inputs: 5, outputs: 7 },
+        Layer::Dense {
+            inputs: 5,
+            outputs: 7,
+        },
         hidden_act,
-        Layer::Dense { inputs: 7, outputs: 4 },
+        Layer::Dense {
+            inputs: 7,
+            outputs: 4,
+        },
         output,
     ];
     // Any loss works for construction; only the functional's gradient is used.
@@ -55,14 +65,29 @@ fn check_layer_backward(hidden_act: Layer, output: Layer) {
     } else {
         Loss::BinaryCrossEntropy
     };
-    let build = Network::<f64>::new(layers.clone(), loss, Init::Uniform { low: -0.8, high: 0.8 }, &mut rng);
+    let build = Network::<f64>::new(
+        layers.clone(),
+        loss,
+        Init::Uniform {
+            low: -0.8,
+            high: 0.8,
+        },
+        &mut rng,
+    );
     let mut net = match build {
         Ok(n) => n,
         // BCE wants one output: use the softmax loss for construction instead.
         Err(_) => Network::<f64>::new(
-            layers[..3].iter().copied().chain([Layer::Softmax]).collect(),
+            layers[..3]
+                .iter()
+                .copied()
+                .chain([Layer::Softmax])
+                .collect(),
             Loss::SoftmaxCrossEntropy,
-            Init::Uniform { low: -0.8, high: 0.8 },
+            Init::Uniform {
+                low: -0.8,
+                high: 0.8,
+            },
             &mut rng,
         )
         .unwrap(),
@@ -72,10 +97,18 @@ fn check_layer_backward(hidden_act: Layer, output: Layer) {
     net.backward_linear_functional(x.view(), r.view()).unwrap();
     let analytic = net.grads().to_vec();
     let what = format!("{hidden_act:?} -> {output:?}");
-    check_params(&mut net, &analytic, |n| {
-        let out = n.forward(x.view()).unwrap();
-        (0..6).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| out.get(i, j) * r[(i, j)]).sum()
-    }, &what);
+    check_params(
+        &mut net,
+        &analytic,
+        |n| {
+            let out = n.forward(x.view()).unwrap();
+            (0..6)
+                .flat_map(|i| (0..4).map(move |j| (i, j)))
+                .map(|(i, j)| out.get(i, j) * r[(i, j)])
+                .sum()
+        },
+        &what,
+    );
 }
 
 #[test]
@@ -103,7 +136,16 @@ fn softmax_layer_backward_through_its_jacobian() {
 fn whole_network_with_cross_entropy() {
     let mut rng = StdRng::seed_from_u64(12);
     for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
-        let mut net = Network::<f64>::mlp(6, &[9, 5], act, 4, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+        let mut net = Network::<f64>::mlp(
+            6,
+            &[9, 5],
+            act,
+            4,
+            Loss::SoftmaxCrossEntropy,
+            Init::Auto,
+            &mut rng,
+        )
+        .unwrap();
         // Non-zero biases so every path is exercised.
         let n = net.params().len();
         for i in 0..n {
@@ -113,7 +155,12 @@ fn whole_network_with_cross_entropy() {
         let labels: Vec<u8> = (0..7).map(|_| rng.random_range(0..4)).collect();
         net.train_step(x.view(), &labels).unwrap();
         let analytic = net.grads().to_vec();
-        check_params(&mut net, &analytic, |n| n.train_step(x.view(), &labels).unwrap().0, &format!("mlp {act:?} + CE"));
+        check_params(
+            &mut net,
+            &analytic,
+            |n| n.train_step(x.view(), &labels).unwrap().0,
+            &format!("mlp {act:?} + CE"),
+        );
     }
 }
 
@@ -121,12 +168,26 @@ fn whole_network_with_cross_entropy() {
 #[test]
 fn whole_network_with_binary_cross_entropy() {
     let mut rng = StdRng::seed_from_u64(13);
-    let mut net = Network::<f64>::mlp(2, &[10, 2], Activation::Tanh, 1, Loss::BinaryCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let mut net = Network::<f64>::mlp(
+        2,
+        &[10, 2],
+        Activation::Tanh,
+        1,
+        Loss::BinaryCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap();
     let x = random(9, 2, &mut rng);
     let labels: Vec<u8> = (0..9).map(|i| (i % 2) as u8).collect();
     net.train_step(x.view(), &labels).unwrap();
     let analytic = net.grads().to_vec();
-    check_params(&mut net, &analytic, |n| n.train_step(x.view(), &labels).unwrap().0, "moons net + BCE");
+    check_params(
+        &mut net,
+        &analytic,
+        |n| n.train_step(x.view(), &labels).unwrap().0,
+        "moons net + BCE",
+    );
 }
 
 /// f32 and f64 networks with the same parameters agree (the f32 path is the
@@ -134,9 +195,27 @@ fn whole_network_with_binary_cross_entropy() {
 #[test]
 fn f32_gradients_agree_with_f64() {
     let mut rng = StdRng::seed_from_u64(14);
-    let mut n64 = Network::<f64>::mlp(8, &[16], Activation::Relu, 3, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let mut n64 = Network::<f64>::mlp(
+        8,
+        &[16],
+        Activation::Relu,
+        3,
+        Loss::SoftmaxCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap();
     let mut rng2 = StdRng::seed_from_u64(14);
-    let mut n32 = Network::<f32>::mlp(8, &[16], Activation::Relu, 3, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng2).unwrap();
+    let mut n32 = Network::<f32>::mlp(
+        8,
+        &[16],
+        Activation::Relu,
+        3,
+        Loss::SoftmaxCrossEntropy,
+        Init::Auto,
+        &mut rng2,
+    )
+    .unwrap();
     for (a, b) in n32.params_mut().iter_mut().zip(n64.params()) {
         *a = *b as f32;
     }
@@ -154,19 +233,75 @@ fn f32_gradients_agree_with_f64() {
 fn invalid_architectures_are_typed_errors() {
     let mut rng = StdRng::seed_from_u64(0);
     let bad = [
-        vec![Layer::Dense { inputs: 3, outputs: 4 }, Layer::Dense { inputs: 5, outputs: 2 }, Layer::Softmax],
+        vec![
+            Layer::Dense {
+                inputs: 3,
+                outputs: 4,
+            },
+            Layer::Dense {
+                inputs: 5,
+                outputs: 2,
+            },
+            Layer::Softmax,
+        ],
         vec![Layer::Softmax],
-        vec![Layer::Act(Activation::Relu), Layer::Dense { inputs: 3, outputs: 2 }, Layer::Softmax],
-        vec![Layer::Dense { inputs: 3, outputs: 2 }, Layer::Act(Activation::Relu)],
-        vec![Layer::Dense { inputs: 0, outputs: 2 }, Layer::Softmax],
+        vec![
+            Layer::Act(Activation::Relu),
+            Layer::Dense {
+                inputs: 3,
+                outputs: 2,
+            },
+            Layer::Softmax,
+        ],
+        vec![
+            Layer::Dense {
+                inputs: 3,
+                outputs: 2,
+            },
+            Layer::Act(Activation::Relu),
+        ],
+        vec![
+            Layer::Dense {
+                inputs: 0,
+                outputs: 2,
+            },
+            Layer::Softmax,
+        ],
     ];
     for layers in bad {
-        let err = Network::<f32>::new(layers.clone(), Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).err();
-        assert!(matches!(err, Some(nn::NnError::Architecture(_))), "{layers:?} accepted");
+        let err = Network::<f32>::new(
+            layers.clone(),
+            Loss::SoftmaxCrossEntropy,
+            Init::Auto,
+            &mut rng,
+        )
+        .err();
+        assert!(
+            matches!(err, Some(nn::NnError::Architecture(_))),
+            "{layers:?} accepted"
+        );
     }
-    let mut net = Network::<f32>::mlp(3, &[4], Activation::Relu, 2, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let mut net = Network::<f32>::mlp(
+        3,
+        &[4],
+        Activation::Relu,
+        2,
+        Loss::SoftmaxCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap();
     let x = Matrix::<f32>::zeros(2, 3);
-    assert!(net.train_step(x.view(), &[0, 5]).is_err(), "label out of range accepted");
-    assert!(net.train_step(x.view(), &[0]).is_err(), "label count mismatch accepted");
-    assert!(net.forward(Matrix::<f32>::zeros(2, 4).view()).is_err(), "wrong width accepted");
+    assert!(
+        net.train_step(x.view(), &[0, 5]).is_err(),
+        "label out of range accepted"
+    );
+    assert!(
+        net.train_step(x.view(), &[0]).is_err(),
+        "label count mismatch accepted"
+    );
+    assert!(
+        net.forward(Matrix::<f32>::zeros(2, 4).view()).is_err(),
+        "wrong width accepted"
+    );
 }
