@@ -12,8 +12,14 @@ fn example(name: &str) -> PathBuf {
     if dir.ends_with("deps") {
         dir.pop();
     }
-    let bin = dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built: run through `cargo test`", bin.display());
+    let bin = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not built: run through `cargo test`",
+        bin.display()
+    );
     bin
 }
 
@@ -23,7 +29,8 @@ fn mnist_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
     assert!(
-        dir.join("t10k-labels-idx1-ubyte.gz").exists() || dir.join("t10k-labels-idx1-ubyte").exists(),
+        dir.join("t10k-labels-idx1-ubyte.gz").exists()
+            || dir.join("t10k-labels-idx1-ubyte").exists(),
         "MNIST not found in {} (set MNIST_DIR)",
         dir.display()
     );
@@ -54,10 +61,19 @@ fn result_line(o: &Output) -> (f64, f64, f64) {
         last.split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
             .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name}= in the last line {last:?}\nstderr: {}", stderr(o)))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {name}= in the last line {last:?}\nstderr: {}",
+                    stderr(o)
+                )
+            })
     };
     assert!(last.starts_with("result: "), "last line is {last:?}");
-    (field("test_accuracy"), field("train_seconds"), field("samples_per_second"))
+    (
+        field("test_accuracy"),
+        field("train_seconds"),
+        field("samples_per_second"),
+    )
 }
 
 fn temp_path(name: &str) -> PathBuf {
@@ -69,10 +85,21 @@ fn temp_path(name: &str) -> PathBuf {
 #[test]
 fn a_short_run_trains_and_prints_the_result_line() {
     let data = mnist_dir();
-    let o = mnist(&["--data", data.to_str().unwrap(), "--hidden", "100", "--epochs", "2", "--quiet"]);
+    let o = mnist(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--hidden",
+        "100",
+        "--epochs",
+        "2",
+        "--quiet",
+    ]);
     assert!(o.status.success(), "stderr: {}", stderr(&o));
     let (acc, secs, sps) = result_line(&o);
-    assert!(acc > 0.95, "test accuracy {acc} after 2 epochs of 784-100-10");
+    assert!(
+        acc > 0.95,
+        "test accuracy {acc} after 2 epochs of 784-100-10"
+    );
     assert!(secs > 0.0 && sps > 1000.0);
     let out = stdout(&o);
     assert!(out.contains("confusion matrix"), "{out}");
@@ -85,7 +112,9 @@ fn saved_models_load_and_reproduce_the_accuracy() {
     let model = temp_path("short.safetensors");
     let d = data.to_str().unwrap();
     let m = model.to_str().unwrap();
-    let trained = mnist(&["--data", d, "--hidden", "32", "--epochs", "1", "--quiet", "--save", m]);
+    let trained = mnist(&[
+        "--data", d, "--hidden", "32", "--epochs", "1", "--quiet", "--save", m,
+    ]);
     assert!(trained.status.success(), "{}", stderr(&trained));
     let loaded = mnist(&["--data", d, "--load", m]);
     assert!(loaded.status.success(), "{}", stderr(&loaded));
@@ -100,7 +129,9 @@ fn one_and_two_threads_give_the_same_model_bit_for_bit() {
     for threads in ["1", "2"] {
         let path = temp_path(&format!("threads{threads}.safetensors"));
         let o = Command::new(example("mnist"))
-            .args(["--data", d, "--hidden", "64", "--epochs", "1", "--quiet", "--save"])
+            .args([
+                "--data", d, "--hidden", "64", "--epochs", "1", "--quiet", "--save",
+            ])
             .arg(&path)
             .env("RAYON_NUM_THREADS", threads)
             .output()
@@ -108,7 +139,10 @@ fn one_and_two_threads_give_the_same_model_bit_for_bit() {
         assert!(o.status.success(), "{}", stderr(&o));
         files.push(std::fs::read(&path).unwrap());
     }
-    assert!(files[0] == files[1], "weights differ between 1 and 2 threads");
+    assert!(
+        files[0] == files[1],
+        "weights differ between 1 and 2 threads"
+    );
 }
 
 #[test]
@@ -116,7 +150,20 @@ fn help_lists_the_flags() {
     let o = mnist(&["--help"]);
     assert!(o.status.success());
     let help = stdout(&o);
-    for flag in ["--data", "--hidden", "--activation", "--epochs", "--batch", "--lr", "--optimizer", "--seed", "--threads", "--save", "--load", "--preset"] {
+    for flag in [
+        "--data",
+        "--hidden",
+        "--activation",
+        "--epochs",
+        "--batch",
+        "--lr",
+        "--optimizer",
+        "--seed",
+        "--threads",
+        "--save",
+        "--load",
+        "--preset",
+    ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
@@ -137,8 +184,23 @@ fn bad_arguments_fail_with_a_clear_message() {
         (vec!["--optimizer", "rmsprop"], "rmsprop"),
         (vec!["--activation", "gelu"], "gelu"),
         (vec!["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
-        (vec!["--data", d, "--epochs", "1", "--hidden", "8", "--save", "/nonexistent/dir/m.safetensors"], "/nonexistent/dir"),
-        (vec!["--data", d, "--load", "/nonexistent/model.safetensors"], "/nonexistent/model.safetensors"),
+        (
+            vec![
+                "--data",
+                d,
+                "--epochs",
+                "1",
+                "--hidden",
+                "8",
+                "--save",
+                "/nonexistent/dir/m.safetensors",
+            ],
+            "/nonexistent/dir",
+        ),
+        (
+            vec!["--data", d, "--load", "/nonexistent/model.safetensors"],
+            "/nonexistent/model.safetensors",
+        ),
     ];
     for (args, needle) in cases {
         let mut all = args.clone();
@@ -147,7 +209,10 @@ fn bad_arguments_fail_with_a_clear_message() {
         let err = stderr(&o);
         assert!(!o.status.success(), "{args:?} succeeded");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-        assert!(err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: stderr lacks {needle:?}: {err}");
+        assert!(
+            err.to_lowercase().contains(&needle.to_lowercase()),
+            "{args:?}: stderr lacks {needle:?}: {err}"
+        );
     }
     let o = Command::new(example("mnist"))
         .args(["--data", d, "--epochs", "1"])
@@ -156,4 +221,83 @@ fn bad_arguments_fail_with_a_clear_message() {
         .unwrap();
     assert!(!o.status.success());
     assert!(stderr(&o).contains("MATNET_KERNEL=sse9"), "{}", stderr(&o));
+}
+
+/// Extracts `validation X%` from the preset's accuracy line.
+fn preset_accuracy(out: &str, which: &str) -> f64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("accuracy:"))
+        .unwrap_or_else(|| panic!("no accuracy line in {out}"));
+    let after = line
+        .split(which)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {which} in {line}"));
+    after
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .split('%')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn preset_seed000_reaches_the_reference_validation_accuracy() {
+    let data = mnist_dir();
+    let o = mnist(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--preset",
+        "seed000",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("784-10(relu)-10(softmax)"), "{out}");
+    let valid = preset_accuracy(&out, "validation");
+    assert!(
+        valid >= 91.4,
+        "seed000 validation accuracy {valid}% < 91.4% (reference)"
+    );
+    let train = preset_accuracy(&out, "train");
+    assert!(train > 91.0, "train {train}%");
+    result_line(&o);
+}
+
+#[test]
+fn preset_seed001_reports_every_50_iterations_and_labels() {
+    let data = mnist_dir();
+    let o = mnist(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--preset",
+        "seed001",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for it in [50, 100, 500, 950, 1000] {
+        assert!(
+            out.contains(&format!(" {it}/1000 ")),
+            "no line for iteration {it}:\n{out}"
+        );
+    }
+    assert!(!out.contains(" 75/1000 "), "lines between the 50s:\n{out}");
+    let actual = out
+        .lines()
+        .find(|l| l.starts_with("actual:"))
+        .expect("actual labels row");
+    let predicted = out
+        .lines()
+        .find(|l| l.starts_with("predicted:"))
+        .expect("predicted labels row");
+    assert_eq!(actual.split_whitespace().count(), 21);
+    assert_eq!(predicted.split_whitespace().count(), 21);
+    assert!(actual.starts_with("actual:    7 2 1 0 4"), "{actual}");
+    // The reference reaches ~85% by 500 iterations and ~87% by 1000.
+    let valid = preset_accuracy(&out, "validation");
+    assert!(valid > 84.0, "seed001 validation {valid}%");
 }
