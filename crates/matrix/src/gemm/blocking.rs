@@ -106,7 +106,7 @@ impl Blocking {
     ) -> Blocking {
         let kc_max = round_down(caches.l1d / 2 / (mr * size), 8).clamp(64, 512);
         let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
-        let nc_max = round_down(caches.l2 / 2 / (kc_max * size), nr).clamp(nr, 4096);
+        let nc_max = round_down(caches.l2 / 2 / (kc.max(64) * size), nr).clamp(nr, 4096);
         let nc = even_blocks(n.max(1), nc_max, nr);
         let mc = round_down(256, mr);
         Blocking { mc, kc, nc }

@@ -1,20 +1,21 @@
 //! The BLIS loop driver, generic over the micro-kernel.
 //!
 //! ```text
+//! split C's rows (or columns) into one part per worker, whole tiles each;
+//! in each worker:
 //! for jc in 0..n step NC            B block columns (sized for L2)
-//!   for pc in 0..k step KC          inner dimension, never split across threads
-//!     pack B[pc.., jc..] -> KC x NC panels (shared, packed in parallel)
-//!     for each worker's share of M (or of NC):
-//!       for ic in step MC: pack A[ic.., pc..] -> MC x KC panels (per worker)
-//!         for ir in step MR:        A micro-panel stays in L1
-//!           for jr in step NR:      B micro-panels stream from L2
-//!             micro-kernel -> C[ic+ir.., jc+jr..]
+//!   for pc in 0..k step KC          inner dimension, never split
+//!     pack B[pc.., jc..] -> KC x NC panels (the worker's own buffer)
+//!     for ic in step MC: pack A[ic.., pc..] -> MC x KC panels
+//!       for ir in step MR:          A micro-panel stays in L1
+//!         for jr in step NR:        B micro-panels stream from L2
+//!           micro-kernel -> C[ic+ir.., jc+jr..]
 //! ```
 //!
 //! `beta` applies on the first KC block only (later blocks accumulate with
-//! beta = 1) and the epilogue on the last. Workers split M or N, never K, and
-//! every C element is produced by the same kernel with the same k order, so the
-//! result is bitwise identical for any number of threads.
+//! beta = 1) and the epilogue on the last. Workers split M or N, never K; KC
+//! comes from the whole problem, and every C element is one FMA chain in k
+//! order, so the result is bitwise identical for any number of threads.
 
 use rayon::prelude::*;
 
@@ -86,26 +87,97 @@ impl<P: Copy> Shared<P> {
 // SAFETY: as above.
 unsafe impl<P> Sync for Shared<P> {}
 
-/// Runs one gemm with kernel `K`.
+/// Runs one gemm with kernel `K`: splits C into one part per worker (rows
+/// or columns, whole tiles each) and runs the single-threaded BLIS loops on
+/// each part, so a product costs one fork/join however many blocks it has.
 ///
 /// # Safety
 /// The problem's pointers cover its shapes and strides (checked by the
 /// public API), C does not overlap A or B, and the CPU supports `K`.
 pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize) {
     let (mr, nr) = (K::MR, K::NR);
+    let size = std::mem::size_of::<T>();
+    let caches = CacheSizes::detect();
+    // KC is fixed by the whole problem: it sets how partial sums are grouped,
+    // so every part must use the same one for bitwise-equal results.
+    let kc = Blocking::new(caches, mr, nr, size, p.k, p.n).kc;
+    let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
+    let threads = if flops < PARALLEL_MIN_FLOPS {
+        1
+    } else {
+        threads.max(1)
+    };
+    let (m_panels, n_panels) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
+    // Split whichever dimension is longer (in elements); splitting N lets
+    // each worker pack only its own B columns.
+    let split_m = m_panels * mr > n_panels * nr;
+    let total = if split_m { m_panels } else { n_panels };
+    let parts = threads.min(total);
+    if parts <= 1 {
+        return run_part::<T, K>(p, caches, kc);
+    }
+    let shared = Shared(p as *const Problem<T>);
+    (0..parts).into_par_iter().for_each(|t| {
+        // SAFETY: p outlives the parallel section; parts cover disjoint
+        // rows (or columns) of C, whole tiles each.
+        unsafe {
+            let p = &*shared.get();
+            let (a0, a1) = (t * total / parts, (t + 1) * total / parts);
+            let part = if split_m {
+                let (i0, i1) = (a0 * mr, (a1 * mr).min(p.m));
+                Problem {
+                    m: i1 - i0,
+                    a: Operand {
+                        ptr: p.a.ptr.add(i0 * p.a.rs),
+                        ..p.a
+                    },
+                    c: OutOperand {
+                        ptr: p.c.ptr.add(i0 * p.c.rs),
+                        ..p.c
+                    },
+                    ..*p
+                }
+            } else {
+                let (j0, j1) = (a0 * nr, (a1 * nr).min(p.n));
+                Problem {
+                    n: j1 - j0,
+                    b: Operand {
+                        ptr: p.b.ptr.add(j0 * p.b.cs),
+                        ..p.b
+                    },
+                    c: OutOperand {
+                        ptr: p.c.ptr.add(j0 * p.c.cs),
+                        ..p.c
+                    },
+                    bias: if p.bias.is_null() {
+                        p.bias
+                    } else {
+                        p.bias.add(j0)
+                    },
+                    ..*p
+                }
+            };
+            run_part::<T, K>(&part, caches, kc)
+        }
+    });
+}
+
+/// The five BLIS loops on one thread, with inner blocks of `kc`.
+///
+/// # Safety
+/// As [`run`].
+unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, caches: CacheSizes, kc_block: usize) {
+    let (mr, nr) = (K::MR, K::NR);
+    let size = std::mem::size_of::<T>();
     // With a single row panel each B panel is used once, so packing it costs
     // as much as the product: row-major B is read in place when it fits in
     // half of L2 (beyond that, strided rows defeat the prefetchers and a
     // sequential pack is faster).
-    let size = std::mem::size_of::<T>();
-    let caches = CacheSizes::detect();
     let direct_b =
         p.m <= mr && p.b.cs == 1 && p.k.saturating_mul(p.n).saturating_mul(size) <= caches.l2 / 2;
-    let bl = Blocking::new(caches, mr, nr, size, p.k, p.n);
-    let threads = if 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64) < PARALLEL_MIN_FLOPS {
-        1
-    } else {
-        threads.max(1)
+    let bl = Blocking {
+        kc: kc_block,
+        ..Blocking::new(caches, mr, nr, size, p.k, p.n)
     };
 
     let mut jc = 0;
@@ -132,24 +204,13 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
             let b_panels = nc.div_ceil(nr);
             with_buffer::<T, _>(Slot::B, b_panels * nr * kc, |bpack| {
                 let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-                let direct = direct_b && kc > 0;
-                if direct {
-                    // Only the last, partial panel needs zero padding.
-                    let full = nc / nr;
-                    if full < b_panels {
-                        let src = b_src.add(full * nr);
-                        pack_panel(
-                            nc - full * nr,
-                            kc,
-                            nr,
-                            src,
-                            1,
-                            p.b.rs,
-                            bpack.add(full * nr * kc),
-                        );
-                    }
-                } else {
-                    pack_b::<T>(b_src, p.b, nc, kc, nr, bpack, threads);
+                // Full panels are read in place; only the last, partial
+                // panel needs packing (zero padding).
+                let first_packed = if direct_b { nc / nr } else { 0 };
+                for pnl in first_packed..b_panels {
+                    let cols = nr.min(nc - pnl * nr);
+                    let src = b_src.add(pnl * nr * p.b.cs);
+                    pack_panel(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
                 }
                 let block = Block {
                     jc,
@@ -159,9 +220,9 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
                     beta,
                     epi,
                     bpack,
-                    b_direct: if direct { b_src } else { std::ptr::null() },
+                    b_direct: if direct_b { b_src } else { std::ptr::null() },
                 };
-                compute_block::<T, K>(p, &bl, &block, threads);
+                compute_range::<T, K>(p, &bl, &block, 0..p.m.div_ceil(mr), 0..b_panels);
             });
             pc += kc;
         }
@@ -180,79 +241,6 @@ struct Block<T> {
     bpack: *mut T,
     /// B's block origin when full panels are read in place (else null).
     b_direct: *const T,
-}
-
-/// Packs the `kc x nc` block of B into NR-wide panels, in parallel if asked.
-unsafe fn pack_b<T: Scalar>(
-    src: *const T,
-    b: Operand<T>,
-    nc: usize,
-    kc: usize,
-    nr: usize,
-    dst: *mut T,
-    threads: usize,
-) {
-    let panels = nc.div_ceil(nr);
-    let one = |pnl: usize, src: *const T, dst: *mut T| {
-        let cols = nr.min(nc - pnl * nr);
-        // SAFETY: panel pnl covers columns pnl*nr .. +cols of the block, inside
-        // B; its destination is its own kc*nr slice of the buffer.
-        unsafe {
-            pack_panel(
-                cols,
-                kc,
-                nr,
-                src.add(pnl * nr * b.cs),
-                b.cs,
-                b.rs,
-                dst.add(pnl * nr * kc),
-            )
-        }
-    };
-    if threads > 1 && panels >= 2 * threads {
-        let (src, dst) = (Shared(src), Shared(dst));
-        (0..panels)
-            .into_par_iter()
-            .for_each(|pnl| one(pnl, src.get(), dst.get()));
-    } else {
-        for pnl in 0..panels {
-            one(pnl, src, dst);
-        }
-    }
-}
-
-/// Computes all tiles of one (jc, pc) block, split over workers.
-unsafe fn compute_block<T: Scalar, K: Kernel<T>>(
-    p: &Problem<T>,
-    bl: &Blocking,
-    blk: &Block<T>,
-    threads: usize,
-) {
-    let (mr, nr) = (K::MR, K::NR);
-    let m_panels = p.m.div_ceil(mr);
-    let n_panels = blk.nc.div_ceil(nr);
-    if threads <= 1 {
-        return compute_range::<T, K>(p, bl, blk, 0..m_panels, 0..n_panels);
-    }
-    // Split whichever dimension has more tiles into `threads` contiguous
-    // ranges; each worker writes only its own C tiles.
-    let split_m = m_panels * mr >= n_panels * nr || n_panels < threads;
-    let total = if split_m { m_panels } else { n_panels };
-    let parts = threads.min(total);
-    let shared_p = Shared(p as *const Problem<T>);
-    let shared_blk = Shared(blk as *const Block<T>);
-    (0..parts).into_par_iter().for_each(|t| {
-        let range = t * total / parts..(t + 1) * total / parts;
-        // SAFETY: p and blk outlive the parallel section (we are inside it);
-        // ranges are disjoint so tiles are too.
-        unsafe {
-            if split_m {
-                compute_range::<T, K>(&*shared_p.get(), bl, &*shared_blk.get(), range, 0..n_panels)
-            } else {
-                compute_range::<T, K>(&*shared_p.get(), bl, &*shared_blk.get(), 0..m_panels, range)
-            }
-        }
-    });
 }
 
 /// Computes the tiles of M panels `mp` x N panels `np` of one block, packing

@@ -32,9 +32,13 @@ pub(crate) unsafe fn pack_panel<T: Scalar>(
 ) {
     if s_w == 1 {
         // The panel's rows are contiguous in memory for each k: one copy per k.
+        // A plain loop, not `copy_nonoverlapping`: the runs are 4 to 32
+        // elements, where a libc call costs more than the copy.
         for k in 0..kc {
-            let d = dst.add(k * width);
-            std::ptr::copy_nonoverlapping(src.add(k * s_k), d, rows);
+            let (d, s) = (dst.add(k * width), src.add(k * s_k));
+            for r in 0..rows {
+                *d.add(r) = *s.add(r);
+            }
             for r in rows..width {
                 *d.add(r) = T::ZERO;
             }
