@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = parse_epochs)]
     epochs: u64,
     /// Mini-batch size; 0 or "full" trains on the whole training set per step.
-    #[arg(long, default_value = "128", value_parser = parse_batch)]
+    #[arg(long, default_value = "64", value_parser = parse_batch)]
     batch: usize,
     /// Learning rate.
     #[arg(long, default_value_t = 0.05, allow_negative_numbers = true, value_parser = parse_lr)]
@@ -89,6 +89,9 @@ struct Args {
     /// Reproduce a reference configuration (overrides the network and training flags).
     #[arg(long, value_enum)]
     preset: Option<Preset>,
+    /// Write the per-epoch loss and accuracy curves as a PNG to FILE.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
     /// Print a table line every N epochs.
     #[arg(long, default_value_t = 1)]
     log_every: usize,
@@ -222,7 +225,7 @@ fn run(args: Args) -> Result<(), String> {
             .build_global()
             .map_err(|e| format!("cannot start {t} threads: {e}"))?;
     }
-    if let Some(path) = &args.save {
+    for path in [&args.save, &args.plot].into_iter().flatten() {
         check_writable(path)?;
     }
     let dir = data_dir(args.data.as_deref(), !args.quiet)?;
@@ -302,6 +305,10 @@ fn run(args: Args) -> Result<(), String> {
             let valid = (!validation.is_empty()).then_some(&validation);
             let summary = fit(&mut net, &train, valid, &plan.config, &mut printer)
                 .map_err(|e| e.to_string())?;
+            if let Some(path) = &args.plot {
+                plot_history(path, &printer.history, &net.describe())?;
+                println!("wrote {}", path.display());
+            }
             if let Some(path) = &args.save {
                 save_model(&net, path).map_err(|e| e.to_string())?;
                 println!("saved model to {}", path.display());
@@ -347,6 +354,28 @@ fn run(args: Args) -> Result<(), String> {
         cm.accuracy()
     );
     Ok(())
+}
+
+/// Loss and train/validation accuracy per epoch, as a PNG.
+fn plot_history(path: &Path, history: &[nn::EpochReport], title: &str) -> Result<(), String> {
+    let loss: Vec<f64> = history.iter().map(|r| r.loss).collect();
+    let train: Vec<f64> = history.iter().map(|r| r.train_accuracy).collect();
+    let valid: Vec<f64> = history
+        .iter()
+        .filter_map(|r| r.validation_accuracy)
+        .collect();
+    let mut accuracy: Vec<(&str, &[f64])> = vec![("train accuracy", &train)];
+    if valid.len() == train.len() {
+        accuracy.push(("validation accuracy", &valid));
+    }
+    matnet::plot::plot_training(
+        path,
+        &format!("MNIST {title}"),
+        &loss,
+        &accuracy,
+        (800, 600),
+    )
+    .map_err(|e| format!("cannot write the plot {}: {e}", path.display()))
 }
 
 /// Fails early (before training) if `path`'s directory cannot take the model.

@@ -1,1 +1,5 @@
 //! matnet
+pub mod download;
+pub mod report;
+
+pub mod plot;

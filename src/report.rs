@@ -77,7 +77,7 @@ impl Observer for EpochPrinter {
         bar.set_position(step as u64);
     }
 
-    fn on_epoch(&mut self, r: &EpochReport) {
+    fn on_epoch(&mut self, r: &EpochReport, _net: &nn::Network<f32>) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

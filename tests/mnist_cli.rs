@@ -104,6 +104,11 @@ fn a_short_run_trains_and_prints_the_result_line() {
     let out = stdout(&o);
     assert!(out.contains("confusion matrix"), "{out}");
     assert!(out.contains("misread test digits"), "{out}");
+    let png = std::fs::read(&plot).expect("--plot wrote the file");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "not a real PNG"
+    );
 }
 
 #[test]

@@ -52,10 +52,16 @@ impl TrainConfig {
             return bad("epochs must be at least 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return bad(format!("learning rate must be a positive number, got {}", self.learning_rate));
+            return bad(format!(
+                "learning rate must be a positive number, got {}",
+                self.learning_rate
+            ));
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad(format!("weight decay must be >= 0, got {}", self.weight_decay));
+            return bad(format!(
+                "weight decay must be >= 0, got {}",
+                self.weight_decay
+            ));
         }
         if train_len == 0 {
             return bad("the training set is empty".into());
@@ -90,8 +96,9 @@ pub struct EpochReport {
 pub trait Observer {
     /// Called after each optimizer step (`step` is 1-based).
     fn on_step(&mut self, _epoch: usize, _step: usize, _steps: usize) {}
-    /// Called after each epoch.
-    fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// Called after each epoch (outside the timed training), with read
+    /// access to the network, e.g. to draw what it has learned so far.
+    fn on_epoch(&mut self, _report: &EpochReport, _net: &Network<f32>) {}
 }
 
 impl Observer for () {}
@@ -167,7 +174,11 @@ pub fn fit(
                 let idx = &order[step * batch..((step + 1) * batch).min(n)];
                 let m = idx.len();
                 let features = train.features();
-                train.gather(idx, &mut x_buf.as_mut_slice()[..m * features], &mut y_buf[..m]);
+                train.gather(
+                    idx,
+                    &mut x_buf.as_mut_slice()[..m * features],
+                    &mut y_buf[..m],
+                );
                 (x_buf.rows_view(0, m), &y_buf[..m])
             };
             let (loss, right) = net.train_step(x, labels)?;
@@ -200,7 +211,7 @@ pub fn fit(
             samples_per_second: n as f64 / seconds.max(1e-12),
             learning_rate: lr,
         };
-        observer.on_epoch(&report);
+        observer.on_epoch(&report, net);
         reports.push(report);
     }
     Ok(TrainSummary {

@@ -1,0 +1,346 @@
+//! The two-moons toy problem: a seeded generator (scikit-learn's
+//! `make_moons` construction), a seeded train/test split, the reference
+//! network `2 -> 100 (tanh) -> 2 (tanh) -> 1 (sigmoid)`, and a way to read
+//! the output of any inner layer (the 2-D "embedding" of that network).
+//!
+//! ```
+//! use nn::moons::{embedding, reference_network, split, two_moons};
+//! let data = two_moons(200, 0.1, 7);
+//! assert_eq!((data.len(), data.images.cols()), (200, 2));
+//! let (train, test) = split(&data, 0.8, 7);
+//! assert_eq!((train.len(), test.len()), (160, 40));
+//! let net = reference_network(100, 7).unwrap();
+//! let h = embedding(&net, test.images.view()).unwrap(); // 40 x 2, in (-1, 1)
+//! assert_eq!(h.shape(), (40, 2));
+//! ```
+
+use std::f64::consts::PI;
+
+use matrix::{gemm_fused, Epilogue, Matrix, MatrixView};
+use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+
+use crate::activation::Activation;
+use crate::dataset::Dataset;
+use crate::error::NnError;
+use crate::loss::Loss;
+use crate::network::{Init, Layer, Network};
+
+/// `n` points of two interleaving half circles, shuffled, with Gaussian
+/// noise of standard deviation `noise` added to both coordinates.
+///
+/// As scikit-learn's `make_moons`: `n / 2` points (class 0) evenly spaced
+/// on the upper half of the unit circle centred at `(0, 0)`, the other
+/// `n - n / 2` (class 1) on the lower half circle of radius 1 centred at
+/// `(1, 0.5)`. The noise is drawn with the Box–Muller transform from a
+/// [`StdRng`] seeded with `seed`: the same arguments give the same points.
+///
+/// The result has `n` rows of 2 features, 2 classes and image shape `(1, 2)`.
+pub fn two_moons(n: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let outer = n / 2;
+    let inner = n - outer;
+    // numpy.linspace(0, pi, k): k evenly spaced angles, both ends included.
+    let angle = |i: usize, k: usize| {
+        if k > 1 {
+            PI * i as f64 / (k - 1) as f64
+        } else {
+            0.0
+        }
+    };
+    let mut points: Vec<(f64, f64, u8)> = Vec::with_capacity(n);
+    points.extend((0..outer).map(|i| {
+        let t = angle(i, outer);
+        (t.cos(), t.sin(), 0)
+    }));
+    points.extend((0..inner).map(|i| {
+        let t = angle(i, inner);
+        (1.0 - t.cos(), 0.5 - t.sin(), 1)
+    }));
+    points.shuffle(&mut rng);
+    let mut normal = BoxMuller::default();
+    let mut images = Vec::with_capacity(2 * n);
+    let mut labels = Vec::with_capacity(n);
+    for (x, y, label) in points {
+        images.push((x + noise * normal.sample(&mut rng)) as f32);
+        images.push((y + noise * normal.sample(&mut rng)) as f32);
+        labels.push(label);
+    }
+    Dataset {
+        images: Matrix::from_vec(n, 2, images),
+        labels,
+        classes: 2,
+        image_shape: (1, 2),
+    }
+}
+
+/// Standard normal samples by the Box–Muller transform (rand 0.9 has no
+/// `Normal` without `rand_distr`); each pair of uniforms gives two samples.
+#[derive(Default)]
+struct BoxMuller {
+    spare: Option<f64>,
+}
+
+impl BoxMuller {
+    fn sample<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        // u1 in (0, 1] so that ln(u1) is finite.
+        let u1 = 1.0 - rng.random::<f64>();
+        let u2 = rng.random::<f64>();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (s, c) = (2.0 * PI * u2).sin_cos();
+        self.spare = Some(r * s);
+        r * c
+    }
+}
+
+/// Splits `data` into a training set holding `round(train_fraction * n)`
+/// samples and a test set holding the rest, after a permutation drawn from
+/// [`Dataset::shuffled`] with `seed` (same seed, same split).
+///
+/// # Panics
+/// If `train_fraction` is not in `[0, 1]`.
+pub fn split(data: &Dataset, train_fraction: f64, seed: u64) -> (Dataset, Dataset) {
+    assert!(
+        (0.0..=1.0).contains(&train_fraction),
+        "split: the training fraction must be in [0, 1], got {train_fraction}"
+    );
+    let cut = ((train_fraction * data.len() as f64).round() as usize).min(data.len());
+    data.shuffled(seed).split_at(cut)
+}
+
+/// The layers of the reference two-moons network:
+/// `Dense(2, hidden), tanh, Dense(hidden, 2), tanh, Dense(2, 1), sigmoid`.
+/// The output of the second tanh is the 2-D embedding that
+/// [`embedding`] returns.
+pub fn reference_layers(hidden: usize) -> Vec<Layer> {
+    vec![
+        Layer::Dense {
+            inputs: 2,
+            outputs: hidden,
+        },
+        Layer::Act(Activation::Tanh),
+        Layer::Dense {
+            inputs: hidden,
+            outputs: 2,
+        },
+        Layer::Act(Activation::Tanh),
+        Layer::Dense {
+            inputs: 2,
+            outputs: 1,
+        },
+        Layer::Act(Activation::Sigmoid),
+    ]
+}
+
+/// The reference network ([`reference_layers`]) with binary cross-entropy,
+/// Xavier-initialised ([`Init::Auto`]) from a [`StdRng`] seeded with `seed`.
+///
+/// # Errors
+/// If `hidden` is 0.
+pub fn reference_network(hidden: usize, seed: u64) -> Result<Network<f32>, NnError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Network::new(
+        reference_layers(hidden),
+        Loss::BinaryCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+}
+
+/// The output of layers `0..end` of `net` on `x` (one sample per row),
+/// computed from the parameters alone (so `net` stays untouched): each Dense
+/// layer is one [`gemm_fused`] with the bias added in its epilogue, each
+/// activation is applied elementwise, Softmax row-wise. `end == 0` returns
+/// a copy of `x`.
+///
+/// # Errors
+/// If `x` has the wrong number of columns or `end` exceeds the layer count.
+pub fn forward_to(
+    net: &Network<f32>,
+    x: MatrixView<'_, f32>,
+    end: usize,
+) -> Result<Matrix<f32>, NnError> {
+    if x.cols() != net.input_width() {
+        return Err(NnError::Shape(format!(
+            "forward_to: the network takes {} inputs per row but got a {}x{} batch",
+            net.input_width(),
+            x.rows(),
+            x.cols()
+        )));
+    }
+    if end > net.layers().len() {
+        return Err(NnError::Shape(format!(
+            "forward_to: the network has {} layers, cannot run {end}",
+            net.layers().len()
+        )));
+    }
+    let params = net.params();
+    let mut cur = x.to_matrix();
+    for (l, layer) in net.layers()[..end].iter().enumerate() {
+        match *layer {
+            Layer::Dense { inputs, outputs } => {
+                let d = net
+                    .dense_params()
+                    .iter()
+                    .find(|d| d.layer == l)
+                    .expect("every Dense layer has a parameter slot");
+                let w =
+                    MatrixView::from_slice(&params[d.weight_range()], inputs, outputs, outputs, 1);
+                let mut out = Matrix::<f32>::zeros(cur.rows(), outputs);
+                gemm_fused(
+                    1.0,
+                    &cur,
+                    w,
+                    0.0,
+                    &mut out,
+                    Epilogue::bias(&params[d.bias_range()]),
+                );
+                cur = out;
+            }
+            Layer::Act(a) => {
+                let input = cur.as_slice().to_vec();
+                a.forward(&input, cur.as_mut_slice());
+            }
+            Layer::Softmax => matrix::ops::softmax_rows(cur.view_mut()),
+        }
+    }
+    Ok(cur)
+}
+
+/// The input of the last Dense layer for every row of `x`: for the
+/// reference network, the output of the 2-unit tanh layer (the "embedding"
+/// in which the classes must be linearly separable).
+///
+/// # Errors
+/// As [`forward_to`].
+pub fn embedding(net: &Network<f32>, x: MatrixView<'_, f32>) -> Result<Matrix<f32>, NnError> {
+    let last_dense = net.dense_params().last().map_or(0, |d| d.layer);
+    forward_to(net, x, last_dense)
+}
+
+/// The last Dense layer of a network ending in `Dense(2, 1)`: `(w1, w2, b)`
+/// such that the output is `sigmoid(w1 h1 + w2 h2 + b)` for an embedding
+/// `(h1, h2)`; `w1 h1 + w2 h2 + b = 0` is the line where p = 0.5. `None`
+/// for any other output layer.
+pub fn output_line(net: &Network<f32>) -> Option<(f32, f32, f32)> {
+    let d = net.dense_params().last()?;
+    if d.inputs != 2 || d.outputs != 1 {
+        return None;
+    }
+    let p = net.params();
+    Some((p[d.weight], p[d.weight + 1], p[d.bias]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_points_other_seed_other_points() {
+        let a = two_moons(300, 0.1, 1);
+        let b = two_moons(300, 0.1, 1);
+        let c = two_moons(300, 0.1, 2);
+        assert_eq!(a.images.as_slice(), b.images.as_slice());
+        assert_eq!(a.labels, b.labels);
+        assert_ne!(a.images.as_slice(), c.images.as_slice());
+    }
+
+    #[test]
+    fn without_noise_the_points_lie_on_the_two_half_circles() {
+        let d = two_moons(101, 0.0, 3);
+        assert_eq!(d.images.shape(), (101, 2));
+        assert_eq!(d.labels.iter().filter(|&&l| l == 0).count(), 50);
+        assert_eq!(d.labels.iter().filter(|&&l| l == 1).count(), 51);
+        for (row, &label) in d.images.row_iter().zip(&d.labels) {
+            let (x, y) = (row[0] as f64, row[1] as f64);
+            let (cx, cy, upper) = if label == 0 {
+                (0.0, 0.0, true)
+            } else {
+                (1.0, 0.5, false)
+            };
+            let r = ((x - cx).powi(2) + (y - cy).powi(2)).sqrt();
+            assert!((r - 1.0).abs() < 1e-5, "radius {r} for {label}");
+            assert!(if upper {
+                y >= cy - 1e-6
+            } else {
+                y <= cy + 1e-6
+            });
+        }
+    }
+
+    #[test]
+    fn noise_has_the_requested_standard_deviation() {
+        let clean = two_moons(4000, 0.0, 5);
+        let noisy = two_moons(4000, 0.2, 5);
+        // Same seed: same shuffle, so the differences are the noise alone.
+        assert_eq!(clean.labels, noisy.labels);
+        let diffs: Vec<f64> = clean
+            .images
+            .as_slice()
+            .iter()
+            .zip(noisy.images.as_slice())
+            .map(|(&a, &b)| (b - a) as f64)
+            .collect();
+        let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+        let var = diffs.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / diffs.len() as f64;
+        assert!(mean.abs() < 0.01, "mean {mean}");
+        assert!((var.sqrt() - 0.2).abs() < 0.01, "std {}", var.sqrt());
+    }
+
+    #[test]
+    fn tiny_sets_work() {
+        assert_eq!(two_moons(0, 0.1, 0).images.shape(), (0, 2));
+        let one = two_moons(1, 0.0, 0);
+        assert_eq!(one.labels, vec![1]);
+        assert_eq!(one.images.as_slice(), &[0.0, 0.5]);
+    }
+
+    #[test]
+    fn split_is_seeded_and_keeps_every_sample_once() {
+        let d = two_moons(50, 0.1, 9);
+        let (tr, te) = split(&d, 0.8, 4);
+        let (tr2, _) = split(&d, 0.8, 4);
+        assert_eq!((tr.labels.len(), te.labels.len()), (40, 10));
+        assert_eq!(tr.images.as_slice(), tr2.images.as_slice());
+        let mut all: Vec<[u32; 2]> = tr
+            .images
+            .row_iter()
+            .chain(te.images.row_iter())
+            .map(|r| [r[0].to_bits(), r[1].to_bits()])
+            .collect();
+        let mut orig: Vec<[u32; 2]> = d
+            .images
+            .row_iter()
+            .map(|r| [r[0].to_bits(), r[1].to_bits()])
+            .collect();
+        all.sort();
+        orig.sort();
+        assert_eq!(all, orig);
+    }
+
+    #[test]
+    fn forward_to_the_end_matches_forward() {
+        let mut net = reference_network(16, 3).unwrap();
+        let d = two_moons(20, 0.1, 3);
+        let ours = forward_to(&net, d.images.view(), net.layers().len()).unwrap();
+        let theirs = net.forward(d.images.view()).unwrap().to_matrix();
+        assert!(ours.max_abs_diff(&theirs) < 1e-6);
+        // The embedding through the output line gives the same probabilities.
+        let h = embedding(&net, d.images.view()).unwrap();
+        let (w1, w2, b) = output_line(&net).unwrap();
+        for (i, row) in h.row_iter().enumerate() {
+            let p = 1.0 / (1.0 + (-(w1 * row[0] + w2 * row[1] + b)).exp());
+            assert!((p - theirs[(i, 0)]).abs() < 1e-5);
+            assert!(row.iter().all(|v| v.abs() < 1.0));
+        }
+    }
+
+    #[test]
+    fn forward_to_rejects_bad_input() {
+        let net = reference_network(4, 0).unwrap();
+        assert!(forward_to(&net, Matrix::<f32>::zeros(3, 5).view(), 2).is_err());
+        assert!(forward_to(&net, Matrix::<f32>::zeros(3, 2).view(), 7).is_err());
+    }
+}
