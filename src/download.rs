@@ -584,33 +584,10 @@ fn check_file_name(name: &str) -> Result<(), DownloadError> {
     }
 }
 
-/// The names a data file is accepted under: as given, with or without `.gz`,
-/// and with its first `-idx` written `.idx` or the other way round.
-fn accepted_names(name: &str) -> Vec<String> {
-    let base = name.strip_suffix(".gz").unwrap_or(name);
-    let mut bases = vec![base.to_string()];
-    if base.contains("-idx") {
-        bases.push(base.replacen("-idx", ".idx", 1));
-    } else if base.contains(".idx") {
-        bases.push(base.replacen(".idx", "-idx", 1));
-    }
-    let mut names = vec![name.to_string()];
-    for b in bases {
-        for n in [format!("{b}.gz"), b] {
-            if !names.contains(&n) {
-                names.push(n);
-            }
-        }
-    }
-    names
-}
-
-/// The path of `name` in `dir` under any of its accepted names, if present.
+/// The path of `name` in `dir` under any of its accepted names (with or
+/// without `.gz`, `-idx` or `.idx`), if present: the same rule the loader uses.
 fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
-    accepted_names(name)
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+    nn::dataset::find_mnist_file(dir, name)
 }
 
 /// The canonical names of the MNIST files not present in `dir`.
