@@ -1,5 +1,5 @@
 //! BLAS-free dense linear algebra for `f32` and `f64`: owned matrices,
-//! strided views, a cache-blocked SIMD [`gemm`] that uses every core through
+//! strided views, a cache-blocked SIMD [`gemm()`] that uses every core through
 //! rayon, [`transpose`], and the elementwise operations a neural network
 //! needs ([`ops`]).
 //!
@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Multiply two matrices, then use views: a transpose and a sub-block cost
-//! nothing, and [`gemm`] takes them directly.
+//! nothing, and [`gemm()`] takes them directly.
 //!
 //! ```
 //! use matrix::{gemm, Matrix};

@@ -219,7 +219,7 @@ impl<T: Scalar> Matrix<T> {
         crate::transpose::transpose(self.view())
     }
 
-    /// `self * other` as a new matrix, computed by [`gemm`](crate::gemm).
+    /// `self * other` as a new matrix, computed by [`gemm`](crate::gemm()).
     ///
     /// # Panics
     /// If `self.cols() != other.rows()`; the message names both shapes.

@@ -5,6 +5,22 @@
 use matrix::{reference, try_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
+/// The kernels to test: the one `MATNET_KERNEL` names (how `.ci/valgrind.sh`
+/// keeps AVX-512 away from valgrind), else every kernel this CPU supports.
+fn kernels() -> Vec<KernelKind> {
+    match std::env::var("MATNET_KERNEL")
+        .ok()
+        .as_deref()
+        .and_then(KernelKind::from_name)
+    {
+        Some(k) => {
+            assert!(k.is_supported(), "MATNET_KERNEL={k}: not supported here");
+            vec![k]
+        }
+        None => KernelKind::supported(),
+    }
+}
+
 fn random<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
     Matrix::from_fn(rows, cols, |_, _| T::from_f64(rng.random_range(-1.0..1.0)))
 }
@@ -58,7 +74,7 @@ const SIZES: [usize; 14] = [0, 1, 2, 3, 5, 7, 11, 12, 13, 16, 17, 31, 33, 64];
 
 fn all_small_shapes<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(1);
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &m in &SIZES {
             for &n in &SIZES {
                 for &k in &[0usize, 1, 3, 8, 17, 65] {
@@ -116,7 +132,7 @@ fn blocked_shapes<T: Scalar>() {
         (128, 784, 10),
         (10, 128, 800),
     ];
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &(m, k, n) in &shapes {
             let a = random::<T>(m, k, &mut rng);
             let b = random::<T>(k, n, &mut rng);
@@ -160,7 +176,7 @@ fn every_kernel_matches_the_reference_across_cache_blocks_f64() {
 #[test]
 fn transposed_and_sub_block_views() {
     let mut rng = StdRng::seed_from_u64(3);
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &(m, k, n) in &[(1, 1, 1), (7, 13, 5), (33, 70, 41), (100, 37, 129)] {
             let at = random::<f32>(k, m, &mut rng);
             let bt = random::<f32>(n, k, &mut rng);
@@ -228,7 +244,7 @@ fn want_of(a: &Matrix<f32>, b: &Matrix<f32>) -> Matrix<f32> {
 #[test]
 fn beta_zero_ignores_nan_in_c() {
     let mut rng = StdRng::seed_from_u64(4);
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &(m, k, n) in &[(1, 1, 1), (13, 17, 35), (64, 600, 100), (5, 0, 5)] {
             let a = random::<f64>(m, k, &mut rng);
             let b = random::<f64>(k, n, &mut rng);
@@ -254,7 +270,7 @@ fn beta_zero_ignores_nan_in_c() {
 #[test]
 fn fused_bias_and_relu_match_separate_passes() {
     let mut rng = StdRng::seed_from_u64(5);
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &(m, k, n) in &[(1, 3, 1), (12, 9, 32), (37, 800, 45), (128, 784, 100)] {
             let a = random::<f32>(m, k, &mut rng);
             let b = random::<f32>(k, n, &mut rng);
@@ -324,7 +340,7 @@ fn one_and_two_threads_give_bitwise_equal_results() {
             .unwrap()
     };
     let (one, two) = (pool(1), pool(2));
-    for kernel in KernelKind::supported() {
+    for kernel in kernels() {
         for &(m, k, n) in &[
             (300, 700, 500),
             (128, 784, 800),

@@ -4,8 +4,32 @@
 use matrix::{ops, reference, transpose, try_gemm_with_kernel, Epilogue, KernelKind, Matrix};
 use proptest::prelude::*;
 
+/// The kernels to test: the one `MATNET_KERNEL` names (how `.ci/valgrind.sh`
+/// keeps AVX-512 away from valgrind), else every kernel this CPU supports.
+fn kernels() -> Vec<KernelKind> {
+    match std::env::var("MATNET_KERNEL")
+        .ok()
+        .as_deref()
+        .and_then(KernelKind::from_name)
+    {
+        Some(k) => {
+            assert!(k.is_supported(), "MATNET_KERNEL={k}: not supported here");
+            vec![k]
+        }
+        None => KernelKind::supported(),
+    }
+}
+
+/// `$PROPTEST_CASES` if set (valgrind runs use a few hundred), else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn kernel() -> impl Strategy<Value = KernelKind> {
-    prop::sample::select(KernelKind::supported())
+    prop::sample::select(kernels())
 }
 
 /// A matrix of small integers scaled by 1/8: products and sums of a few
@@ -28,7 +52,7 @@ fn gemm_case() -> impl Strategy<Value = (usize, usize, usize, bool, bool)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 5000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(5000), ..ProptestConfig::default() })]
 
     /// Exact arithmetic: every kernel equals the reference bit for bit.
     #[test]
@@ -54,7 +78,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(3000), ..ProptestConfig::default() })]
 
     /// f64 with arbitrary values: within rounding of the reference.
     #[test]
@@ -74,7 +98,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     /// Transpose twice is the identity; transpose equals the naive definition.
     #[test]
@@ -88,7 +112,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     /// Softmax rows are probability distributions and argmax agrees with it.
     #[test]

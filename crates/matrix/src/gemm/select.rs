@@ -120,7 +120,7 @@ pub fn resolve(request: Option<&str>) -> Result<KernelKind, KernelError> {
 /// fastest supported. Read once; an error if `MATNET_KERNEL` is unusable.
 ///
 /// Programs should call this at start-up to report a bad `MATNET_KERNEL`
-/// cleanly; [`gemm`](crate::gemm) itself panics with the same message.
+/// cleanly; [`gemm`](crate::gemm()) itself panics with the same message.
 ///
 /// ```
 /// let kernel = matrix::selected_kernel().expect("usable MATNET_KERNEL");
