@@ -21,7 +21,9 @@ const SHAPES: &[(&str, usize, usize, usize)] = &[
 ];
 
 fn input<T: Scalar>(r: usize, c: usize) -> Matrix<T> {
-    Matrix::from_fn(r, c, |i, j| T::from_f64(((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.5))
+    Matrix::from_fn(r, c, |i, j| {
+        T::from_f64(((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.5)
+    })
 }
 
 trait MmGemm: Scalar {
@@ -35,11 +37,20 @@ impl MmGemm for f32 {
         // SAFETY: row-major buffers of exactly m*k, k*n and m*n elements.
         unsafe {
             matrixmultiply::sgemm(
-                m, k, n, 1.0,
-                a.as_slice().as_ptr(), k as isize, 1,
-                b.as_slice().as_ptr(), n as isize, 1,
+                m,
+                k,
+                n,
+                1.0,
+                a.as_slice().as_ptr(),
+                k as isize,
+                1,
+                b.as_slice().as_ptr(),
+                n as isize,
+                1,
                 0.0,
-                c.as_mut_slice().as_mut_ptr(), n as isize, 1,
+                c.as_mut_slice().as_mut_ptr(),
+                n as isize,
+                1,
             )
         }
     }
@@ -51,11 +62,20 @@ impl MmGemm for f64 {
         // SAFETY: as for f32.
         unsafe {
             matrixmultiply::dgemm(
-                m, k, n, 1.0,
-                a.as_slice().as_ptr(), k as isize, 1,
-                b.as_slice().as_ptr(), n as isize, 1,
+                m,
+                k,
+                n,
+                1.0,
+                a.as_slice().as_ptr(),
+                k as isize,
+                1,
+                b.as_slice().as_ptr(),
+                n as isize,
+                1,
                 0.0,
-                c.as_mut_slice().as_mut_ptr(), n as isize, 1,
+                c.as_mut_slice().as_mut_ptr(),
+                n as isize,
+                1,
             )
         }
     }
@@ -65,13 +85,19 @@ fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
     for &threads in &[1usize, 2] {
         // matrixmultiply's "threading" feature reads this once per process,
         // so it uses rayon-equivalent threads only when told; set both.
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         for &(label, m, k, n) in SHAPES {
             let (a, b) = (input::<T>(m, k), input::<T>(k, n));
             let mut out = Matrix::<T>::zeros(m, n);
             let mut group = c.benchmark_group(format!("gemm {} {label} {threads}t", T::NAME));
             group.throughput(Throughput::Elements((2 * m * k * n) as u64));
-            group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_secs(1));
             group.bench_function("matnet", |bch| {
                 bch.iter(|| pool.install(|| gemm(T::ONE, &a, &b, T::ZERO, &mut out)))
             });
@@ -90,12 +116,17 @@ fn bench_transpose(c: &mut Criterion) {
     let mut dst = Matrix::<f32>::zeros(n, n);
     let mut group = c.benchmark_group("transpose f32 4096x4096");
     group.throughput(Throughput::Bytes((n * n * 4) as u64));
-    group.sample_size(10).measurement_time(Duration::from_secs(2));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2));
     group.bench_function(BenchmarkId::new("matnet", "transpose"), |b| {
         b.iter(|| transpose_into(src.view(), dst.view_mut()))
     });
     group.bench_function(BenchmarkId::new("copy", "same bytes"), |b| {
-        b.iter(|| dst.as_mut_slice().copy_from_slice(black_box(src.as_slice())))
+        b.iter(|| {
+            dst.as_mut_slice()
+                .copy_from_slice(black_box(src.as_slice()))
+        })
     });
     group.finish();
 }

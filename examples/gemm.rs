@@ -62,7 +62,9 @@ struct Shape {
 fn parse_shape(s: &str) -> Result<Shape, String> {
     let parts: Vec<&str> = s.split(':').collect();
     let [kind, m, k, n] = parts[..] else {
-        return Err(format!("--shape {s}: expected KIND:M:K:N, e.g. NN:128:784:800"));
+        return Err(format!(
+            "--shape {s}: expected KIND:M:K:N, e.g. NN:128:784:800"
+        ));
     };
     let kind = match kind {
         "NN" => Kind::NN,
@@ -93,12 +95,29 @@ fn parse_list<T>(flag: &str, s: &str, f: impl Fn(&str) -> Option<T>) -> Result<V
 /// Best-of-5 GFLOP/s, each timing `reps` back-to-back products (as np_gemm.py).
 fn bench<T: Scalar>(shape: &Shape) -> f64 {
     let mut rng = StdRng::seed_from_u64(0);
-    let mut rand = |r, c| Matrix::<T>::from_fn(r, c, |_, _| T::from_f64(rng.random_range(-1.0..1.0)));
+    let mut rand =
+        |r, c| Matrix::<T>::from_fn(r, c, |_, _| T::from_f64(rng.random_range(-1.0..1.0)));
     let (m, k, n) = (shape.m, shape.k, shape.n);
-    let a_store = if shape.kind == Kind::AtB { rand(k, m) } else { rand(m, k) };
-    let b_store = if shape.kind == Kind::ABt { rand(n, k) } else { rand(k, n) };
-    let a = if shape.kind == Kind::AtB { a_store.t() } else { a_store.view() };
-    let b = if shape.kind == Kind::ABt { b_store.t() } else { b_store.view() };
+    let a_store = if shape.kind == Kind::AtB {
+        rand(k, m)
+    } else {
+        rand(m, k)
+    };
+    let b_store = if shape.kind == Kind::ABt {
+        rand(n, k)
+    } else {
+        rand(k, n)
+    };
+    let a = if shape.kind == Kind::AtB {
+        a_store.t()
+    } else {
+        a_store.view()
+    };
+    let b = if shape.kind == Kind::ABt {
+        b_store.t()
+    } else {
+        b_store.view()
+    };
     let mut c = Matrix::<T>::zeros(m, n);
     let flop = 2.0 * (m * n * k) as f64;
     let reps = ((2e9 / flop) as usize).max(3);
@@ -116,14 +135,21 @@ fn bench<T: Scalar>(shape: &Shape) -> f64 {
 
 fn run(args: Args) -> Result<(), String> {
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
-    let threads = parse_list("threads", &args.threads, |x| x.parse::<usize>().ok().filter(|&t| t > 0))?;
-    let dtypes = parse_list("dtype", &args.dtype, |x| ["f32", "f64"].contains(&x).then(|| x.to_string()))?;
+    let threads = parse_list("threads", &args.threads, |x| {
+        x.parse::<usize>().ok().filter(|&t| t > 0)
+    })?;
+    let dtypes = parse_list("dtype", &args.dtype, |x| {
+        ["f32", "f64"].contains(&x).then(|| x.to_string())
+    })?;
     let shape_args: Vec<String> = if args.shape.is_empty() {
         DEFAULT_SHAPES.iter().map(|s| s.to_string()).collect()
     } else {
         args.shape
     };
-    let shapes = shape_args.iter().map(|s| parse_shape(s)).collect::<Result<Vec<_>, _>>()?;
+    let shapes = shape_args
+        .iter()
+        .map(|s| parse_shape(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let caches = matrix::CacheSizes::detect();
     println!(
         "# matnet kernel={kernel} l1d={}K l2={}K",
@@ -141,7 +167,10 @@ fn run(args: Args) -> Result<(), String> {
                     "f32" => bench::<f32>(s),
                     _ => bench::<f64>(s),
                 });
-                println!("{:?} {} {} {} {t} {dtype} {gflops:.1}", s.kind, s.m, s.k, s.n);
+                println!(
+                    "{:?} {} {} {} {t} {dtype} {gflops:.1}",
+                    s.kind, s.m, s.k, s.n
+                );
             }
         }
     }

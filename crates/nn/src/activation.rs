@@ -67,7 +67,10 @@ impl Activation {
         match self {
             // Kept as a separate loop so LLVM vectorizes it to a max.
             Activation::Relu => out.iter_mut().zip(input).for_each(|(o, &x)| *o = relu(x)),
-            _ => out.iter_mut().zip(input).for_each(|(o, &x)| *o = self.apply(x)),
+            _ => out
+                .iter_mut()
+                .zip(input)
+                .for_each(|(o, &x)| *o = self.apply(x)),
         }
     }
 

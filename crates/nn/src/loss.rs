@@ -36,7 +36,10 @@ pub fn softmax_cross_entropy<T: Scalar>(
     for (i, &label) in labels.iter().enumerate().take(logits.rows()) {
         let z = logits.row(i).expect("contiguous logits");
         let p = probs.row_mut(i).expect("contiguous probs");
-        let max = z.iter().copied().fold(T::from_f64(f64::NEG_INFINITY), T::max);
+        let max = z
+            .iter()
+            .copied()
+            .fold(T::from_f64(f64::NEG_INFINITY), T::max);
         let mut sum = T::ZERO;
         for (pj, &zj) in p.iter_mut().zip(z) {
             *pj = (zj - max).exp();
@@ -120,7 +123,11 @@ mod tests {
         let (mut p, mut d) = (Matrix::zeros(2, 3), Matrix::zeros(2, 3));
         let loss = softmax_cross_entropy(z.view(), &[1, 1], p.view_mut(), d.view_mut(), 0.5);
         assert!(loss.is_finite() && (loss - 2e4).abs() < 1.0, "{loss}");
-        assert!(p.as_slice().iter().chain(d.as_slice()).all(|x| x.is_finite()));
+        assert!(p
+            .as_slice()
+            .iter()
+            .chain(d.as_slice())
+            .all(|x| x.is_finite()));
         let zb = Matrix::from_vec(2, 1, vec![1e4f32, -1e4]);
         let (mut pb, mut db) = (Matrix::zeros(2, 1), Matrix::zeros(2, 1));
         let l = sigmoid_binary_cross_entropy(zb.view(), &[0, 0], pb.view_mut(), db.view_mut(), 1.0);
@@ -136,7 +143,8 @@ mod tests {
         for &(z, label) in &[(-2.0f64, 0u8), (0.5, 1), (3.0, 0), (-0.1, 1)] {
             let zm = Matrix::from_vec(1, 1, vec![z]);
             let (mut p, mut d) = (Matrix::zeros(1, 1), Matrix::zeros(1, 1));
-            let loss = sigmoid_binary_cross_entropy(zm.view(), &[label], p.view_mut(), d.view_mut(), 1.0);
+            let loss =
+                sigmoid_binary_cross_entropy(zm.view(), &[label], p.view_mut(), d.view_mut(), 1.0);
             let y = label as f64;
             assert!((loss - bce(z, y)).abs() < 1e-12);
             let numeric = (bce(z + 1e-6, y) - bce(z - 1e-6, y)) / 2e-6;

@@ -143,7 +143,12 @@ impl<T: Scalar> Network<T> {
         init: Init,
         rng: &mut R,
     ) -> Result<Network<T>, NnError> {
-        Network::new(mlp_layers(inputs, hidden, activation, outputs, loss), loss, init, rng)
+        Network::new(
+            mlp_layers(inputs, hidden, activation, outputs, loss),
+            loss,
+            init,
+            rng,
+        )
     }
 
     /// Re-draws every parameter.
@@ -309,7 +314,11 @@ impl<T: Scalar> Network<T> {
     ///
     /// # Errors
     /// Wrong input width, label count or a label outside the output range.
-    pub fn train_step(&mut self, x: MatrixView<'_, T>, labels: &[u8]) -> Result<(f64, usize), NnError> {
+    pub fn train_step(
+        &mut self,
+        x: MatrixView<'_, T>,
+        labels: &[u8],
+    ) -> Result<(f64, usize), NnError> {
         self.check_input(x)?;
         let m = x.rows();
         if labels.len() != m {
@@ -339,9 +348,13 @@ impl<T: Scalar> Network<T> {
             acts_before[last - 1].rows_view(0, m)
         };
         let probs = acts_last[0].view_mut().submatrix_mut(0, 0, m, out_w);
-        let d_logits = self.d_acts[last - 1].view_mut().submatrix_mut(0, 0, m, out_w);
+        let d_logits = self.d_acts[last - 1]
+            .view_mut()
+            .submatrix_mut(0, 0, m, out_w);
         let loss_sum = match self.loss {
-            Loss::SoftmaxCrossEntropy => loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale),
+            Loss::SoftmaxCrossEntropy => {
+                loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
+            }
             Loss::BinaryCrossEntropy => {
                 loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
             }
@@ -373,7 +386,12 @@ impl<T: Scalar> Network<T> {
     }
 
     /// Input of layer `l`: the batch for layer 0, else the previous output.
-    fn input_of<'a>(acts: &'a [Matrix<T>], x: MatrixView<'a, T>, l: usize, m: usize) -> MatrixView<'a, T> {
+    fn input_of<'a>(
+        acts: &'a [Matrix<T>],
+        x: MatrixView<'a, T>,
+        l: usize,
+        m: usize,
+    ) -> MatrixView<'a, T> {
         if l == 0 {
             x
         } else {
@@ -388,8 +406,18 @@ impl<T: Scalar> Network<T> {
         while l < end {
             match self.layers[l] {
                 Layer::Dense { outputs, .. } => {
-                    let d = *self.dense.iter().find(|d| d.layer == l).expect("dense slot");
-                    let w = MatrixView::from_slice(&self.params[d.weight_range()], d.inputs, outputs, outputs, 1);
+                    let d = *self
+                        .dense
+                        .iter()
+                        .find(|d| d.layer == l)
+                        .expect("dense slot");
+                    let w = MatrixView::from_slice(
+                        &self.params[d.weight_range()],
+                        d.inputs,
+                        outputs,
+                        outputs,
+                        1,
+                    );
                     let b = &self.params[d.bias_range()];
                     let fuse = self.fused[l] && l + 1 < end;
                     let target = if fuse { l + 1 } else { l };
@@ -431,7 +459,11 @@ impl<T: Scalar> Network<T> {
         for l in (0..=start).rev() {
             match self.layers[l] {
                 Layer::Dense { outputs, .. } => {
-                    let d = *self.dense.iter().find(|d| d.layer == l).expect("dense slot");
+                    let d = *self
+                        .dense
+                        .iter()
+                        .find(|d| d.layer == l)
+                        .expect("dense slot");
                     let input = Self::input_of(&self.acts, x, l, m);
                     let (d_before, d_rest) = self.d_acts.split_at_mut(l);
                     let dy = d_rest[0].rows_view(0, m);
@@ -440,7 +472,13 @@ impl<T: Scalar> Network<T> {
                     gemm(T::ONE, input.t(), dy, T::ZERO, gw);
                     ops::col_sums_into(dy, &mut gb[..outputs]).expect("bias width");
                     if l > 0 {
-                        let w = MatrixView::from_slice(&self.params[d.weight_range()], d.inputs, outputs, outputs, 1);
+                        let w = MatrixView::from_slice(
+                            &self.params[d.weight_range()],
+                            d.inputs,
+                            outputs,
+                            outputs,
+                            1,
+                        );
                         let dx = d_before[l - 1].view_mut().submatrix_mut(0, 0, m, d.inputs);
                         gemm(T::ONE, dy, w.t(), T::ZERO, dx);
                     }
@@ -452,7 +490,11 @@ impl<T: Scalar> Network<T> {
                     let w = self.d_acts[l].cols();
                     let (d_before, d_rest) = self.d_acts.split_at_mut(l);
                     let out = &self.acts[l].as_slice()[..m * w];
-                    act.backward(out, &d_rest[0].as_slice()[..m * w], &mut d_before[l - 1].as_mut_slice()[..m * w]);
+                    act.backward(
+                        out,
+                        &d_rest[0].as_slice()[..m * w],
+                        &mut d_before[l - 1].as_mut_slice()[..m * w],
+                    );
                 }
                 Layer::Softmax => {
                     if l == 0 {
@@ -522,15 +564,27 @@ fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 }
 
 /// The layer list of an MLP (see [`Network::mlp`]).
-pub fn mlp_layers(inputs: usize, hidden: &[usize], activation: Activation, outputs: usize, loss: Loss) -> Vec<Layer> {
+pub fn mlp_layers(
+    inputs: usize,
+    hidden: &[usize],
+    activation: Activation,
+    outputs: usize,
+    loss: Loss,
+) -> Vec<Layer> {
     let mut layers = Vec::new();
     let mut width = inputs;
     for &h in hidden {
-        layers.push(Layer::Dense { inputs: width, outputs: h });
+        layers.push(Layer::Dense {
+            inputs: width,
+            outputs: h,
+        });
         layers.push(Layer::Act(activation));
         width = h;
     }
-    layers.push(Layer::Dense { inputs: width, outputs });
+    layers.push(Layer::Dense {
+        inputs: width,
+        outputs,
+    });
     layers.push(match loss {
         Loss::SoftmaxCrossEntropy => Layer::Softmax,
         Loss::BinaryCrossEntropy => Layer::Act(Activation::Sigmoid),
@@ -551,17 +605,25 @@ fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
         match *layer {
             Layer::Dense { inputs, outputs } => {
                 if inputs == 0 || outputs == 0 {
-                    return arch(format!("layer {l}: Dense {inputs}->{outputs} has a zero width"));
+                    return arch(format!(
+                        "layer {l}: Dense {inputs}->{outputs} has a zero width"
+                    ));
                 }
                 if let Some(w) = width.filter(|&w| w != inputs) {
-                    return arch(format!("layer {l}: Dense takes {inputs} inputs but the previous layer gives {w}"));
+                    return arch(format!(
+                        "layer {l}: Dense takes {inputs} inputs but the previous layer gives {w}"
+                    ));
                 }
                 let weight = offset;
                 let bias = inputs
                     .checked_mul(outputs)
                     .and_then(|n| weight.checked_add(n))
                     .filter(|&b| b < 1 << 40)
-                    .ok_or_else(|| NnError::Architecture(format!("layer {l}: Dense {inputs}->{outputs} is too large")))?;
+                    .ok_or_else(|| {
+                        NnError::Architecture(format!(
+                            "layer {l}: Dense {inputs}->{outputs} is too large"
+                        ))
+                    })?;
                 offset = bias + outputs;
                 dense.push(DenseParams {
                     layer: l,
@@ -584,7 +646,9 @@ fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
     match (loss, last) {
         (Loss::SoftmaxCrossEntropy, Layer::Softmax) => {}
         (Loss::BinaryCrossEntropy, Layer::Act(Activation::Sigmoid)) if width == Some(1) => {}
-        (Loss::SoftmaxCrossEntropy, _) => return arch("cross-entropy needs a Softmax output layer".into()),
+        (Loss::SoftmaxCrossEntropy, _) => {
+            return arch("cross-entropy needs a Softmax output layer".into())
+        }
         (Loss::BinaryCrossEntropy, _) => {
             return arch("binary cross-entropy needs a single Sigmoid output".into())
         }

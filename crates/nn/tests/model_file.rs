@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use matrix::Matrix;
-use nn::model_file::{load_model, parse_tensors, read_tensors, save_model, write_tensors, ModelError, Tensor};
+use nn::model_file::{
+    load_model, parse_tensors, read_tensors, save_model, write_tensors, ModelError, Tensor,
+};
 use nn::{Activation, Init, Loss, Network};
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -17,7 +19,16 @@ fn temp(name: &str) -> PathBuf {
 
 fn small_net() -> Network<f32> {
     let mut rng = StdRng::seed_from_u64(3);
-    Network::mlp(6, &[5, 4], Activation::Tanh, 3, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap()
+    Network::mlp(
+        6,
+        &[5, 4],
+        Activation::Tanh,
+        3,
+        Loss::SoftmaxCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -29,7 +40,10 @@ fn saved_models_load_with_identical_parameters_and_predictions() {
     assert_eq!(back.params(), net.params());
     assert_eq!(back.layers(), net.layers());
     let x = Matrix::from_fn(7, 6, |i, j| (i as f32 - j as f32) * 0.3);
-    assert_eq!(back.predict(x.view(), 4).unwrap(), net.predict(x.view(), 4).unwrap());
+    assert_eq!(
+        back.predict(x.view(), 4).unwrap(),
+        net.predict(x.view(), 4).unwrap()
+    );
     // No temporary file is left beside it.
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
@@ -55,10 +69,34 @@ fn malformed_files_are_refused_with_a_reason() {
         ((1u64 << 40).to_le_bytes().to_vec(), "exceeds"),
         (file("{not json", &[]), "JSON"),
         (file("[1, 2]", &[]), "not a JSON object"),
-        (file(r#"{"w": {"dtype": "I8", "shape": [1], "data_offsets": [0, 1]}}"#, &[0]), "unsupported dtype"),
-        (file(r#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}"#, &[0; 4]), "needs 8 bytes"),
-        (file(r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}"#, &[0; 4]), "outside"),
-        (file(r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}"#, &[0; 4]), "outside"),
+        (
+            file(
+                r#"{"w": {"dtype": "I8", "shape": [1], "data_offsets": [0, 1]}}"#,
+                &[0],
+            ),
+            "unsupported dtype",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}"#,
+                &[0; 4],
+            ),
+            "needs 8 bytes",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}"#,
+                &[0; 4],
+            ),
+            "outside",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}"#,
+                &[0; 4],
+            ),
+            "outside",
+        ),
         (
             file(
                 r#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
@@ -66,10 +104,34 @@ fn malformed_files_are_refused_with_a_reason() {
             ),
             "overlaps",
         ),
-        (file(r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, &[0; 8]), "gap"),
-        (file(r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, &[0; 8]), "cover"),
-        (file(r#"{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}"#, &[0; 4]), "non-integer"),
-        (file(r#"{"w": {"dtype": "F32", "data_offsets": [0, 4]}}"#, &[0; 4]), "no 'shape'"),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,
+                &[0; 8],
+            ),
+            "gap",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#,
+                &[0; 8],
+            ),
+            "cover",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}"#,
+                &[0; 4],
+            ),
+            "non-integer",
+        ),
+        (
+            file(
+                r#"{"w": {"dtype": "F32", "data_offsets": [0, 4]}}"#,
+                &[0; 4],
+            ),
+            "no 'shape'",
+        ),
         (file(r#"{"__metadata__": {"x": 1}}"#, &[]), "not a string"),
     ];
     for (bytes, needle) in cases {
@@ -88,7 +150,10 @@ fn architecture_mismatches_are_refused() {
     let write = |tensors: &[Tensor], meta: &BTreeMap<String, String>| {
         let p = temp("bad.safetensors");
         write_tensors(&p, tensors, meta).unwrap();
-        load_model(&p).err().expect("bad model accepted").to_string()
+        load_model(&p)
+            .err()
+            .expect("bad model accepted")
+            .to_string()
     };
     // A tensor missing.
     assert!(write(&good.tensors[1..], &good.metadata).contains("missing"));
@@ -98,7 +163,11 @@ fn architecture_mismatches_are_refused() {
     assert!(write(&wrong, &good.metadata).contains("shape"));
     // An extra tensor.
     let mut extra = good.tensors.clone();
-    extra.push(Tensor { name: "layers.9.weight".into(), shape: vec![1], data: vec![0.0] });
+    extra.push(Tensor {
+        name: "layers.9.weight".into(),
+        shape: vec![1],
+        data: vec![0.0],
+    });
     assert!(write(&extra, &good.metadata).contains("not part of the architecture"));
     // No architecture.
     assert!(write(&good.tensors, &BTreeMap::new()).contains("architecture"));
@@ -108,9 +177,14 @@ fn architecture_mismatches_are_refused() {
     assert!(write(&nan, &good.metadata).contains("non-finite"));
     // An unknown layer.
     let mut meta = good.metadata.clone();
-    meta.insert("architecture".into(), "dense:6:5,gelu,dense:5:3,softmax".into());
+    meta.insert(
+        "architecture".into(),
+        "dense:6:5,gelu,dense:5:3,softmax".into(),
+    );
     assert!(write(&good.tensors, &meta).contains("gelu"));
     // A missing file is an I/O error naming it.
-    let err = load_model(&temp("does-not-exist.safetensors")).err().unwrap();
+    let err = load_model(&temp("does-not-exist.safetensors"))
+        .err()
+        .unwrap();
     assert!(matches!(err, ModelError::Io { .. }) && err.to_string().contains("does-not-exist"));
 }

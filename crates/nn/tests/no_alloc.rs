@@ -34,13 +34,30 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn steps_allocate(threads: usize) -> usize {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| {
         let mut rng = StdRng::seed_from_u64(0);
-        let mut net = Network::<f32>::mlp(784, &[800], Activation::Relu, 10, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+        let mut net = Network::<f32>::mlp(
+            784,
+            &[800],
+            Activation::Relu,
+            10,
+            Loss::SoftmaxCrossEntropy,
+            Init::Auto,
+            &mut rng,
+        )
+        .unwrap();
         let x = Matrix::from_fn(128, 784, |_, _| rng.random_range(0.0..1.0f32));
         let labels: Vec<u8> = (0..128).map(|i| (i % 10) as u8).collect();
-        let mut opt = Optimizer::new(OptimizerKind::Momentum { mu: 0.9 }, net.params().len(), 1e-4, net.weight_ranges());
+        let mut opt = Optimizer::new(
+            OptimizerKind::Momentum { mu: 0.9 },
+            net.params().len(),
+            1e-4,
+            net.weight_ranges(),
+        );
         let mut step = |net: &mut Network<f32>| {
             net.train_step(x.view(), &labels).unwrap();
             let (p, g) = net.params_and_grads();
@@ -59,7 +76,11 @@ fn steps_allocate(threads: usize) -> usize {
 /// One test (not two) so that no other test thread allocates meanwhile.
 #[test]
 fn training_steps_after_the_first_do_not_allocate() {
-    assert_eq!(steps_allocate(1), 0, "allocations in 5 single-threaded steps");
+    assert_eq!(
+        steps_allocate(1),
+        0,
+        "allocations in 5 single-threaded steps"
+    );
     // Inside `install` the steps run on a pool worker, so rayon's job
     // injection from outside the pool does not come into it.
     assert_eq!(steps_allocate(2), 0, "allocations in 5 two-threaded steps");
