@@ -25,10 +25,14 @@ use super::driver::{Problem, PARALLEL_MIN_FLOPS};
 use super::kernel::{Simd, TileEpilogue};
 use crate::Scalar;
 
+/// Most columns the dot-product formulation takes: beyond that the BLIS
+/// kernel fills its vectors and reuses each A element across more columns.
+pub(crate) const MAX_N: usize = 16;
+
 /// True if [`run`] handles this problem: A has contiguous rows, C has at
-/// most `lanes` columns and k spans at least one vector.
+/// most [`MAX_N`] columns and k spans at least one vector.
 pub(crate) fn applies<T>(p: &Problem<T>, lanes: usize) -> bool {
-    p.a.cs == 1 && p.n <= lanes && p.k >= lanes
+    p.a.cs == 1 && p.n <= MAX_N && p.k >= lanes
 }
 
 /// Rows per block: 4 rows x 4 columns = 16 accumulators (of 32 zmm / 16 ymm
