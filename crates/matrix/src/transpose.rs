@@ -13,6 +13,12 @@ use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
 /// Side of the square blocks: 32 x 32 f32 is 4 KiB per side, well inside L1.
 const TILE: usize = 32;
 
+/// Side of the regions a transpose walks tile by tile.
+const BLOCK: usize = 256;
+
+/// Rows per parallel task of a large copy.
+const BAND: usize = 256;
+
 /// Copies above this many elements are split over rayon's threads.
 const PARALLEL_MIN_ELEMS: usize = 1 << 18;
 
@@ -124,16 +130,16 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
         return;
     }
     if rows * cols >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
-        // Bands of TILE rows, one task each: disjoint destination rows.
-        let bands = rows.div_ceil(TILE);
+        // Bands of BAND rows, one task each: disjoint destination rows.
+        let bands = rows.div_ceil(BAND);
         let (sp, drs, dcs) = (
             SendPtr(dst.as_mut_ptr()),
             dst.row_stride(),
             dst.col_stride(),
         );
         (0..bands).into_par_iter().for_each(|b| {
-            let r0 = b * TILE;
-            let nr = TILE.min(rows - r0);
+            let r0 = b * BAND;
+            let nr = BAND.min(rows - r0);
             // SAFETY: band b covers destination rows r0..r0+nr only; bands are
             // disjoint, and the view is non-aliasing by construction.
             unsafe {
@@ -179,12 +185,78 @@ unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, 
         }
         return;
     }
+    if srs == 1 && dcs == 1 {
+        return transpose_tiles(rows, cols, s, scs, dst, drs);
+    }
     for bi in (0..rows).step_by(TILE) {
         for bj in (0..cols).step_by(TILE) {
             for i in bi..(bi + TILE).min(rows) {
                 for j in bj..(bj + TILE).min(cols) {
                     *dst.add(i * drs + j * dcs) = *s.add(i * srs + j * scs);
                 }
+            }
+        }
+    }
+}
+
+/// The transpose proper: source columns are contiguous (`srs == 1`) and so
+/// are destination rows. Each TILE x TILE block is read along the source
+/// (contiguous runs) into a stack tile, then written along the destination
+/// (contiguous runs), so neither side strides through memory a cache line
+/// per element.
+///
+/// # Safety
+/// As [`copy_band`] with `srs == 1`, `dcs == 1`.
+unsafe fn transpose_tiles<T: Scalar>(
+    rows: usize,
+    cols: usize,
+    s: *const T,
+    scs: usize,
+    dst: *mut T,
+    drs: usize,
+) {
+    let mut tile = [T::ZERO; TILE * TILE];
+    // BLOCK x BLOCK regions first, tiles inside: each source and destination
+    // page is then visited for several tiles in a row (fewer TLB misses).
+    for bj0 in (0..cols).step_by(BLOCK) {
+        for bi in (0..rows).step_by(TILE) {
+            transpose_block_row(bi, bj0, rows, cols, s, scs, dst, drs, &mut tile);
+        }
+    }
+}
+
+/// Tiles of rows `bi..bi + TILE`, columns `bj0..bj0 + BLOCK`.
+///
+/// # Safety
+/// As [`transpose_tiles`].
+#[allow(clippy::too_many_arguments)] // the two layouts, spelled out
+#[inline(always)]
+unsafe fn transpose_block_row<T: Scalar>(
+    bi: usize,
+    bj0: usize,
+    rows: usize,
+    cols: usize,
+    s: *const T,
+    scs: usize,
+    dst: *mut T,
+    drs: usize,
+    tile: &mut [T; TILE * TILE],
+) {
+    let ti = TILE.min(rows - bi);
+    for bj in (bj0..(bj0 + BLOCK).min(cols)).step_by(TILE) {
+        let tj = TILE.min(cols - bj);
+        for jj in 0..tj {
+            let src = std::slice::from_raw_parts(s.add((bj + jj) * scs + bi), ti);
+            // An element loop, not copy_from_slice: 32-element runs are
+            // cheaper inline than through a memcpy call.
+            for (t, &x) in tile[jj * TILE..jj * TILE + ti].iter_mut().zip(src) {
+                *t = x;
+            }
+        }
+        for ii in 0..ti {
+            let out = std::slice::from_raw_parts_mut(dst.add((bi + ii) * drs + bj), tj);
+            for (jj, o) in out.iter_mut().enumerate() {
+                *o = tile[jj * TILE + ii];
             }
         }
     }

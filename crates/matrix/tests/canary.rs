@@ -160,7 +160,6 @@ enum Variant {
 }
 
 /// One gemm case; returns the number of canary elements checked.
-#[allow(clippy::too_many_arguments)]
 fn gemm_case<T: Canary>(
     kernel: KernelKind,
     (m, n, k): (usize, usize, usize),
