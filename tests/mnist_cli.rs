@@ -85,6 +85,7 @@ fn temp_path(name: &str) -> PathBuf {
 #[test]
 fn a_short_run_trains_and_prints_the_result_line() {
     let data = mnist_dir();
+    let plot = temp_path("curves.png");
     let o = mnist(&[
         "--data",
         data.to_str().unwrap(),
@@ -93,6 +94,8 @@ fn a_short_run_trains_and_prints_the_result_line() {
         "--epochs",
         "2",
         "--quiet",
+        "--plot",
+        plot.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "stderr: {}", stderr(&o));
     let (acc, secs, sps) = result_line(&o);

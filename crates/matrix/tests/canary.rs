@@ -28,7 +28,9 @@ fn kernels() -> Vec<KernelKind> {
     }
 }
 
-/// Sizes around every tile edge: MR (6, 12), NR (8, 16, 32), their multiples.
+/// Sizes around every tile edge: MR (4, 6, 12, 24), NR (4, 8, 16, 32) and
+/// their multiples; n <= 16 with row-major A also takes the skinny
+/// dot-product path, n <= one vector the narrow kernels.
 const SIZES: [usize; 20] = [
     1, 2, 3, 5, 7, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49,
 ];

@@ -395,6 +395,26 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
         Some("binary_cross_entropy") => Loss::BinaryCrossEntropy,
         Some(other) => return Err(invalid(format!("unknown loss '{other}'"))),
     };
+    // Every Dense layer's tensors must be in the file with its shapes before
+    // anything is built: the architecture string alone could ask for any
+    // amount of memory, the tensors are bounded by the file's size.
+    for (l, layer) in layers.iter().enumerate() {
+        if let Layer::Dense { inputs, outputs } = *layer {
+            for (suffix, shape) in [("weight", vec![inputs, outputs]), ("bias", vec![outputs])] {
+                let name = format!("layers.{l}.{suffix}");
+                match file.tensors.iter().find(|t| t.name == name) {
+                    None => return Err(invalid(format!("tensor '{name}' is missing"))),
+                    Some(t) if t.shape != shape => {
+                        return Err(invalid(format!(
+                            "tensor '{name}' has shape {:?} but the architecture needs {shape:?}",
+                            t.shape
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
     let mut net = Network::<f32>::new(
         layers,

@@ -182,6 +182,11 @@ fn architecture_mismatches_are_refused() {
         "dense:6:5,gelu,dense:5:3,softmax".into(),
     );
     assert!(write(&good.tensors, &meta).contains("gelu"));
+    // An architecture far larger than the tensors: refused before anything
+    // of that size is allocated (this would ask for 160 GB).
+    let mut huge = good.metadata.clone();
+    huge.insert("architecture".into(), "dense:200000:200000,softmax".into());
+    assert!(write(&good.tensors, &huge).contains("architecture needs"));
     // A missing file is an I/O error naming it.
     let err = load_model(&temp("does-not-exist.safetensors"))
         .err()

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Memory safety of the matrix kernels: runs the gemm and transpose tests of
+# crates/matrix (unit tests, tests/gemm.rs, tests/canary.rs, and
+# tests/properties.rs with PROPTEST_CASES=200) under valgrind memcheck, once
+# with MATNET_KERNEL=avx2 and once with MATNET_KERNEL=portable. The tests
+# honour MATNET_KERNEL by testing only that kernel; valgrind cannot run
+# AVX-512 (its CPUID hides avx512f, so runtime detection never picks it).
+#
+# Any memcheck error (invalid read/write, use of uninitialised memory) makes
+# valgrind exit 1 and this script fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+if ! command -v valgrind >/dev/null 2>&1; then
+  echo "== installing valgrind"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq valgrind
+fi
+valgrind --version
+
+echo "== building the matrix test binaries"
+# The executables cargo built, one per test target: lib unit tests, gemm,
+# canary, properties.
+mapfile -t binaries < <(
+  cargo test -p matrix --release --no-run --message-format=json |
+    python3 -c '
+import json, sys
+wanted = {"matrix", "gemm", "canary", "properties"}
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    t = m.get("target", {})
+    if m.get("reason") == "compiler-artifact" and m.get("executable") \
+            and "/crates/matrix" in m.get("package_id", "") \
+            and m.get("profile", {}).get("test") and t.get("name") in wanted:
+        print(t["name"] + " " + m["executable"])
+'
+)
+if [ "${#binaries[@]}" -lt 4 ]; then
+  echo "expected 4 test binaries (matrix, gemm, canary, properties), found: ${binaries[*]:-none}" >&2
+  exit 1
+fi
+
+start=$SECONDS
+runs=0
+for kernel in avx2 portable; do
+  for entry in "${binaries[@]}"; do
+    name=${entry%% *}
+    exe=${entry#* }
+    echo "== valgrind: MATNET_KERNEL=$kernel $name"
+    t0=$SECONDS
+    MATNET_KERNEL=$kernel PROPTEST_CASES=200 RAYON_NUM_THREADS=2 \
+      valgrind --tool=memcheck --error-exitcode=1 --quiet \
+      "$exe" --test-threads=1 -q
+    echo "   ok ($((SECONDS - t0)) s)"
+    runs=$((runs + 1))
+  done
+done
+echo "== valgrind: $runs runs, 0 errors, $((SECONDS - start)) s"
