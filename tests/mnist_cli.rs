@@ -309,3 +309,32 @@ fn preset_seed001_reports_every_50_iterations_and_labels() {
     let valid = preset_accuracy(&out, "validation");
     assert!(valid > 84.0, "seed001 validation {valid}%");
 }
+
+/// A learning rate that blows up a deep network stops training with an error
+/// naming the epoch and step, and no model (with NaN weights) is saved.
+#[test]
+fn divergence_stops_with_epoch_and_step_and_saves_nothing() {
+    let data = mnist_dir();
+    let model = temp_path("diverged.safetensors");
+    let _ = std::fs::remove_file(&model);
+    let o = mnist(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--hidden",
+        "256,256,256",
+        "--lr",
+        "100",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success(), "diverging run succeeded");
+    let err = stderr(&o);
+    assert!(
+        err.contains("diverged") && err.contains("epoch 1, step"),
+        "{err}"
+    );
+    assert!(!model.exists(), "a diverged model was saved");
+}
