@@ -10,23 +10,10 @@
 //! `MATNET_KERNEL=avx2|portable|avx512` restricts the kernels to that one
 //! (how `.ci/valgrind.sh` keeps AVX-512 away from valgrind).
 
+mod common;
+use common::kernels;
 use matrix::{transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix, Scalar};
 use rand::{rngs::StdRng, seq::IndexedRandom, Rng, SeedableRng};
-
-/// The kernels to test: the one `MATNET_KERNEL` names, else all this CPU has.
-fn kernels() -> Vec<KernelKind> {
-    match std::env::var("MATNET_KERNEL")
-        .ok()
-        .as_deref()
-        .and_then(KernelKind::from_name)
-    {
-        Some(k) => {
-            assert!(k.is_supported(), "MATNET_KERNEL={k}: not supported here");
-            vec![k]
-        }
-        None => KernelKind::supported(),
-    }
-}
 
 /// Sizes around every tile edge: MR (4, 6, 12, 24), NR (4, 8, 16, 32) and
 /// their multiples; n <= 16 with row-major A also takes the skinny

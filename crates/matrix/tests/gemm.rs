@@ -2,24 +2,10 @@
 //! shapes chosen to hit every edge case of the blocking: empty, 1, primes,
 //! just below / at / above MR, NR, KC and NC multiples.
 
+mod common;
+use common::kernels;
 use matrix::{reference, try_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-
-/// The kernels to test: the one `MATNET_KERNEL` names (how `.ci/valgrind.sh`
-/// keeps AVX-512 away from valgrind), else every kernel this CPU supports.
-fn kernels() -> Vec<KernelKind> {
-    match std::env::var("MATNET_KERNEL")
-        .ok()
-        .as_deref()
-        .and_then(KernelKind::from_name)
-    {
-        Some(k) => {
-            assert!(k.is_supported(), "MATNET_KERNEL={k}: not supported here");
-            vec![k]
-        }
-        None => KernelKind::supported(),
-    }
-}
 
 fn random<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
     Matrix::from_fn(rows, cols, |_, _| T::from_f64(rng.random_range(-1.0..1.0)))

@@ -1,24 +1,10 @@
 //! Property tests: random shapes, strides, scalars and kernels, each case
 //! checked against the plain reference. 12,000 cases in total.
 
+mod common;
+use common::kernels;
 use matrix::{ops, reference, transpose, try_gemm_with_kernel, Epilogue, KernelKind, Matrix};
 use proptest::prelude::*;
-
-/// The kernels to test: the one `MATNET_KERNEL` names (how `.ci/valgrind.sh`
-/// keeps AVX-512 away from valgrind), else every kernel this CPU supports.
-fn kernels() -> Vec<KernelKind> {
-    match std::env::var("MATNET_KERNEL")
-        .ok()
-        .as_deref()
-        .and_then(KernelKind::from_name)
-    {
-        Some(k) => {
-            assert!(k.is_supported(), "MATNET_KERNEL={k}: not supported here");
-            vec![k]
-        }
-        None => KernelKind::supported(),
-    }
-}
 
 /// `$PROPTEST_CASES` if set (valgrind runs use a few hundred), else `default`.
 fn cases(default: u32) -> u32 {
