@@ -54,10 +54,6 @@ impl Simd for F32x16 {
     unsafe fn reduce_sum(x: __m512) -> f32 {
         _mm512_reduce_add_ps(x)
     }
-    #[inline(always)]
-    unsafe fn prefetch(p: *const f32) {
-        _mm_prefetch::<_MM_HINT_T0>(p as *const i8)
-    }
 }
 
 impl Simd for F64x8 {
@@ -99,10 +95,6 @@ impl Simd for F64x8 {
     #[inline(always)]
     unsafe fn reduce_sum(x: __m512d) -> f64 {
         _mm512_reduce_add_pd(x)
-    }
-    #[inline(always)]
-    unsafe fn prefetch(p: *const f64) {
-        _mm_prefetch::<_MM_HINT_T0>(p as *const i8)
     }
 }
 

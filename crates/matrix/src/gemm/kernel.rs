@@ -102,9 +102,6 @@ pub(crate) trait Simd {
     unsafe fn relu(x: Self::V) -> Self::V;
     /// Sum of the lanes (a fixed order, so results are reproducible).
     unsafe fn reduce_sum(x: Self::V) -> Self::T;
-    /// Hint that the cache line at `p` is needed soon (no-op by default).
-    #[inline(always)]
-    unsafe fn prefetch(_p: *const Self::T) {}
 }
 
 /// Scalar twin of [`Simd::relu`], bit for bit.
@@ -134,13 +131,6 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
     epi: TileEpilogue<S::T>,
 ) {
     let nr = NV * S::LANES;
-    // Start fetching the C tile now: its rows are needed only after the k
-    // loop, and by then they are in L1.
-    for i in 0..tile.m {
-        let row = tile.ptr.add(i * tile.rs);
-        S::prefetch(row);
-        S::prefetch(row.add((tile.n.max(1) - 1) * tile.cs));
-    }
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
