@@ -41,7 +41,7 @@ enum ScheduleArg {
 
 /// Train a dense network on MNIST and evaluate it on the test set.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about = "Train a dense network on MNIST and evaluate it on the test set.", long_about = None)]
 struct Args {
     /// Directory with the four MNIST IDX files (.gz or not). Default:
     /// $MNIST_DIR, else data/mnist/ (downloaded there if missing).
