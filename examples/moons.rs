@@ -141,16 +141,21 @@ impl Observer for Printer {
 }
 
 /// Draws the per-epoch pictures: PNG frames and/or GIF frames.
-/// Prints the table and draws frames at the end of each epoch.
-struct PrintAndDraw<'p, 'f, 'a> {
+/// Prints the table and keeps a copy of the parameters every `every` epochs
+/// (and at the last): frames are drawn from them after training, so drawing
+/// neither slows training nor has to happen on the training thread.
+struct PrintAndSnapshot<'p, 's> {
     printer: &'p mut Printer,
-    frames: &'f mut Frames<'a>,
+    every: usize,
+    snapshots: &'s mut Vec<(usize, Vec<f32>)>,
 }
 
-impl Observer for PrintAndDraw<'_, '_, '_> {
+impl Observer for PrintAndSnapshot<'_, '_> {
     fn on_epoch(&mut self, r: &EpochReport, net: &Network<f32>) {
         self.printer.on_epoch(r, net);
-        self.frames.draw(net, r.epoch, r.epoch == r.epochs);
+        if r.epoch.is_multiple_of(self.every) || r.epoch == r.epochs {
+            self.snapshots.push((r.epoch, net.params().to_vec()));
+        }
     }
 }
 
@@ -288,12 +293,20 @@ fn run(args: Args) -> Result<(), String> {
             error: None,
         };
         frames.draw(&net, 0, false);
-        let mut observer = PrintAndDraw {
+        let mut snapshots = Vec::new();
+        let mut observer = PrintAndSnapshot {
             printer: &mut printer,
-            frames: &mut frames,
+            every,
+            snapshots: &mut snapshots,
         };
         let summary = fit(&mut net, &train, Some(&test), &config, &mut observer)
             .map_err(|e| e.to_string())?;
+        let trained = net.params().to_vec();
+        for (epoch, params) in &snapshots {
+            net.params_mut().copy_from_slice(params);
+            frames.draw(&net, *epoch, true);
+        }
+        net.params_mut().copy_from_slice(&trained);
         if let Some(e) = frames.error {
             return Err(e);
         }

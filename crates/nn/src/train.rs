@@ -132,7 +132,27 @@ pub fn fit(
     train: &Dataset,
     validation: Option<&Dataset>,
     config: &TrainConfig,
-    observer: &mut dyn Observer,
+    observer: &mut (dyn Observer + Send),
+) -> Result<TrainSummary, NnError> {
+    if rayon::current_thread_index().is_some() || rayon::current_num_threads() == 1 {
+        return fit_on_this_thread(net, train, validation, config, observer);
+    }
+    // Train on a worker of the pool: each parallel gemm then runs one part on
+    // the training thread itself and hands only the other part over, instead
+    // of waking every worker and putting this thread to sleep at each step.
+    let mut result = None;
+    rayon::scope(|s| {
+        s.spawn(|_| result = Some(fit_on_this_thread(net, train, validation, config, observer)));
+    });
+    result.expect("the training job ran")
+}
+
+fn fit_on_this_thread(
+    net: &mut Network<f32>,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &TrainConfig,
+    observer: &mut (dyn Observer + Send),
 ) -> Result<TrainSummary, NnError> {
     config.validate(train.len())?;
     if train.features() != net.input_width() {
