@@ -338,3 +338,41 @@ fn divergence_stops_with_epoch_and_step_and_saves_nothing() {
     );
     assert!(!model.exists(), "a diverged model was saved");
 }
+
+/// Malformed data files: the example exits non-zero with one line that names
+/// the file and what is wrong.
+#[test]
+fn malformed_data_files_fail_with_one_line_naming_the_file() {
+    let real = mnist_dir();
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("bad-magic", b"\x01\x02\x08\x03garbage", "train-images"),
+        (
+            "truncated",
+            b"\x00\x00\x08\x03\x00\x00\xea\x60\x00\x00\x00\x1c\x00\x00\x00\x1c\x00",
+            "train-images",
+        ),
+        ("empty", b"", "train-images"),
+    ];
+    for (what, bytes, needle) in cases {
+        let dir = temp_path(&format!("data-{what}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ] {
+            std::fs::copy(real.join(name), dir.join(name)).unwrap();
+        }
+        std::fs::write(dir.join("train-images-idx3-ubyte"), bytes).unwrap();
+        let o = mnist(&["--data", dir.to_str().unwrap(), "--epochs", "1", "--quiet"]);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{what}: accepted");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(lines.len(), 1, "{what}: not one line: {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(needle),
+            "{what}: {err}"
+        );
+    }
+}
