@@ -319,6 +319,41 @@ impl<T: Scalar> Network<T> {
         x: MatrixView<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
+        self.train_step_impl(x, None, labels)
+    }
+
+    /// [`train_step`](Self::train_step) given also `x_t`, the batch's
+    /// transpose stored row-major (`features x rows`), for a batch trained on
+    /// many times (full-batch gradient descent). The first layer's weight
+    /// gradient `xᵀ dY` then streams `x_t` row by row at memory bandwidth
+    /// instead of repacking `x` on every step. Same result up to rounding.
+    ///
+    /// # Errors
+    /// As [`train_step`](Self::train_step), and if `x_t` is not `x`'s shape transposed.
+    pub fn train_step_with_transposed_input(
+        &mut self,
+        x: MatrixView<'_, T>,
+        x_t: MatrixView<'_, T>,
+        labels: &[u8],
+    ) -> Result<(f64, usize), NnError> {
+        if x_t.shape() != (x.cols(), x.rows()) {
+            return Err(NnError::Shape(format!(
+                "train_step: the batch is {}x{} but its transpose is {}x{}",
+                x.rows(),
+                x.cols(),
+                x_t.rows(),
+                x_t.cols()
+            )));
+        }
+        self.train_step_impl(x, Some(x_t), labels)
+    }
+
+    fn train_step_impl(
+        &mut self,
+        x: MatrixView<'_, T>,
+        x_t: Option<MatrixView<'_, T>>,
+        labels: &[u8],
+    ) -> Result<(f64, usize), NnError> {
         self.check_input(x)?;
         let m = x.rows();
         if labels.len() != m {
@@ -369,7 +404,7 @@ impl<T: Scalar> Network<T> {
                 .filter(|&i| argmax(probs.row(i).expect("contiguous")) == labels[i] as usize)
                 .count()
         };
-        self.backward_from(x, last - 1);
+        self.backward_from(x, x_t, last - 1);
         Ok((loss_sum / m as f64, correct))
     }
 
@@ -454,7 +489,12 @@ impl<T: Scalar> Network<T> {
 
     /// Backpropagates from `d_acts[start]` (set by the loss) down to the
     /// first layer, filling `grads`.
-    fn backward_from(&mut self, x: MatrixView<'_, T>, start: usize) {
+    fn backward_from(
+        &mut self,
+        x: MatrixView<'_, T>,
+        x_t: Option<MatrixView<'_, T>>,
+        start: usize,
+    ) {
         let m = x.rows();
         for l in (0..=start).rev() {
             match self.layers[l] {
@@ -469,7 +509,11 @@ impl<T: Scalar> Network<T> {
                     let dy = d_rest[0].rows_view(0, m);
                     let (gw, gb) = self.grads[d.weight..].split_at_mut(d.inputs * outputs);
                     let gw = matrix::MatrixViewMut::from_slice(gw, d.inputs, outputs, outputs, 1);
-                    gemm(T::ONE, input.t(), dy, T::ZERO, gw);
+                    let input_t = match x_t {
+                        Some(x_t) if l == 0 => x_t,
+                        _ => input.t(),
+                    };
+                    gemm(T::ONE, input_t, dy, T::ZERO, gw);
                     ops::col_sums_into(dy, &mut gb[..outputs]).expect("bias width");
                     if l > 0 {
                         let w = MatrixView::from_slice(
@@ -533,7 +577,7 @@ impl<T: Scalar> Network<T> {
             .view_mut()
             .submatrix_mut(0, 0, m, out.cols())
             .copy_from(weights);
-        self.backward_from(x, last);
+        self.backward_from(x, None, last);
         Ok(value)
     }
 }

@@ -178,6 +178,14 @@ fn fit_on_this_thread(
     let mut y_buf = vec![0u8; if full_batch { 0 } else { batch }];
     net.reserve_batch(batch);
 
+    // Full batch: the same input every step, so its transpose is made once
+    // (one more copy of the data) and the first layer's weight gradient
+    // streams it instead of repacking the input every epoch.
+    let x_t = if full_batch {
+        matrix::transpose(train.images.view())
+    } else {
+        Matrix::zeros(0, 0)
+    };
     let mut reports = Vec::with_capacity(config.epochs);
     let mut train_seconds = 0.0;
     for epoch in 0..config.epochs {
@@ -201,7 +209,11 @@ fn fit_on_this_thread(
                 );
                 (x_buf.rows_view(0, m), &y_buf[..m])
             };
-            let (loss, right) = net.train_step(x, labels)?;
+            let (loss, right) = if full_batch {
+                net.train_step_with_transposed_input(x, x_t.view(), labels)?
+            } else {
+                net.train_step(x, labels)?
+            };
             if !loss.is_finite() {
                 return Err(NnError::NonFiniteLoss {
                     epoch: epoch + 1,

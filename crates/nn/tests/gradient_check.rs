@@ -305,3 +305,36 @@ fn invalid_architectures_are_typed_errors() {
         "wrong width accepted"
     );
 }
+
+/// The full-batch path (first-layer weight gradient from a stored transpose
+/// of the input) gives the same gradients as the plain step, up to rounding.
+#[test]
+fn transposed_input_path_matches_the_plain_step() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let mut net = Network::<f64>::mlp(
+        40,
+        &[12],
+        Activation::Relu,
+        10,
+        Loss::SoftmaxCrossEntropy,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap();
+    let x = random(300, 40, &mut rng);
+    let labels: Vec<u8> = (0..300).map(|_| rng.random_range(0..10)).collect();
+    let (plain_loss, _) = net.train_step(x.view(), &labels).unwrap();
+    let plain = net.grads().to_vec();
+    let x_t = x.transposed();
+    let (loss, _) = net
+        .train_step_with_transposed_input(x.view(), x_t.view(), &labels)
+        .unwrap();
+    assert_eq!(loss, plain_loss);
+    for (a, b) in net.grads().iter().zip(&plain) {
+        assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{a} vs {b}");
+    }
+    let wrong = Matrix::<f64>::zeros(300, 40);
+    assert!(net
+        .train_step_with_transposed_input(x.view(), wrong.view(), &labels)
+        .is_err());
+}
