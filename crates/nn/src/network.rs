@@ -420,6 +420,15 @@ impl<T: Scalar> Network<T> {
         Ok(())
     }
 
+    /// The parameter slot of Dense layer `l`.
+    fn dense_at(&self, l: usize) -> DenseParams {
+        *self
+            .dense
+            .iter()
+            .find(|d| d.layer == l)
+            .expect("layer l is Dense")
+    }
+
     /// Input of layer `l`: the batch for layer 0, else the previous output.
     fn input_of<'a>(
         acts: &'a [Matrix<T>],
@@ -441,11 +450,7 @@ impl<T: Scalar> Network<T> {
         while l < end {
             match self.layers[l] {
                 Layer::Dense { outputs, .. } => {
-                    let d = *self
-                        .dense
-                        .iter()
-                        .find(|d| d.layer == l)
-                        .expect("dense slot");
+                    let d = self.dense_at(l);
                     let w = MatrixView::from_slice(
                         &self.params[d.weight_range()],
                         d.inputs,
@@ -499,11 +504,7 @@ impl<T: Scalar> Network<T> {
         for l in (0..=start).rev() {
             match self.layers[l] {
                 Layer::Dense { outputs, .. } => {
-                    let d = *self
-                        .dense
-                        .iter()
-                        .find(|d| d.layer == l)
-                        .expect("dense slot");
+                    let d = self.dense_at(l);
                     let input = Self::input_of(&self.acts, x, l, m);
                     let (d_before, d_rest) = self.d_acts.split_at_mut(l);
                     let dy = d_rest[0].rows_view(0, m);
