@@ -1,7 +1,11 @@
 //! A training step allocates nothing once the batch size has been seen:
 //! activations, gradients, packing buffers and optimizer state are all
-//! reused. Counted with a global allocator wrapper; single-threaded (a
-//! 1-thread rayon pool) so that only the step's own allocations count.
+//! reused. Counted with a global allocator wrapper, on a 1-thread and a
+//! 2-thread rayon pool. With two threads, which worker runs which part of a
+//! gemm changes from step to step; the packing buffers belong to the calling
+//! thread (see `matrix`'s `gemm/buffer.rs`), so that must not matter. Before
+//! that change this test failed in about 1 run of 4 when the other core was
+//! busy (a worker's own buffer grew the first time it stole a bigger part).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,58 +1,85 @@
-//! Reused, 64-byte aligned packing buffers, one pair per thread.
+//! The reused, 64-byte aligned packing workspace, one per calling thread.
 //!
-//! A gemm call packs into the calling thread's buffer, which grows to the
-//! largest block seen and is then reused: no allocation per call in steady
-//! state. If the buffer is already in use (a gemm inside a rayon task that
-//! this thread runs while waiting in another gemm), a temporary one is used.
+//! A gemm call takes its calling thread's workspace, grows it to what the
+//! call needs (packed B, and one packed-A region per worker) and carves it
+//! into regions that it hands to its rayon tasks. Because the size depends
+//! only on the shapes, and not on which worker happens to steal which part,
+//! a loop of same-shaped calls from one thread (a training loop) stops
+//! allocating after its first iteration. If the workspace is already in use
+//! (a gemm inside a rayon task that this thread runs while waiting in another
+//! gemm), a temporary one is used.
 
 use std::cell::RefCell;
 
+/// Bytes in one cache line: the alignment of the workspace and of each region.
+const LINE: usize = 64;
+
 #[repr(C, align(64))]
 #[derive(Clone, Copy)]
-struct Line([u8; 64]);
+struct Line([u8; LINE]);
 
 /// A growable byte buffer aligned to a cache line.
 #[derive(Default)]
-pub(crate) struct AlignedBuf {
+struct AlignedBuf {
     lines: Vec<Line>,
 }
 
 impl AlignedBuf {
     fn ensure(&mut self, bytes: usize) -> *mut u8 {
-        let lines = bytes.div_ceil(64);
+        let lines = bytes.div_ceil(LINE);
         if self.lines.len() < lines {
-            self.lines = vec![Line([0; 64]); lines];
+            self.lines = vec![Line([0; LINE]); lines];
         }
         self.lines.as_mut_ptr() as *mut u8
     }
 }
 
-/// Which of the thread's two buffers.
-#[derive(Clone, Copy)]
-pub(crate) enum Slot {
-    /// Packed A blocks (one per worker).
-    A,
-    /// Packed B blocks (one per gemm call, shared by its workers).
-    B,
-}
-
 thread_local! {
-    static BUF_A: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
-    static BUF_B: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
+    static WORKSPACE: RefCell<AlignedBuf> = RefCell::new(AlignedBuf::default());
 }
 
-/// Runs `f` with a 64-byte aligned buffer of at least `elems` `T`s.
-pub(crate) fn with_buffer<T, R>(slot: Slot, elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
+/// `elems` rounded up to whole cache lines of `T`, so that regions carved
+/// one after another from a workspace stay aligned and never share a line
+/// (two workers writing neighbouring regions do not false-share).
+pub(crate) fn whole_lines<T>(elems: usize) -> usize {
+    let per_line = (LINE / std::mem::size_of::<T>()).max(1);
+    elems.div_ceil(per_line) * per_line
+}
+
+/// Runs `f` with the calling thread's workspace: 64-byte aligned, at least
+/// `elems` `T`s, contents unspecified.
+pub(crate) fn with_workspace<T, R>(elems: usize, f: impl FnOnce(*mut T) -> R) -> R {
     let bytes = elems * std::mem::size_of::<T>();
-    let key = match slot {
-        Slot::A => &BUF_A,
-        Slot::B => &BUF_B,
-    };
-    key.with(|cell| match cell.try_borrow_mut() {
+    WORKSPACE.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => f(buf.ensure(bytes) as *mut T),
         Err(_) => {
             let mut tmp = AlignedBuf::default();
             f(tmp.ensure(bytes) as *mut T)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_whole_lines() {
+        assert_eq!(whole_lines::<f32>(0), 0);
+        assert_eq!(whole_lines::<f32>(1), 16);
+        assert_eq!(whole_lines::<f64>(9), 16);
+        assert_eq!(whole_lines::<f64>(16), 16);
+    }
+
+    #[test]
+    fn workspace_is_aligned_and_reused() {
+        let first = with_workspace::<f32, _>(1000, |p| p as usize);
+        assert_eq!(first % LINE, 0);
+        let again = with_workspace::<f32, _>(500, |p| p as usize);
+        assert_eq!(first, again, "a smaller request reuses the buffer");
+        // Nested use gets a separate buffer instead of aliasing.
+        with_workspace::<f32, _>(10, |outer| {
+            with_workspace::<f32, _>(10, |inner| assert_ne!(outer, inner));
+        });
+    }
 }

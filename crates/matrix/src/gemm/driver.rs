@@ -5,7 +5,7 @@
 //! in each worker:
 //! for jc in 0..n step NC            B block columns (sized for L2)
 //!   for pc in 0..k step KC          inner dimension, never split
-//!     pack B[pc.., jc..] -> KC x NC panels (the worker's own buffer)
+//!     pack B[pc.., jc..] -> KC x NC panels (the part's workspace region)
 //!     for ic in step MC: pack A[ic.., pc..] -> MC x KC panels
 //!       for ir in step MR:          A micro-panel stays in L1
 //!         for jr in step NR:        B micro-panels stream from L2
@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 
 use super::blocking::{Blocking, CacheSizes};
-use super::buffer::{with_buffer, Slot};
+use super::buffer::{whole_lines, with_workspace};
 use super::kernel::{Kernel, Tile, TileEpilogue};
 use super::pack::pack_panel;
 use crate::Scalar;
@@ -91,6 +91,9 @@ unsafe impl<P> Sync for Shared<P> {}
 /// or columns, whole tiles each) and runs the single-threaded BLIS loops on
 /// each part, so a product costs one fork/join however many blocks it has.
 ///
+/// The packing buffers of every part are regions of the calling thread's
+/// workspace (see `buffer.rs`), sized from the shapes alone.
+///
 /// # Safety
 /// The problem's pointers cover its shapes and strides (checked by the
 /// public API), C does not overlap A or B, and the CPU supports `K`.
@@ -112,61 +115,130 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
     // each worker pack only its own B columns.
     let split_m = m_panels * mr > n_panels * nr;
     let total = if split_m { m_panels } else { n_panels };
-    let parts = threads.min(total);
-    if parts <= 1 {
-        return run_part::<T, K>(p, caches, kc);
-    }
-    let shared = Shared(p as *const Problem<T>);
-    (0..parts).into_par_iter().for_each(|t| {
-        // SAFETY: p outlives the parallel section; parts cover disjoint
-        // rows (or columns) of C, whole tiles each.
+    let parts = threads.min(total).max(1);
+    let shared_p = Shared(p as *const Problem<T>);
+    // Part t of the problem: panels a0..a1 of the split dimension.
+    let part = move |t: usize| {
+        let (a0, a1) = (t * total / parts, (t + 1) * total / parts);
+        // SAFETY: p outlives every call (the parallel section included);
+        // a0 <= a1 <= total panels, clamped to m or n, so the split is in
+        // bounds.
         unsafe {
-            let p = &*shared.get();
-            let (a0, a1) = (t * total / parts, (t + 1) * total / parts);
-            let part = if split_m {
-                let (i0, i1) = (a0 * mr, (a1 * mr).min(p.m));
-                Problem {
-                    m: i1 - i0,
-                    a: Operand {
-                        ptr: p.a.ptr.add(i0 * p.a.rs),
-                        ..p.a
-                    },
-                    c: OutOperand {
-                        ptr: p.c.ptr.add(i0 * p.c.rs),
-                        ..p.c
-                    },
-                    ..*p
-                }
+            let p = &*shared_p.get();
+            if parts == 1 {
+                *p
+            } else if split_m {
+                split_rows(p, a0 * mr, (a1 * mr).min(p.m))
             } else {
-                let (j0, j1) = (a0 * nr, (a1 * nr).min(p.n));
-                Problem {
-                    n: j1 - j0,
-                    b: Operand {
-                        ptr: p.b.ptr.add(j0 * p.b.cs),
-                        ..p.b
-                    },
-                    c: OutOperand {
-                        ptr: p.c.ptr.add(j0 * p.c.cs),
-                        ..p.c
-                    },
-                    bias: if p.bias.is_null() {
-                        p.bias
-                    } else {
-                        p.bias.add(j0)
-                    },
-                    ..*p
-                }
-            };
-            run_part::<T, K>(&part, caches, kc)
+                split_columns(p, a0 * nr, (a1 * nr).min(p.n))
+            }
         }
+    };
+    let region = (0..parts)
+        .map(|t| workspace_elems::<T, K>(&part(t), caches, kc))
+        .max()
+        .unwrap_or(0);
+    with_workspace::<T, _>(region * parts, |ws| {
+        if parts == 1 {
+            return run_part::<T, K>(p, caches, kc, ws);
+        }
+        let shared = Shared(ws);
+        (0..parts).into_par_iter().for_each(|t| {
+            // SAFETY: p outlives the parallel section; parts cover disjoint
+            // rows (or columns) of C, whole tiles each, and own disjoint
+            // workspace regions of `region` elements.
+            unsafe { run_part::<T, K>(&part(t), caches, kc, shared.get().add(t * region)) }
+        });
     });
 }
 
-/// The five BLIS loops on one thread, with inner blocks of `kc`.
+/// Rows `i0..i1` of the problem.
 ///
 /// # Safety
-/// As [`run`].
-unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, caches: CacheSizes, kc_block: usize) {
+/// `i0 <= i1 <= p.m`.
+unsafe fn split_rows<T: Scalar>(p: &Problem<T>, i0: usize, i1: usize) -> Problem<T> {
+    Problem {
+        m: i1 - i0,
+        a: Operand {
+            ptr: p.a.ptr.add(i0 * p.a.rs),
+            ..p.a
+        },
+        c: OutOperand {
+            ptr: p.c.ptr.add(i0 * p.c.rs),
+            ..p.c
+        },
+        ..*p
+    }
+}
+
+/// Columns `j0..j1` of the problem (and of its bias).
+///
+/// # Safety
+/// `j0 <= j1 <= p.n`.
+unsafe fn split_columns<T: Scalar>(p: &Problem<T>, j0: usize, j1: usize) -> Problem<T> {
+    Problem {
+        n: j1 - j0,
+        b: Operand {
+            ptr: p.b.ptr.add(j0 * p.b.cs),
+            ..p.b
+        },
+        c: OutOperand {
+            ptr: p.c.ptr.add(j0 * p.c.cs),
+            ..p.c
+        },
+        bias: if p.bias.is_null() {
+            p.bias
+        } else {
+            p.bias.add(j0)
+        },
+        ..*p
+    }
+}
+
+/// The blocking of one part: the whole problem's `kc_block`, the part's NC.
+fn part_blocking<T: Scalar, K: Kernel<T>>(
+    p: &Problem<T>,
+    caches: CacheSizes,
+    kc_block: usize,
+) -> Blocking {
+    let size = std::mem::size_of::<T>();
+    Blocking {
+        kc: kc_block,
+        ..Blocking::new(caches, K::MR, K::NR, size, p.k, p.n)
+    }
+}
+
+/// Workspace elements of one part's packed B block and packed A block,
+/// each rounded to whole cache lines; B comes first.
+fn pack_sizes<T: Scalar, K: Kernel<T>>(p: &Problem<T>, bl: &Blocking) -> (usize, usize) {
+    let (mr, nr) = (K::MR, K::NR);
+    let kc = bl.kc.min(p.k);
+    let b = bl.nc.min(p.n).div_ceil(nr) * nr * kc;
+    let a = (bl.mc / mr).min(p.m.div_ceil(mr)) * mr * kc;
+    (whole_lines::<T>(b), whole_lines::<T>(a))
+}
+
+/// Workspace elements [`run_part`] needs for `p`.
+fn workspace_elems<T: Scalar, K: Kernel<T>>(
+    p: &Problem<T>,
+    caches: CacheSizes,
+    kc_block: usize,
+) -> usize {
+    let (b, a) = pack_sizes::<T, K>(p, &part_blocking::<T, K>(p, caches, kc_block));
+    b + a
+}
+
+/// The five BLIS loops on one thread, with inner blocks of `kc_block`,
+/// packing into `ws` ([`workspace_elems`] elements, 64-byte aligned).
+///
+/// # Safety
+/// As [`run`], and `ws` is this part's alone.
+unsafe fn run_part<T: Scalar, K: Kernel<T>>(
+    p: &Problem<T>,
+    caches: CacheSizes,
+    kc_block: usize,
+    ws: *mut T,
+) {
     let (mr, nr) = (K::MR, K::NR);
     let size = std::mem::size_of::<T>();
     // With a single row panel each B panel is used once, so packing it costs
@@ -175,10 +247,9 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, caches: CacheSizes, 
     // sequential pack is faster).
     let direct_b =
         p.m <= mr && p.b.cs == 1 && p.k.saturating_mul(p.n).saturating_mul(size) <= caches.l2 / 2;
-    let bl = Blocking {
-        kc: kc_block,
-        ..Blocking::new(caches, mr, nr, size, p.k, p.n)
-    };
+    let bl = part_blocking::<T, K>(p, caches, kc_block);
+    let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
+    let (bpack, apack) = (ws, ws.add(b_elems));
 
     let mut jc = 0;
     while jc < p.n {
@@ -202,28 +273,26 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, caches: CacheSizes, 
                 TileEpilogue::NONE
             };
             let b_panels = nc.div_ceil(nr);
-            with_buffer::<T, _>(Slot::B, b_panels * nr * kc, |bpack| {
-                let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-                // Full panels are read in place; only the last, partial
-                // panel needs packing (zero padding).
-                let first_packed = if direct_b { nc / nr } else { 0 };
-                for pnl in first_packed..b_panels {
-                    let cols = nr.min(nc - pnl * nr);
-                    let src = b_src.add(pnl * nr * p.b.cs);
-                    pack_panel(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
-                }
-                let block = Block {
-                    jc,
-                    pc,
-                    nc,
-                    kc,
-                    beta,
-                    epi,
-                    bpack,
-                    b_direct: if direct_b { b_src } else { std::ptr::null() },
-                };
-                compute_range::<T, K>(p, &bl, &block, 0..p.m.div_ceil(mr), 0..b_panels);
-            });
+            let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
+            // Full panels are read in place; only the last, partial
+            // panel needs packing (zero padding).
+            let first_packed = if direct_b { nc / nr } else { 0 };
+            for pnl in first_packed..b_panels {
+                let cols = nr.min(nc - pnl * nr);
+                let src = b_src.add(pnl * nr * p.b.cs);
+                pack_panel(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
+            }
+            let block = Block {
+                jc,
+                pc,
+                nc,
+                kc,
+                beta,
+                epi,
+                bpack,
+                b_direct: if direct_b { b_src } else { std::ptr::null() },
+            };
+            compute_range::<T, K>(p, &bl, &block, apack, 0..p.m.div_ceil(mr), 0..b_panels);
             pc += kc;
         }
         jc += nc;
@@ -244,17 +313,18 @@ struct Block<T> {
 }
 
 /// Computes the tiles of M panels `mp` x N panels `np` of one block, packing
-/// A in MC-row chunks into this thread's buffer.
+/// A in MC-row chunks into `apack`.
 unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
     p: &Problem<T>,
     bl: &Blocking,
     blk: &Block<T>,
+    apack: *mut T,
     mp: std::ops::Range<usize>,
     np: std::ops::Range<usize>,
 ) {
     let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
     let mc_panels = bl.mc / mr;
-    with_buffer::<T, _>(Slot::A, mc_panels * mr * kc, |apack| {
+    {
         let mut p0 = mp.start;
         while p0 < mp.end {
             let p1 = (p0 + mc_panels).min(mp.end);
@@ -293,5 +363,5 @@ unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
             }
             p0 = p1;
         }
-    });
+    }
 }

@@ -20,7 +20,7 @@
 
 use rayon::prelude::*;
 
-use super::buffer::{with_buffer, Slot};
+use super::buffer::with_workspace;
 use super::driver::{Problem, PARALLEL_MIN_FLOPS};
 use super::kernel::{Simd, TileEpilogue};
 use crate::Scalar;
@@ -58,7 +58,7 @@ pub(crate) trait SkinnyKernel<T: Scalar> {
 pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, threads: usize) {
     let (k, n) = (p.k, p.n);
     let kp = k.div_ceil(K::LANES) * K::LANES;
-    with_buffer::<T, _>(Slot::B, n * kp, |bt| {
+    with_workspace::<T, _>(n * kp, |bt| {
         for j in 0..n {
             let row = bt.add(j * kp);
             for kk in 0..k {
