@@ -56,6 +56,47 @@ impl Simd for F32x8 {
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
     }
+    /// 8 x 8: `unpack{lo,hi}_ps` pairs rows, `unpack{lo,hi}_pd` makes 4-row
+    /// columns in each 128-bit lane, `permute2f128` joins the two halves.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const f32,
+        s_w: usize,
+        rows: usize,
+        dst: *mut f32,
+        d_stride: usize,
+        out: usize,
+    ) {
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (i, v) in r.iter_mut().enumerate().take(rows) {
+            *v = _mm256_loadu_ps(src.add(i * s_w));
+        }
+        let mut t = [_mm256_setzero_ps(); 8];
+        for i in 0..4 {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        // u[4g + c], lane L: rows 4g..4g+4 of column 4L + c.
+        let pd = _mm256_castps_pd;
+        let ps = _mm256_castpd_ps;
+        let mut u = [_mm256_setzero_ps(); 8];
+        for g in 0..2 {
+            let (lo, hi) = (t[4 * g], t[4 * g + 1]);
+            let (lo2, hi2) = (t[4 * g + 2], t[4 * g + 3]);
+            u[4 * g] = ps(_mm256_unpacklo_pd(pd(lo), pd(lo2)));
+            u[4 * g + 1] = ps(_mm256_unpackhi_pd(pd(lo), pd(lo2)));
+            u[4 * g + 2] = ps(_mm256_unpacklo_pd(pd(hi), pd(hi2)));
+            u[4 * g + 3] = ps(_mm256_unpackhi_pd(pd(hi), pd(hi2)));
+        }
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(out as i32), lane);
+        for c in 0..4 {
+            let lo = _mm256_permute2f128_ps::<0x20>(u[c], u[4 + c]);
+            let hi = _mm256_permute2f128_ps::<0x31>(u[c], u[4 + c]);
+            _mm256_maskstore_ps(dst.add(c * d_stride), mask, lo);
+            _mm256_maskstore_ps(dst.add((4 + c) * d_stride), mask, hi);
+        }
+    }
 }
 
 impl Simd for F64x4 {
@@ -98,6 +139,36 @@ impl Simd for F64x4 {
     unsafe fn reduce_sum(x: __m256d) -> f64 {
         let s = _mm_add_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
         _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+    }
+    /// 4 x 4: `unpack{lo,hi}_pd` pairs rows, `permute2f128` joins the halves.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const f64,
+        s_w: usize,
+        rows: usize,
+        dst: *mut f64,
+        d_stride: usize,
+        out: usize,
+    ) {
+        let mut r = [_mm256_setzero_pd(); 4];
+        for (i, v) in r.iter_mut().enumerate().take(rows) {
+            *v = _mm256_loadu_pd(src.add(i * s_w));
+        }
+        // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
+        let t = [
+            _mm256_unpacklo_pd(r[0], r[1]),
+            _mm256_unpackhi_pd(r[0], r[1]),
+            _mm256_unpacklo_pd(r[2], r[3]),
+            _mm256_unpackhi_pd(r[2], r[3]),
+        ];
+        let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+        let mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(out as i64), lane);
+        for c in 0..2 {
+            let lo = _mm256_permute2f128_pd::<0x20>(t[c], t[2 + c]);
+            let hi = _mm256_permute2f128_pd::<0x31>(t[c], t[2 + c]);
+            _mm256_maskstore_pd(dst.add(c * d_stride), mask, lo);
+            _mm256_maskstore_pd(dst.add((2 + c) * d_stride), mask, hi);
+        }
     }
 }
 

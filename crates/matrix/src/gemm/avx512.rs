@@ -54,6 +54,56 @@ impl Simd for F32x16 {
     unsafe fn reduce_sum(x: __m512) -> f32 {
         _mm512_reduce_add_ps(x)
     }
+    /// 16 x 16 in four shuffle stages: `unpack{lo,hi}_ps` pairs rows,
+    /// `unpack{lo,hi}_pd` makes 4-row columns in each 128-bit lane, and two
+    /// rounds of `shuffle_f32x4` gather each column's four lanes.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const f32,
+        s_w: usize,
+        rows: usize,
+        dst: *mut f32,
+        d_stride: usize,
+        out: usize,
+    ) {
+        let mut r = [_mm512_setzero_ps(); 16];
+        for (i, v) in r.iter_mut().enumerate().take(rows) {
+            *v = _mm512_loadu_ps(src.add(i * s_w));
+        }
+        let mut t = [_mm512_setzero_ps(); 16];
+        for i in 0..8 {
+            t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        // u[4g + c], 128-bit lane L: rows 4g..4g+4 of column 4L + c.
+        let pd = _mm512_castps_pd;
+        let ps = _mm512_castpd_ps;
+        let mut u = [_mm512_setzero_ps(); 16];
+        for g in 0..4 {
+            let (lo, hi) = (t[4 * g], t[4 * g + 1]);
+            let (lo2, hi2) = (t[4 * g + 2], t[4 * g + 3]);
+            u[4 * g] = ps(_mm512_unpacklo_pd(pd(lo), pd(lo2)));
+            u[4 * g + 1] = ps(_mm512_unpackhi_pd(pd(lo), pd(lo2)));
+            u[4 * g + 2] = ps(_mm512_unpacklo_pd(pd(hi), pd(hi2)));
+            u[4 * g + 3] = ps(_mm512_unpackhi_pd(pd(hi), pd(hi2)));
+        }
+        let mask: __mmask16 = if out >= 16 { 0xffff } else { (1u16 << out) - 1 };
+        for c in 0..4 {
+            let v = _mm512_shuffle_f32x4::<0x88>(u[c], u[4 + c]);
+            let w = _mm512_shuffle_f32x4::<0xdd>(u[c], u[4 + c]);
+            let v2 = _mm512_shuffle_f32x4::<0x88>(u[8 + c], u[12 + c]);
+            let w2 = _mm512_shuffle_f32x4::<0xdd>(u[8 + c], u[12 + c]);
+            let cols = [
+                (c, _mm512_shuffle_f32x4::<0x88>(v, v2)),
+                (4 + c, _mm512_shuffle_f32x4::<0x88>(w, w2)),
+                (8 + c, _mm512_shuffle_f32x4::<0xdd>(v, v2)),
+                (12 + c, _mm512_shuffle_f32x4::<0xdd>(w, w2)),
+            ];
+            for (k, col) in cols {
+                _mm512_mask_storeu_ps(dst.add(k * d_stride), mask, col);
+            }
+        }
+    }
 }
 
 impl Simd for F64x8 {
@@ -95,6 +145,44 @@ impl Simd for F64x8 {
     #[inline(always)]
     unsafe fn reduce_sum(x: __m512d) -> f64 {
         _mm512_reduce_add_pd(x)
+    }
+    /// 8 x 8: `unpack{lo,hi}_pd` pairs rows, two rounds of `shuffle_f64x2`
+    /// gather each column's four 128-bit lanes.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const f64,
+        s_w: usize,
+        rows: usize,
+        dst: *mut f64,
+        d_stride: usize,
+        out: usize,
+    ) {
+        let mut r = [_mm512_setzero_pd(); 8];
+        for (i, v) in r.iter_mut().enumerate().take(rows) {
+            *v = _mm512_loadu_pd(src.add(i * s_w));
+        }
+        // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
+        let mut t = [_mm512_setzero_pd(); 8];
+        for g in 0..4 {
+            t[2 * g] = _mm512_unpacklo_pd(r[2 * g], r[2 * g + 1]);
+            t[2 * g + 1] = _mm512_unpackhi_pd(r[2 * g], r[2 * g + 1]);
+        }
+        let mask: __mmask8 = if out >= 8 { 0xff } else { (1u8 << out) - 1 };
+        for c in 0..2 {
+            let v = _mm512_shuffle_f64x2::<0x88>(t[c], t[2 + c]);
+            let w = _mm512_shuffle_f64x2::<0xdd>(t[c], t[2 + c]);
+            let v2 = _mm512_shuffle_f64x2::<0x88>(t[4 + c], t[6 + c]);
+            let w2 = _mm512_shuffle_f64x2::<0xdd>(t[4 + c], t[6 + c]);
+            let cols = [
+                (c, _mm512_shuffle_f64x2::<0x88>(v, v2)),
+                (2 + c, _mm512_shuffle_f64x2::<0x88>(w, w2)),
+                (4 + c, _mm512_shuffle_f64x2::<0xdd>(v, v2)),
+                (6 + c, _mm512_shuffle_f64x2::<0xdd>(w, w2)),
+            ];
+            for (k, col) in cols {
+                _mm512_mask_storeu_pd(dst.add(k * d_stride), mask, col);
+            }
+        }
     }
 }
 

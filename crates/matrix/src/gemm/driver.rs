@@ -22,7 +22,6 @@ use rayon::prelude::*;
 use super::blocking::{Blocking, CacheSizes};
 use super::buffer::{whole_lines, with_workspace};
 use super::kernel::{Kernel, Tile, TileEpilogue};
-use super::pack::pack_panel;
 use crate::Scalar;
 
 /// Products below this many flops (2mnk) stay on the calling thread: rayon's
@@ -280,7 +279,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
             for pnl in first_packed..b_panels {
                 let cols = nr.min(nc - pnl * nr);
                 let src = b_src.add(pnl * nr * p.b.cs);
-                pack_panel(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
+                K::pack(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
             }
             let block = Block {
                 jc,
@@ -331,7 +330,7 @@ unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
             for (slot, pnl) in (p0..p1).enumerate() {
                 let rows = mr.min(p.m - pnl * mr);
                 let src = p.a.ptr.add(pnl * mr * p.a.rs + blk.pc * p.a.cs);
-                pack_panel(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(slot * mr * kc));
+                K::pack(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(slot * mr * kc));
             }
             for (slot, pnl) in (p0..p1).enumerate() {
                 let i0 = pnl * mr;

@@ -80,6 +80,27 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
         beta: T,
         epi: TileEpilogue<T>,
     );
+
+    /// Packs one panel of `width` (`MR` for A, `NR` for B), as
+    /// [`pack_panel`](super::pack::pack_panel) documents. ISA kernels
+    /// override it with an in-register transpose for sources contiguous
+    /// along k, which the plain version can only scatter element by element.
+    ///
+    /// # Safety
+    /// As [`pack_panel`](super::pack::pack_panel); the CPU supports the
+    /// kernel's instruction set.
+    #[inline]
+    unsafe fn pack(
+        rows: usize,
+        kc: usize,
+        width: usize,
+        src: *const T,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut T,
+    ) {
+        super::pack::pack_panel(rows, kc, width, src, s_w, s_k, dst)
+    }
 }
 
 /// The handful of vector operations the generic body needs. One impl per
@@ -102,6 +123,40 @@ pub(crate) trait Simd {
     unsafe fn relu(x: Self::V) -> Self::V;
     /// Sum of the lanes (a fixed order, so results are reproducible).
     unsafe fn reduce_sum(x: Self::V) -> Self::T;
+
+    /// Transposes one block of at most `LANES x LANES`:
+    ///
+    /// ```text
+    /// dst[k * d_stride + r] = src[r * s_w + k]   for k < LANES, r < out
+    /// ```
+    ///
+    /// where rows `r >= rows` read as zero (the zero padding of a partial
+    /// panel). This plain version is the reference; ISAs override it with an
+    /// in-register shuffle network.
+    ///
+    /// # Safety
+    /// `rows <= LANES`, `out <= LANES`; `src + r * s_w` holds `LANES`
+    /// readable elements for `r < rows`; `dst + k * d_stride` has `out`
+    /// writable elements for `k < LANES`.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const Self::T,
+        s_w: usize,
+        rows: usize,
+        dst: *mut Self::T,
+        d_stride: usize,
+        out: usize,
+    ) {
+        for k in 0..Self::LANES {
+            for r in 0..out {
+                *dst.add(k * d_stride + r) = if r < rows {
+                    *src.add(r * s_w + k)
+                } else {
+                    Self::T::ZERO
+                };
+            }
+        }
+    }
 }
 
 /// Scalar twin of [`Simd::relu`], bit for bit.
@@ -131,6 +186,16 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
     epi: TileEpilogue<S::T>,
 ) {
     let nr = NV * S::LANES;
+    // Ask for the C tile now: its rows are far apart (one page each in a
+    // big C), and the write-back would otherwise wait on them after the
+    // k loop. By then, kc iterations later, they have arrived.
+    if tile.cs == 1 {
+        for i in 0..tile.m {
+            let row = tile.ptr.add(i * tile.rs) as *const S::T;
+            super::pack::prefetch(row);
+            super::pack::prefetch(row.wrapping_add(nr - 1));
+        }
+    }
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
         let mut bv = [S::zero(); NV];
@@ -236,6 +301,30 @@ macro_rules! simd_kernel {
                     // detection of its features (select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
                     body(kc, a, b, b_rs, tile, alpha, beta, epi)
+                }
+                unsafe fn pack(
+                    rows: usize,
+                    kc: usize,
+                    width: usize,
+                    src: *const $t,
+                    s_w: usize,
+                    s_k: usize,
+                    dst: *mut $t,
+                ) {
+                    #[target_feature(enable = $feature)]
+                    unsafe fn body(
+                        rows: usize,
+                        kc: usize,
+                        width: usize,
+                        src: *const $t,
+                        s_w: usize,
+                        s_k: usize,
+                        dst: *mut $t,
+                    ) {
+                        $crate::gemm::pack::pack_panel_simd::<$simd>(rows, kc, width, src, s_w, s_k, dst)
+                    }
+                    // SAFETY: as for `tile`.
+                    body(rows, kc, width, src, s_w, s_k, dst)
                 }
             }
         )+

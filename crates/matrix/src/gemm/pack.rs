@@ -13,6 +13,7 @@
 //! never needs a bounds check. For A, `w` is the row index (`s_w = rs_a`,
 //! `s_k = cs_a`); for B, `w` is the column index (`s_w = cs_b`, `s_k = rs_b`).
 
+use super::kernel::Simd;
 use crate::Scalar;
 
 /// Packs one panel of `rows <= width` real rows.
@@ -76,6 +77,82 @@ pub(crate) unsafe fn pack_panel<T: Scalar>(
     }
 }
 
+/// [`pack_panel`] with the source contiguous along k (`s_k == 1`: row-major
+/// A, or B read as the transpose of a row-major matrix) done as
+/// `LANES x LANES` in-register transposes ([`Simd::transpose_block`]): each
+/// source row is read a whole vector (a cache line with AVX-512) at a time
+/// and each packed k row is written with vector stores, instead of one
+/// scattered store per element. Other layouts, and the k tail, go to
+/// [`pack_panel`].
+///
+/// # Safety
+/// As [`pack_panel`], compiled with the target features `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn pack_panel_simd<S: Simd>(
+    rows: usize,
+    kc: usize,
+    width: usize,
+    src: *const S::T,
+    s_w: usize,
+    s_k: usize,
+    dst: *mut S::T,
+) {
+    let lanes = S::LANES;
+    if s_k != 1 || s_w == 1 || kc < lanes {
+        return pack_panel(rows, kc, width, src, s_w, s_k, dst);
+    }
+    let full = kc / lanes * lanes;
+    let mut k0 = 0;
+    while k0 < full {
+        // The source rows are short runs (kc elements) spread over many
+        // pages, too short for the hardware prefetcher to lock on to: ask
+        // for the next panel's rows (one cache line each) a panel ahead.
+        for r in 0..width {
+            prefetch(src.wrapping_add((width + r) * s_w + k0));
+        }
+        let mut r0 = 0;
+        while r0 < width {
+            let real = rows.saturating_sub(r0).min(lanes);
+            let out = lanes.min(width - r0);
+            S::transpose_block(
+                src.add(r0 * s_w + k0),
+                s_w,
+                real,
+                dst.add(k0 * width + r0),
+                width,
+                out,
+            );
+            r0 += lanes;
+        }
+        k0 += lanes;
+    }
+    if full < kc {
+        pack_panel(
+            rows,
+            kc - full,
+            width,
+            src.add(full),
+            s_w,
+            1,
+            dst.add(full * width),
+        );
+    }
+}
+
+/// Hints that the cache line at `p` will be read soon (no fault if it is
+/// out of bounds: a prefetch never traps).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch is a hint (SSE, baseline on x86-64); it never
+    // dereferences in the sense of faulting, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +193,60 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Every kernel's `pack` (in-register transposes where the source is
+    /// contiguous along k) equals the plain [`pack_panel`], for partial and
+    /// full panels, k below, at and around multiples of the vector width.
+    fn pack_equals_plain<T: Scalar, K: crate::gemm::kernel::Kernel<T>>(name: &str) {
+        for width in [K::MR, K::NR] {
+            for rows in 0..=width {
+                for kc in [0, 1, 3, 4, 7, 8, 15, 16, 17, 33, 40] {
+                    for (s_w, s_k) in [(kc + 5, 1), (1, width + 3), (kc + 2, width + 1)] {
+                        let len = rows.max(1) * s_w.max(1) + kc * s_k + 64;
+                        let src: Vec<T> = (0..len).map(|x| T::from_f64(x as f64 + 0.5)).collect();
+                        let mut want = vec![T::from_f64(-7.0); width * kc + 3];
+                        let mut got = want.clone();
+                        // SAFETY: offsets (rows-1)*s_w + (kc-1)*s_k < len;
+                        // dst holds width*kc; the kernel was checked as supported.
+                        unsafe {
+                            pack_panel(rows, kc, width, src.as_ptr(), s_w, s_k, want.as_mut_ptr());
+                            K::pack(rows, kc, width, src.as_ptr(), s_w, s_k, got.as_mut_ptr());
+                        }
+                        assert!(
+                            want.iter()
+                                .zip(&got)
+                                .all(|(a, b)| a.to_f64().to_bits() == b.to_f64().to_bits()),
+                            "{name}: width {width} rows {rows} kc {kc} s_w {s_w} s_k {s_k}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernels_pack_equals_the_plain_pack() {
+        use crate::gemm::portable::Portable;
+        pack_equals_plain::<f32, Portable>("portable f32");
+        pack_equals_plain::<f64, Portable>("portable f64");
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::gemm::avx2::{Avx2, Avx2Narrow};
+            use crate::gemm::avx512::{Avx512, Avx512Narrow};
+            if crate::KernelKind::Avx2.is_supported() {
+                pack_equals_plain::<f32, Avx2>("avx2 f32");
+                pack_equals_plain::<f64, Avx2>("avx2 f64");
+                pack_equals_plain::<f32, Avx2Narrow>("avx2 narrow f32");
+                pack_equals_plain::<f64, Avx2Narrow>("avx2 narrow f64");
+            }
+            if crate::KernelKind::Avx512.is_supported() {
+                pack_equals_plain::<f32, Avx512>("avx512 f32");
+                pack_equals_plain::<f64, Avx512>("avx512 f64");
+                pack_equals_plain::<f32, Avx512Narrow>("avx512 narrow f32");
+                pack_equals_plain::<f64, Avx512Narrow>("avx512 narrow f64");
             }
         }
     }
