@@ -106,8 +106,9 @@ fn every_kernel_matches_the_reference_on_small_shapes_f64() {
     all_small_shapes::<f64>();
 }
 
-/// Shapes around the cache-block sizes (KC up to 512, NC a few hundred):
-/// several k blocks (beta applied once), several n blocks, partial tiles.
+/// Shapes around the cache-block sizes (KC up to 512, NC a few hundred, MC
+/// a 2 MiB A chunk): several k blocks (beta applied once), several n blocks,
+/// several A chunks, partial tiles.
 fn blocked_shapes<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(2);
     let shapes = [
@@ -117,6 +118,9 @@ fn blocked_shapes<T: Scalar>() {
         (13, 1200, 700),
         (128, 784, 10),
         (10, 128, 800),
+        // Several A chunks (MC = 1980 rows in f32 at KC = 264, 984 in
+        // f64) even when two threads split the rows.
+        (4100, 520, 40),
     ];
     for kernel in kernels() {
         for &(m, k, n) in &shapes {

@@ -3,14 +3,21 @@
 //! ```text
 //! split C's rows (or columns) into one part per worker, whole tiles each;
 //! in each worker:
-//! for jc in 0..n step NC            B block columns (sized for L2)
+//! for ic in 0..m step MC            A row chunks (a few MiB packed, L3)
 //!   for pc in 0..k step KC          inner dimension, never split
-//!     pack B[pc.., jc..] -> KC x NC panels (the part's workspace region)
-//!     for ic in step MC: pack A[ic.., pc..] -> MC x KC panels
+//!     pack A[ic.., pc..] -> MC x KC panels (once per chunk and KC block)
+//!     for jc in 0..n step NC        B block columns (sized for L2)
+//!       pack B[pc.., jc..] -> KC x NC panels
 //!       for ir in step MR:          A micro-panel stays in L1
 //!         for jr in step NR:        B micro-panels stream from L2
 //!           micro-kernel -> C[ic+ir.., jc+jr..]
 //! ```
+//!
+//! This is BLIS's loop nest applied to `Cᵀ = Bᵀ Aᵀ` (our kernel broadcasts
+//! A and loads B vectors, so A plays BLIS's B): the large operand chunk is
+//! packed once and re-read from L3, while the L2-sized B block, which a
+//! 1 MiB L2 keeps to NC = 256 columns at KC = 512, is the one packed per
+//! chunk. The plain BLIS order would repack all of A once per NC block.
 //!
 //! `beta` applies on the first KC block only (later blocks accumulate with
 //! beta = 1) and the epilogue on the last. Workers split M or N, never K; KC
@@ -102,7 +109,7 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
     let caches = CacheSizes::detect();
     // KC is fixed by the whole problem: it sets how partial sums are grouped,
     // so every part must use the same one for bitwise-equal results.
-    let kc = Blocking::new(caches, mr, nr, size, p.k, p.n).kc;
+    let kc = Blocking::new(caches, mr, nr, size, p.m, p.k, p.n).kc;
     let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
     let threads = if flops < PARALLEL_MIN_FLOPS {
         1
@@ -203,7 +210,7 @@ fn part_blocking<T: Scalar, K: Kernel<T>>(
     let size = std::mem::size_of::<T>();
     Blocking {
         kc: kc_block,
-        ..Blocking::new(caches, K::MR, K::NR, size, p.k, p.n)
+        ..Blocking::new(caches, K::MR, K::NR, size, p.m, p.k, p.n)
     }
 }
 
@@ -250,117 +257,113 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
     let (bpack, apack) = (ws, ws.add(b_elems));
 
-    let mut jc = 0;
-    while jc < p.n {
-        let nc = bl.nc.min(p.n - jc);
+    let mut ic = 0;
+    while ic < p.m {
+        let mc = bl.mc.min(p.m - ic);
+        let a_panels = mc.div_ceil(mr);
         let mut pc = 0;
         while pc < p.k {
             let kc = bl.kc.min(p.k - pc);
             let first = pc == 0;
             let last = pc + kc == p.k;
-            let beta = if first { p.beta } else { T::ONE };
-            let epi = if last {
-                TileEpilogue {
-                    bias: if p.bias.is_null() {
-                        p.bias
-                    } else {
-                        p.bias.add(jc)
-                    },
-                    relu: p.relu,
-                }
-            } else {
-                TileEpilogue::NONE
-            };
-            let b_panels = nc.div_ceil(nr);
-            let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-            // Full panels are read in place; only the last, partial
-            // panel needs packing (zero padding).
-            let first_packed = if direct_b { nc / nr } else { 0 };
-            for pnl in first_packed..b_panels {
-                let cols = nr.min(nc - pnl * nr);
-                let src = b_src.add(pnl * nr * p.b.cs);
-                K::pack(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
+            for pnl in 0..a_panels {
+                let rows = mr.min(mc - pnl * mr);
+                let src = p.a.ptr.add((ic + pnl * mr) * p.a.rs + pc * p.a.cs);
+                K::pack(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(pnl * mr * kc));
             }
-            let block = Block {
-                jc,
-                pc,
-                nc,
-                kc,
-                beta,
-                epi,
-                bpack,
-                b_direct: if direct_b { b_src } else { std::ptr::null() },
-            };
-            compute_range::<T, K>(p, &bl, &block, apack, 0..p.m.div_ceil(mr), 0..b_panels);
+            let mut jc = 0;
+            while jc < p.n {
+                let nc = bl.nc.min(p.n - jc);
+                let b_panels = nc.div_ceil(nr);
+                let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
+                // Full panels are read in place; only the last, partial
+                // panel needs packing (zero padding).
+                let first_packed = if direct_b { nc / nr } else { 0 };
+                for pnl in first_packed..b_panels {
+                    let cols = nr.min(nc - pnl * nr);
+                    let src = b_src.add(pnl * nr * p.b.cs);
+                    K::pack(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
+                }
+                let block = Block {
+                    ic,
+                    jc,
+                    mc,
+                    nc,
+                    kc,
+                    beta: if first { p.beta } else { T::ONE },
+                    epi: if last {
+                        TileEpilogue {
+                            bias: if p.bias.is_null() {
+                                p.bias
+                            } else {
+                                p.bias.add(jc)
+                            },
+                            relu: p.relu,
+                        }
+                    } else {
+                        TileEpilogue::NONE
+                    },
+                    apack,
+                    bpack,
+                    b_direct: if direct_b { b_src } else { std::ptr::null() },
+                };
+                compute_block::<T, K>(p, &block);
+                jc += nc;
+            }
             pc += kc;
         }
-        jc += nc;
+        ic += mc;
     }
 }
 
-/// One (jc, pc) block with its packed B.
+/// One (ic, pc, jc) block with its packed A chunk and B block.
 struct Block<T> {
+    ic: usize,
     jc: usize,
-    pc: usize,
+    mc: usize,
     nc: usize,
     kc: usize,
     beta: T,
     epi: TileEpilogue<T>,
-    bpack: *mut T,
+    apack: *const T,
+    bpack: *const T,
     /// B's block origin when full panels are read in place (else null).
     b_direct: *const T,
 }
 
-/// Computes the tiles of M panels `mp` x N panels `np` of one block, packing
-/// A in MC-row chunks into `apack`.
-unsafe fn compute_range<T: Scalar, K: Kernel<T>>(
-    p: &Problem<T>,
-    bl: &Blocking,
-    blk: &Block<T>,
-    apack: *mut T,
-    mp: std::ops::Range<usize>,
-    np: std::ops::Range<usize>,
-) {
+/// Every tile of one block: A micro-panels outside (each stays in L1 for
+/// a row of tiles), B micro-panels inside (streamed from L2).
+///
+/// # Safety
+/// As [`run`]; the block's packed buffers hold its panels.
+unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>) {
     let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
-    let mc_panels = bl.mc / mr;
-    {
-        let mut p0 = mp.start;
-        while p0 < mp.end {
-            let p1 = (p0 + mc_panels).min(mp.end);
-            for (slot, pnl) in (p0..p1).enumerate() {
-                let rows = mr.min(p.m - pnl * mr);
-                let src = p.a.ptr.add(pnl * mr * p.a.rs + blk.pc * p.a.cs);
-                K::pack(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(slot * mr * kc));
-            }
-            for (slot, pnl) in (p0..p1).enumerate() {
-                let i0 = pnl * mr;
-                let a = apack.add(slot * mr * kc);
-                for q in np.clone() {
-                    let j0 = q * nr;
-                    let tile = Tile {
-                        ptr: p.c.ptr.add(i0 * p.c.rs + (blk.jc + j0) * p.c.cs),
-                        rs: p.c.rs,
-                        cs: p.c.cs,
-                        m: mr.min(p.m - i0),
-                        n: nr.min(blk.nc - j0),
-                    };
-                    let epi = TileEpilogue {
-                        bias: if blk.epi.bias.is_null() {
-                            blk.epi.bias
-                        } else {
-                            blk.epi.bias.add(j0)
-                        },
-                        relu: blk.epi.relu,
-                    };
-                    let (b, b_rs) = if !blk.b_direct.is_null() && j0 + nr <= blk.nc {
-                        (blk.b_direct.add(j0), p.b.rs)
-                    } else {
-                        (blk.bpack.add(q * nr * kc) as *const T, nr)
-                    };
-                    K::tile(kc, a, b, b_rs, tile, p.alpha, blk.beta, epi);
-                }
-            }
-            p0 = p1;
+    for ir in 0..blk.mc.div_ceil(mr) {
+        let i0 = ir * mr;
+        let a = blk.apack.add(ir * mr * kc);
+        for jr in 0..blk.nc.div_ceil(nr) {
+            let j0 = jr * nr;
+            let tile = Tile {
+                ptr: p.c.ptr.add((blk.ic + i0) * p.c.rs + (blk.jc + j0) * p.c.cs),
+                rs: p.c.rs,
+                cs: p.c.cs,
+                m: mr.min(blk.mc - i0),
+                n: nr.min(blk.nc - j0),
+            };
+            let epi = TileEpilogue {
+                bias: if blk.epi.bias.is_null() {
+                    blk.epi.bias
+                } else {
+                    blk.epi.bias.add(j0)
+                },
+                relu: blk.epi.relu,
+            };
+            let (b, b_rs) = if !blk.b_direct.is_null() && j0 + nr <= blk.nc {
+                (blk.b_direct.add(j0), p.b.rs)
+            } else {
+                (blk.bpack.add(jr * nr * kc), nr)
+            };
+            K::tile(kc, a, b, b_rs, tile, p.alpha, blk.beta, epi);
         }
     }
 }
