@@ -44,6 +44,7 @@ mod error;
 pub mod gemm;
 mod matrix;
 pub mod ops;
+mod pages;
 pub mod reference;
 mod scalar;
 mod transpose;

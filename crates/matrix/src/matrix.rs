@@ -39,11 +39,9 @@ impl<T: Scalar> Matrix<T> {
         let len = rows
             .checked_mul(cols)
             .unwrap_or_else(|| panic!("a {} matrix is too large", dims(rows, cols)));
-        Matrix {
-            data: vec![value; len],
-            rows,
-            cols,
-        }
+        let mut data = crate::pages::vec_with_capacity(len);
+        data.resize(len, value);
+        Matrix { data, rows, cols }
     }
 
     /// The `n x n` identity matrix.
@@ -59,7 +57,10 @@ impl<T: Scalar> Matrix<T> {
     /// assert_eq!(m.as_slice(), &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
     /// ```
     pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut data = Vec::with_capacity(rows.checked_mul(cols).expect("matrix too large"));
+        let len = rows
+            .checked_mul(cols)
+            .unwrap_or_else(|| panic!("a {} matrix is too large", dims(rows, cols)));
+        let mut data = crate::pages::vec_with_capacity(len);
         for i in 0..rows {
             for j in 0..cols {
                 data.push(f(i, j));

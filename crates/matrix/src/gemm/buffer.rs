@@ -9,28 +9,56 @@
 //! (a gemm inside a rayon task that this thread runs while waiting in another
 //! gemm), a temporary one is used.
 
+use std::alloc::Layout;
 use std::cell::RefCell;
+
+use crate::pages::{advise_huge, HUGE_PAGE};
 
 /// Bytes in one cache line: the alignment of the workspace and of each region.
 const LINE: usize = 64;
-
-#[repr(C, align(64))]
-#[derive(Clone, Copy)]
-struct Line([u8; LINE]);
-
-/// A growable byte buffer aligned to a cache line.
+/// A growable byte buffer aligned to a cache line; from 1 MiB up, aligned
+/// to a huge page and advised for huge pages (see `pages.rs`), so that the
+/// packed blocks fill the caches evenly.
 #[derive(Default)]
 struct AlignedBuf {
-    lines: Vec<Line>,
+    buf: Option<(std::ptr::NonNull<u8>, Layout)>,
 }
 
 impl AlignedBuf {
     fn ensure(&mut self, bytes: usize) -> *mut u8 {
-        let lines = bytes.div_ceil(LINE);
-        if self.lines.len() < lines {
-            self.lines = vec![Line([0; LINE]); lines];
+        if let Some((p, layout)) = self.buf {
+            if layout.size() >= bytes {
+                return p.as_ptr();
+            }
         }
-        self.lines.as_mut_ptr() as *mut u8
+        self.release();
+        let huge = bytes >= HUGE_PAGE / 2;
+        let align = if huge { HUGE_PAGE } else { LINE };
+        let size = bytes.max(1).next_multiple_of(align);
+        let layout = Layout::from_size_align(size, align).expect("workspace size overflows");
+        // SAFETY: the layout has a non-zero size.
+        let p = unsafe { std::alloc::alloc(layout) };
+        let Some(p) = std::ptr::NonNull::new(p) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        if huge {
+            advise_huge(p.as_ptr(), size);
+        }
+        self.buf = Some((p, layout));
+        p.as_ptr()
+    }
+
+    fn release(&mut self) {
+        if let Some((p, layout)) = self.buf.take() {
+            // SAFETY: allocated above with exactly this layout.
+            unsafe { std::alloc::dealloc(p.as_ptr(), layout) };
+        }
+    }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
