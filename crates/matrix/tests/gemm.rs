@@ -121,6 +121,9 @@ fn blocked_shapes<T: Scalar>() {
         // Several A chunks (MC = 1980 rows in f32 at KC = 264, 984 in
         // f64) even when two threads split the rows.
         (4100, 520, 40),
+        // Long k, few columns: the dot-product kernel's k chunks.
+        (37, 20000, 10),
+        (9, 9001, 3),
     ];
     for kernel in kernels() {
         for &(m, k, n) in &shapes {
@@ -336,6 +339,7 @@ fn one_and_two_threads_give_bitwise_equal_results() {
             (128, 784, 800),
             (1000, 300, 10),
             (10, 256, 1000),
+            (300, 20000, 10), // the dot-product kernel with k chunks
         ] {
             let a = random::<f32>(m, k, &mut rng);
             let b = random::<f32>(k, n, &mut rng);

@@ -90,8 +90,15 @@ pub(crate) struct PortableSkinny;
 
 impl<T: Scalar> super::skinny::SkinnyKernel<T> for PortableSkinny {
     const LANES: usize = L;
-    unsafe fn rows(p: &super::driver::Problem<T>, bt: *const T, kp: usize, i0: usize, i1: usize) {
+    unsafe fn rows(
+        p: &super::driver::Problem<T>,
+        bt: *const T,
+        kp: usize,
+        acc: *mut T,
+        i0: usize,
+        i1: usize,
+    ) {
         // SAFETY: forwarded contract; no CPU feature needed.
-        super::skinny::rows::<Arr<T>, 2>(p, bt, kp, i0, i1)
+        super::skinny::rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
     }
 }
