@@ -10,11 +10,8 @@
 //!
 //! where `a` is an `MR`-tall packed panel of A and `b` an `NR`-wide packed
 //! panel of B (see `pack.rs`). `beta == 0` means C is never read. `NR` is
-//! `NV` SIMD vectors wide, so C's rows are written as whole vectors when the
-//! tile is full and C's columns are contiguous; edge tiles (and strided C) go
-//! through a small stack tile whose scalar write-back does exactly the same
-//! IEEE operations in the same order, so a value never depends on which path
-//! wrote it (this is what keeps results bitwise equal for any thread split).
+//! `NV` SIMD vectors wide; each row of the tile is written back by
+//! [`write_row`], shared with the sparse kernel.
 
 use crate::Scalar;
 
@@ -212,52 +209,81 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
         b = b.add(b_rs);
     }
 
-    if tile.m == MR && tile.n == nr && tile.cs == 1 {
+    for (i, acc_row) in acc.iter().enumerate().take(tile.m) {
+        write_row::<S, NV>(
+            tile.ptr.add(i * tile.rs),
+            tile.cs,
+            tile.n,
+            acc_row,
+            alpha,
+            beta,
+            epi,
+        );
+    }
+}
+
+/// Writes one row of `NV` vector accumulators to C:
+///
+/// ```text
+/// dst[j * cs] = act(alpha * acc[j] + beta * dst[j * cs] + bias[j])   for j < n
+/// ```
+///
+/// as whole vectors when the row is full (`n == NV * LANES`) and contiguous,
+/// else element by element through a spill, with exactly the same IEEE
+/// operations in the same order: a value never depends on which path wrote
+/// it (this is what keeps results bitwise equal for any thread split).
+/// `beta == 0` never reads `dst`.
+///
+/// # Safety
+/// `dst + j * cs` is writable (and readable if `beta != 0`) for `j < n`,
+/// `n <= NV * LANES`; `epi.bias`, if not null, has `n` readable elements;
+/// compiled with the target features `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn write_row<S: Simd, const NV: usize>(
+    dst: *mut S::T,
+    cs: usize,
+    n: usize,
+    acc: &[S::V; NV],
+    alpha: S::T,
+    beta: S::T,
+    epi: TileEpilogue<S::T>,
+) {
+    if n == NV * S::LANES && cs == 1 {
         let alpha_v = S::splat(alpha);
         let beta_v = S::splat(beta);
-        for (i, acc_row) in acc.iter().enumerate() {
-            let row = tile.ptr.add(i * tile.rs);
-            for (v, &x) in acc_row.iter().enumerate() {
-                let p = row.add(v * S::LANES);
-                let mut r = S::mul(alpha_v, x);
-                if beta != S::T::ZERO {
-                    r = S::add(r, S::mul(beta_v, S::load(p)));
-                }
-                if !epi.bias.is_null() {
-                    r = S::add(r, S::load(epi.bias.add(v * S::LANES)));
-                }
-                if epi.relu {
-                    r = S::relu(r);
-                }
-                S::store(p, r);
+        for (v, &x) in acc.iter().enumerate() {
+            let p = dst.add(v * S::LANES);
+            let mut r = S::mul(alpha_v, x);
+            if beta != S::T::ZERO {
+                r = S::add(r, S::mul(beta_v, S::load(p)));
             }
+            if !epi.bias.is_null() {
+                r = S::add(r, S::load(epi.bias.add(v * S::LANES)));
+            }
+            if epi.relu {
+                r = S::relu(r);
+            }
+            S::store(p, r);
         }
     } else {
-        // Edge or strided tile: spill the accumulators, then the same
-        // operations element by element.
-        let mut spill = [[S::zero(); NV]; MR];
-        for (spill_row, acc_row) in spill.iter_mut().zip(&acc) {
-            let dst = spill_row.as_mut_ptr() as *mut S::T;
-            for (v, &x) in acc_row.iter().enumerate() {
-                S::store(dst.add(v * S::LANES), x);
-            }
+        let mut spill = [S::zero(); NV];
+        let vals = spill.as_mut_ptr() as *mut S::T;
+        for (v, &x) in acc.iter().enumerate() {
+            S::store(vals.add(v * S::LANES), x);
         }
-        for (i, spill_row) in spill.iter().enumerate().take(tile.m) {
-            let vals = spill_row.as_ptr() as *const S::T;
-            for j in 0..tile.n {
-                let p = tile.ptr.add(i * tile.rs + j * tile.cs);
-                let mut r = alpha * *vals.add(j);
-                if beta != S::T::ZERO {
-                    r += beta * *p;
-                }
-                if !epi.bias.is_null() {
-                    r += *epi.bias.add(j);
-                }
-                if epi.relu {
-                    r = relu_scalar(r);
-                }
-                *p = r;
+        for j in 0..n {
+            let p = dst.add(j * cs);
+            let mut r = alpha * *vals.add(j);
+            if beta != S::T::ZERO {
+                r += beta * *p;
             }
+            if !epi.bias.is_null() {
+                r += *epi.bias.add(j);
+            }
+            if epi.relu {
+                r = relu_scalar(r);
+            }
+            *p = r;
         }
     }
 }
