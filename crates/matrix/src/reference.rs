@@ -1,7 +1,7 @@
 //! Plain, obviously-correct versions of the fast kernels, for tests and for
 //! checking results: every fast path is compared against these.
 
-use crate::{MatrixView, MatrixViewMut, Scalar};
+use crate::{CsrMatrix, MatrixView, MatrixViewMut, Scalar};
 
 /// `C <- alpha * A * B + beta * C` by the textbook triple loop, accumulating
 /// every dot product in `f64` whatever `T` is. `beta == 0` does not read C.
@@ -33,6 +33,48 @@ pub fn gemm<T: Scalar>(
         for j in 0..n {
             let dot: f64 = (0..k)
                 .map(|p| a.get(i, p).to_f64() * b.get(p, j).to_f64())
+                .sum();
+            let prior = if beta == T::ZERO {
+                0.0
+            } else {
+                beta.to_f64() * c.get(i, j).to_f64()
+            };
+            c.set(i, j, T::from_f64(alpha.to_f64() * dot + prior));
+        }
+    }
+}
+
+/// `C <- alpha * S * B + beta * C` for a sparse `S`, by the textbook loop
+/// over S's nonzeros, accumulating in `f64`. `beta == 0` does not read C.
+///
+/// # Panics
+/// If the shapes do not fit.
+pub fn sparse_gemm<T: Scalar>(
+    alpha: T,
+    s: &CsrMatrix<T>,
+    b: MatrixView<'_, T>,
+    beta: T,
+    mut c: MatrixViewMut<'_, T>,
+) {
+    let (m, k) = s.shape();
+    let n = b.cols();
+    assert_eq!(
+        b.rows(),
+        k,
+        "reference sparse_gemm: inner dimensions differ"
+    );
+    assert_eq!(
+        c.shape(),
+        (m, n),
+        "reference sparse_gemm: C has the wrong shape"
+    );
+    for i in 0..m {
+        let (cols, vals) = s.row(i);
+        for j in 0..n {
+            let dot: f64 = cols
+                .iter()
+                .zip(vals)
+                .map(|(&p, &v)| v.to_f64() * b.get(p as usize, j).to_f64())
                 .sum();
             let prior = if beta == T::ZERO {
                 0.0

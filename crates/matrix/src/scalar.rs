@@ -66,6 +66,7 @@ pub trait Scalar:
 
 pub(crate) mod sealed {
     use crate::gemm::{KernelKind, Problem};
+    use crate::sparse::SparseProblem;
 
     /// Keeps `Scalar` closed to f32 and f64, and routes a gemm to the
     /// kernels compiled for the element type.
@@ -74,6 +75,15 @@ pub(crate) mod sealed {
         /// As `gemm::driver::run`: pointers cover the checked shapes, C does
         /// not overlap A or B, and `kind` is supported by this CPU.
         unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize);
+
+        /// Vector width of `kind`'s sparse kernel for this type.
+        fn sparse_lanes(kind: KernelKind) -> usize;
+
+        /// Rows `i0..i1` of a sparse product with `kind`'s sparse kernel.
+        ///
+        /// # Safety
+        /// As `sparse::SparseKernel::rows`.
+        unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, i0: usize, i1: usize);
     }
 
     macro_rules! dispatch {
@@ -119,6 +129,39 @@ pub(crate) mod sealed {
                         #[cfg(target_arch = "x86_64")]
                         KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
                         _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
+                    }
+                }
+
+                fn sparse_lanes(kind: KernelKind) -> usize {
+                    use crate::gemm::portable::PortableSparse;
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
+                    use crate::sparse::SparseKernel;
+                    match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::LANES,
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::LANES,
+                        _ => <PortableSparse as SparseKernel<$t>>::LANES,
+                    }
+                }
+
+                unsafe fn run_sparse(
+                    kind: KernelKind,
+                    p: &SparseProblem<Self>,
+                    i0: usize,
+                    i1: usize,
+                ) {
+                    use crate::gemm::portable::PortableSparse;
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
+                    use crate::sparse::SparseKernel;
+                    match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::rows(p, i0, i1),
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::rows(p, i0, i1),
+                        _ => <PortableSparse as SparseKernel<$t>>::rows(p, i0, i1),
                     }
                 }
             }

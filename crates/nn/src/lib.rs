@@ -18,6 +18,7 @@ pub mod activation;
 pub mod dataset;
 mod error;
 pub mod idx;
+pub mod input;
 pub mod loss;
 pub mod metrics;
 pub mod model_file;
@@ -27,6 +28,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use error::NnError;
+pub use input::{InputSparsity, PreparedBatch};
 pub use loss::Loss;
 pub use network::{Init, Layer, Network};
 pub use optim::{OptimizerKind, Schedule};

@@ -15,11 +15,12 @@
 
 use std::ops::Range;
 
-use matrix::{gemm, gemm_fused, ops, Epilogue, Matrix, MatrixView, Scalar};
+use matrix::{gemm, gemm_fused, ops, sparse_gemm, CsrMatrix, Epilogue, Matrix, MatrixView, Scalar};
 use rand::Rng;
 
 use crate::activation::Activation;
 use crate::error::NnError;
+use crate::input::{FirstInput, InputSparsity, PreparedBatch, PreparedForm};
 use crate::loss::{self, Loss};
 
 /// One layer of a network.
@@ -96,6 +97,13 @@ pub struct Network<T: Scalar> {
     acts: Vec<Matrix<T>>,
     /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
     d_acts: Vec<Matrix<T>>,
+    /// Whether the first Dense layer may skip its input's zeros.
+    sparsity: InputSparsity,
+    /// The batch's nonzeros and their transpose (reused every step).
+    x_csr: CsrMatrix<T>,
+    x_t_csr: CsrMatrix<T>,
+    /// Batch rows the two above are reserved for.
+    sparse_rows: usize,
 }
 
 impl<T: Scalar> Network<T> {
@@ -126,6 +134,10 @@ impl<T: Scalar> Network<T> {
             capacity: 0,
             acts: Vec::new(),
             d_acts: Vec::new(),
+            sparsity: InputSparsity::Auto,
+            x_csr: CsrMatrix::new(),
+            x_t_csr: CsrMatrix::new(),
+            sparse_rows: 0,
         };
         net.initialize(init, rng);
         Ok(net)
@@ -220,6 +232,43 @@ impl<T: Scalar> Network<T> {
         self.dense.iter().map(|d| d.weight_range()).collect()
     }
 
+    /// Whether the first Dense layer may skip its input's zeros (see
+    /// [`crate::input`]); [`InputSparsity::Auto`] unless set.
+    pub fn input_sparsity(&self) -> InputSparsity {
+        self.sparsity
+    }
+
+    /// Sets [`input_sparsity`](Self::input_sparsity).
+    pub fn set_input_sparsity(&mut self, sparsity: InputSparsity) {
+        self.sparsity = sparsity;
+    }
+
+    /// Builds the sparse form of `x` (and its transpose, for a training
+    /// step) into the reused buffers if the first layer is Dense and the
+    /// policy and the batch's density allow. The buffers are reserved for
+    /// the densest batch the policy accepts, so a training loop allocates
+    /// here only for its first batch.
+    fn build_sparse_input(&mut self, x: MatrixView<'_, T>, with_transpose: bool) -> bool {
+        if !matches!(self.layers.first(), Some(Layer::Dense { .. })) {
+            return false;
+        }
+        let Some(max_nnz) = self.sparsity.max_nnz(x.rows(), x.cols()) else {
+            return false;
+        };
+        if x.rows() > self.sparse_rows {
+            self.x_csr.reserve(max_nnz);
+            self.x_t_csr.reserve(max_nnz);
+            self.sparse_rows = x.rows();
+        }
+        if !self.x_csr.assign_from_dense_at_most(x, max_nnz) {
+            return false;
+        }
+        if with_transpose {
+            self.x_t_csr.assign_transpose(&self.x_csr);
+        }
+        true
+    }
+
     /// A one-line description such as `784-800(relu)-10(softmax)`.
     pub fn describe(&self) -> String {
         let mut s = self.input_width().to_string();
@@ -282,7 +331,15 @@ impl<T: Scalar> Network<T> {
         self.check_input(x)?;
         let m = x.rows();
         self.reserve_batch(m);
-        self.forward_layers(x, self.layers.len());
+        let sparse = self.build_sparse_input(x, false);
+        let x_csr = std::mem::take(&mut self.x_csr);
+        let first = if sparse {
+            FirstInput::Sparse(&x_csr, None)
+        } else {
+            FirstInput::Dense
+        };
+        self.forward_layers(x, first, self.layers.len());
+        self.x_csr = x_csr;
         let last = self.layers.len() - 1;
         Ok(self.acts[last].rows_view(0, m))
     }
@@ -319,39 +376,45 @@ impl<T: Scalar> Network<T> {
         x: MatrixView<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
-        self.train_step_impl(x, None, labels)
+        self.check_input(x)?;
+        let sparse = self.build_sparse_input(x, true);
+        let (x_csr, x_t_csr) = (
+            std::mem::take(&mut self.x_csr),
+            std::mem::take(&mut self.x_t_csr),
+        );
+        let first = if sparse {
+            FirstInput::Sparse(&x_csr, Some(&x_t_csr))
+        } else {
+            FirstInput::Dense
+        };
+        let result = self.train_step_impl(x, first, labels);
+        (self.x_csr, self.x_t_csr) = (x_csr, x_t_csr);
+        result
     }
 
-    /// [`train_step`](Self::train_step) given also `x_t`, the batch's
-    /// transpose stored row-major (`features x rows`), for a batch trained on
-    /// many times (full-batch gradient descent). The first layer's weight
-    /// gradient `xᵀ dY` then streams `x_t` row by row at memory bandwidth
-    /// instead of repacking `x` on every step. Same result up to rounding.
+    /// [`train_step`](Self::train_step) on a batch prepared once for many
+    /// steps (full-batch gradient descent): the first layer reads the form
+    /// [`PreparedBatch::new`] made (its nonzeros, or its dense transpose).
+    /// Same result up to rounding.
     ///
     /// # Errors
-    /// As [`train_step`](Self::train_step), and if `x_t` is not `x`'s shape transposed.
-    pub fn train_step_with_transposed_input(
+    /// As [`train_step`](Self::train_step).
+    pub fn train_step_prepared(
         &mut self,
-        x: MatrixView<'_, T>,
-        x_t: MatrixView<'_, T>,
+        batch: &PreparedBatch<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
-        if x_t.shape() != (x.cols(), x.rows()) {
-            return Err(NnError::Shape(format!(
-                "train_step: the batch is {}x{} but its transpose is {}x{}",
-                x.rows(),
-                x.cols(),
-                x_t.rows(),
-                x_t.cols()
-            )));
-        }
-        self.train_step_impl(x, Some(x_t), labels)
+        let first = match &batch.form {
+            PreparedForm::Sparse { x, x_t } => FirstInput::Sparse(x, Some(x_t)),
+            PreparedForm::Transposed(x_t) => FirstInput::Transposed(x_t.view()),
+        };
+        self.train_step_impl(batch.x, first, labels)
     }
 
     fn train_step_impl(
         &mut self,
         x: MatrixView<'_, T>,
-        x_t: Option<MatrixView<'_, T>>,
+        first: FirstInput<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
         self.check_input(x)?;
@@ -370,7 +433,7 @@ impl<T: Scalar> Network<T> {
         }
         self.reserve_batch(m);
         let last = self.layers.len() - 1;
-        self.forward_layers(x, last);
+        self.forward_layers(x, first, last);
 
         // Fused output activation + loss: probabilities into acts[last], the
         // gradient w.r.t. the logits into d_acts[last - 1].
@@ -404,7 +467,7 @@ impl<T: Scalar> Network<T> {
                 .filter(|&i| argmax(probs.row(i).expect("contiguous")) == labels[i] as usize)
                 .count()
         };
-        self.backward_from(x, x_t, last - 1);
+        self.backward_from(x, first, last - 1);
         Ok((loss_sum / m as f64, correct))
     }
 
@@ -443,8 +506,9 @@ impl<T: Scalar> Network<T> {
         }
     }
 
-    /// Runs layers `0..end` on the first `x.rows()` rows of the buffers.
-    fn forward_layers(&mut self, x: MatrixView<'_, T>, end: usize) {
+    /// Runs layers `0..end` on the first `x.rows()` rows of the buffers;
+    /// layer 0 reads `x` as `first` says.
+    fn forward_layers(&mut self, x: MatrixView<'_, T>, first: FirstInput<'_, T>, end: usize) {
         let m = x.rows();
         let mut l = 0;
         while l < end {
@@ -469,7 +533,12 @@ impl<T: Scalar> Network<T> {
                     } else {
                         Epilogue::bias(b)
                     };
-                    gemm_fused(T::ONE, input, w, T::ZERO, out, epi);
+                    match first {
+                        FirstInput::Sparse(x_csr, _) if l == 0 => {
+                            sparse_gemm(T::ONE, x_csr, w, T::ZERO, out, epi)
+                        }
+                        _ => gemm_fused(T::ONE, input, w, T::ZERO, out, epi),
+                    }
                     l = target + 1;
                     continue;
                 }
@@ -494,12 +563,7 @@ impl<T: Scalar> Network<T> {
 
     /// Backpropagates from `d_acts[start]` (set by the loss) down to the
     /// first layer, filling `grads`.
-    fn backward_from(
-        &mut self,
-        x: MatrixView<'_, T>,
-        x_t: Option<MatrixView<'_, T>>,
-        start: usize,
-    ) {
+    fn backward_from(&mut self, x: MatrixView<'_, T>, first: FirstInput<'_, T>, start: usize) {
         let m = x.rows();
         for l in (0..=start).rev() {
             match self.layers[l] {
@@ -510,11 +574,13 @@ impl<T: Scalar> Network<T> {
                     let dy = d_rest[0].rows_view(0, m);
                     let (gw, gb) = self.grads[d.weight..].split_at_mut(d.inputs * outputs);
                     let gw = matrix::MatrixViewMut::from_slice(gw, d.inputs, outputs, outputs, 1);
-                    let input_t = match x_t {
-                        Some(x_t) if l == 0 => x_t,
-                        _ => input.t(),
-                    };
-                    gemm(T::ONE, input_t, dy, T::ZERO, gw);
+                    match first {
+                        FirstInput::Sparse(_, Some(x_t)) if l == 0 => {
+                            sparse_gemm(T::ONE, x_t, dy, T::ZERO, gw, Epilogue::none())
+                        }
+                        FirstInput::Transposed(x_t) if l == 0 => gemm(T::ONE, x_t, dy, T::ZERO, gw),
+                        _ => gemm(T::ONE, input.t(), dy, T::ZERO, gw),
+                    }
                     ops::col_sums_into(dy, &mut gb[..outputs]).expect("bias width");
                     if l > 0 {
                         let w = MatrixView::from_slice(
@@ -578,7 +644,7 @@ impl<T: Scalar> Network<T> {
             .view_mut()
             .submatrix_mut(0, 0, m, out.cols())
             .copy_from(weights);
-        self.backward_from(x, None, last);
+        self.backward_from(x, FirstInput::Dense, last);
         Ok(value)
     }
 }

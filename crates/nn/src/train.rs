@@ -8,6 +8,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 use crate::dataset::Dataset;
 use crate::error::NnError;
+use crate::input::PreparedBatch;
 use crate::network::Network;
 use crate::optim::{Optimizer, OptimizerKind, Schedule};
 
@@ -178,14 +179,10 @@ fn fit_on_this_thread(
     let mut y_buf = vec![0u8; if full_batch { 0 } else { batch }];
     net.reserve_batch(batch);
 
-    // Full batch: the same input every step, so its transpose is made once
-    // (one more copy of the data) and the first layer's weight gradient
-    // streams it instead of repacking the input every epoch.
-    let x_t = if full_batch {
-        matrix::transpose(train.images.view())
-    } else {
-        Matrix::zeros(0, 0)
-    };
+    // Full batch: the same input every step, so the form the first layer
+    // reads (its nonzeros, or its dense transpose) is made once.
+    let prepared =
+        full_batch.then(|| PreparedBatch::new(train.images.view(), net.input_sparsity()));
     let mut reports = Vec::with_capacity(config.epochs);
     let mut train_seconds = 0.0;
     for epoch in 0..config.epochs {
@@ -209,10 +206,9 @@ fn fit_on_this_thread(
                 );
                 (x_buf.rows_view(0, m), &y_buf[..m])
             };
-            let (loss, right) = if full_batch {
-                net.train_step_with_transposed_input(x, x_t.view(), labels)?
-            } else {
-                net.train_step(x, labels)?
+            let (loss, right) = match &prepared {
+                Some(batch) => net.train_step_prepared(batch, labels)?,
+                None => net.train_step(x, labels)?,
             };
             if !loss.is_finite() {
                 return Err(NnError::NonFiniteLoss {

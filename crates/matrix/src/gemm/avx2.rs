@@ -8,6 +8,7 @@ use std::arch::x86_64::*;
 
 use super::kernel::{simd_kernel, Simd};
 use super::skinny::skinny_kernel;
+use crate::sparse::sparse_kernel;
 
 pub(crate) struct F32x8;
 pub(crate) struct F64x4;
@@ -194,4 +195,12 @@ skinny_kernel!(
     Avx2Skinny, "avx2,fma",
     f32 => F32x8, 2;
     f64 => F64x4, 2;
+);
+
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): rows of 8 vectors (64 f32
+    /// or 32 f64 columns) accumulated in registers over a row's nonzeros.
+    Avx2Sparse, "avx2,fma",
+    f32 => F32x8, 8;
+    f64 => F64x4, 8;
 );

@@ -8,6 +8,7 @@ use std::arch::x86_64::*;
 
 use super::kernel::{simd_kernel, Simd};
 use super::skinny::skinny_kernel;
+use crate::sparse::sparse_kernel;
 
 pub(crate) struct F32x16;
 pub(crate) struct F64x8;
@@ -208,4 +209,12 @@ skinny_kernel!(
     Avx512Skinny, "avx512f",
     f32 => F32x16, 4;
     f64 => F64x8, 4;
+);
+
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): rows of 8 vectors (128 f32
+    /// or 64 f64 columns) accumulated in registers over a row's nonzeros.
+    Avx512Sparse, "avx512f",
+    f32 => F32x16, 8;
+    f64 => F64x8, 8;
 );

@@ -283,7 +283,7 @@ fn transpose_pays<T>(m: usize, n: usize, a: &Operand<T>, has_bias: bool) -> bool
 }
 
 /// `C <- act(beta * C + bias)` for the degenerate products (k = 0 or alpha = 0).
-fn scale_only<T: Scalar>(beta: T, mut c: MatrixViewMut<'_, T>, epi: Epilogue<'_, T>) {
+pub(crate) fn scale_only<T: Scalar>(beta: T, mut c: MatrixViewMut<'_, T>, epi: Epilogue<'_, T>) {
     for i in 0..c.rows() {
         for j in 0..c.cols() {
             let mut r = if beta == T::ZERO {

@@ -102,3 +102,14 @@ impl<T: Scalar> super::skinny::SkinnyKernel<T> for PortableSkinny {
         super::skinny::rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
     }
 }
+
+/// The portable sparse x dense kernel (`sparse/mod.rs`).
+pub(crate) struct PortableSparse;
+
+impl<T: Scalar> crate::sparse::SparseKernel<T> for PortableSparse {
+    const LANES: usize = L;
+    unsafe fn rows(p: &crate::sparse::SparseProblem<T>, i0: usize, i1: usize) {
+        // SAFETY: forwarded contract; no CPU feature needed.
+        crate::sparse::rows::<Arr<T>, 4>(p, i0, i1)
+    }
+}

@@ -1,0 +1,25 @@
+//! The raw form of one checked sparse product (in a private module: the
+//! type is reachable only inside the crate).
+
+use crate::gemm::driver::OutOperand;
+
+/// One checked sparse product, as raw parts.
+pub struct SparseProblem<T> {
+    pub(crate) n: usize,
+    pub(crate) alpha: T,
+    pub(crate) beta: T,
+    /// Total nonzeros (how far ahead the kernel may look).
+    pub(crate) nnz: usize,
+    pub(crate) row_start: *const usize,
+    pub(crate) col_index: *const u32,
+    pub(crate) values: *const T,
+    /// Row-major B (`k x n`, row stride `b_rs`).
+    pub(crate) b: *const T,
+    pub(crate) b_rs: usize,
+    /// B's last `n % LANES` columns, zero-padded to `k x LANES`.
+    pub(crate) b_tail: *const T,
+    pub(crate) c: OutOperand<T>,
+    /// Bias of `n` elements, or null.
+    pub(crate) bias: *const T,
+    pub(crate) relu: bool,
+}

@@ -1,0 +1,303 @@
+//! The sparse x dense product and its CSR matrices, against the plain
+//! reference, for every kernel this CPU supports.
+
+mod common;
+use common::kernels;
+use matrix::{
+    reference, try_sparse_gemm, try_sparse_gemm_with_kernel, CsrMatrix, Epilogue, KernelKind,
+    Matrix, MatrixView, MatrixViewMut, Scalar,
+};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+/// A matrix with about `density` of its entries nonzero (in [-1, 1]).
+fn sparse_random<T: Scalar>(rows: usize, cols: usize, density: f64, rng: &mut StdRng) -> Matrix<T> {
+    Matrix::from_fn(rows, cols, |_, _| {
+        if rng.random_bool(density) {
+            T::from_f64(rng.random_range(-1.0..1.0))
+        } else {
+            T::ZERO
+        }
+    })
+}
+
+fn random<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
+    sparse_random(rows, cols, 1.0, rng)
+}
+
+fn tol<T: Scalar>(k: usize) -> f64 {
+    let eps = if T::NAME == "f32" { 1.2e-7 } else { 2.3e-16 };
+    4.0 * eps * (k as f64 + 4.0)
+}
+
+/// Runs the product with `kernel` into a copy of `c0` and compares it with
+/// the reference (plus the epilogue) element by element.
+#[allow(clippy::too_many_arguments)]
+fn check<T: Scalar>(
+    kernel: KernelKind,
+    alpha: T,
+    s: &CsrMatrix<T>,
+    b: MatrixView<'_, T>,
+    beta: T,
+    c0: &Matrix<T>,
+    epi: Epilogue<'_, T>,
+    what: &str,
+) {
+    let mut got = c0.clone();
+    try_sparse_gemm_with_kernel(kernel, alpha, s, b, beta, &mut got, epi).unwrap();
+    let mut want = c0.clone();
+    reference::sparse_gemm(alpha, s, b, beta, want.view_mut());
+    if let Some(bias) = epi.bias {
+        matrix::ops::add_row_vector(want.view_mut(), bias).unwrap();
+    }
+    if epi.relu {
+        want.view_mut()
+            .map_inplace(|x| if x > T::ZERO { x } else { T::ZERO });
+    }
+    let tol = tol::<T>(s.cols()) * (1.0 + alpha.to_f64().abs() + beta.to_f64().abs());
+    for i in 0..want.rows() {
+        for j in 0..want.cols() {
+            let (g, w) = (got[(i, j)].to_f64(), want[(i, j)].to_f64());
+            assert!(
+                (g - w).abs() <= tol,
+                "{kernel} {} {what}: C[{i},{j}] = {g}, reference {w} (S {}x{}, nnz {}, n {})",
+                T::NAME,
+                s.rows(),
+                s.cols(),
+                s.nnz(),
+                want.cols()
+            );
+        }
+    }
+}
+
+fn shapes_and_densities<T: Scalar>() {
+    let mut rng = StdRng::seed_from_u64(11);
+    // n around every column-block boundary: 8, 4, 2, 1 vectors and the
+    // padded tail, for 4-, 8- and 16-lane kernels.
+    let ns = [0, 1, 3, 4, 7, 10, 15, 16, 17, 33, 64, 100, 129, 200];
+    for kernel in kernels() {
+        for &(m, k) in &[(0, 5), (1, 1), (5, 0), (7, 13), (37, 100), (64, 300)] {
+            for &n in &ns {
+                for density in [0.0, 0.05, 0.2, 1.0] {
+                    let s = CsrMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
+                    let b = random::<T>(k, n, &mut rng);
+                    let c = random::<T>(m, n, &mut rng);
+                    let bias: Vec<T> = (0..n)
+                        .map(|_| T::from_f64(rng.random_range(-1.0..1.0)))
+                        .collect();
+                    check(
+                        kernel,
+                        T::ONE,
+                        &s,
+                        b.view(),
+                        T::ZERO,
+                        &c,
+                        Epilogue::none(),
+                        "plain",
+                    );
+                    check(
+                        kernel,
+                        T::from_f64(-0.5),
+                        &s,
+                        b.view(),
+                        T::from_f64(1.5),
+                        &c,
+                        Epilogue::bias(&bias).relu(),
+                        "alpha, beta, bias, relu",
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_kernel_matches_the_reference_f32() {
+    shapes_and_densities::<f32>();
+}
+
+#[test]
+fn every_kernel_matches_the_reference_f64() {
+    shapes_and_densities::<f64>();
+}
+
+/// MNIST-like shapes: the forward `X W` (128 x 784 by 784 x 800) and the
+/// weight gradient `Xᵀ dY` (784 x 128 by 128 x 800), at MNIST's density.
+#[test]
+fn network_shapes_match_the_reference() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let x = sparse_random::<f32>(128, 784, 0.19, &mut rng);
+    let s = CsrMatrix::from_dense(&x);
+    let st = CsrMatrix::transpose_of(&s);
+    let w = random::<f32>(784, 800, &mut rng);
+    let dy = random::<f32>(128, 800, &mut rng);
+    let bias: Vec<f32> = (0..800).map(|j| (j as f32 - 400.0) * 0.001).collect();
+    for kernel in kernels() {
+        let c = Matrix::filled(128, 800, f32::NAN);
+        check(
+            kernel,
+            1.0,
+            &s,
+            w.view(),
+            0.0,
+            &c,
+            Epilogue::bias(&bias).relu(),
+            "X W",
+        );
+        let c = Matrix::filled(784, 800, f32::NAN);
+        check(
+            kernel,
+            1.0,
+            &st,
+            dy.view(),
+            0.0,
+            &c,
+            Epilogue::none(),
+            "Xt dY",
+        );
+    }
+}
+
+/// B and C with any strides: a transposed B (copied first) and a C written
+/// through a transposed view.
+#[test]
+fn strided_operands_match_the_reference() {
+    let mut rng = StdRng::seed_from_u64(13);
+    for kernel in kernels() {
+        for &(m, k, n) in &[(9, 20, 37), (30, 50, 5)] {
+            let s = CsrMatrix::from_dense(&sparse_random::<f64>(m, k, 0.3, &mut rng));
+            let bt = random::<f64>(n, k, &mut rng);
+            check(
+                kernel,
+                1.0,
+                &s,
+                bt.t(),
+                0.0,
+                &Matrix::zeros(m, n),
+                Epilogue::none(),
+                "Bt",
+            );
+            let b = random::<f64>(k, n, &mut rng);
+            let mut ct = random::<f64>(n, m, &mut rng);
+            let mut want = ct.transposed();
+            let c_view = MatrixViewMut::from_slice(ct.as_mut_slice(), m, n, 1, m);
+            try_sparse_gemm_with_kernel(kernel, 2.0, &s, &b, 0.5, c_view, Epilogue::none())
+                .unwrap();
+            reference::sparse_gemm(2.0, &s, b.view(), 0.5, want.view_mut());
+            assert!(
+                ct.transposed().max_abs_diff(&want) < 1e-12,
+                "{kernel} strided C"
+            );
+        }
+    }
+}
+
+/// beta = 0 never reads C: NaN there does not leak into the result.
+#[test]
+fn beta_zero_ignores_nan_in_c() {
+    let mut rng = StdRng::seed_from_u64(14);
+    let s = CsrMatrix::from_dense(&sparse_random::<f32>(20, 30, 0.2, &mut rng));
+    let b = random::<f32>(30, 40, &mut rng);
+    for kernel in kernels() {
+        let mut c = Matrix::filled(20, 40, f32::NAN);
+        try_sparse_gemm_with_kernel(kernel, 1.0, &s, &b, 0.0, &mut c, Epilogue::none()).unwrap();
+        assert!(c.as_slice().iter().all(|x| x.is_finite()), "{kernel}");
+        // An all-zero S with beta = 0 gives zeros (plus the bias).
+        let empty = CsrMatrix::from_dense(&Matrix::<f32>::zeros(20, 30));
+        let bias = vec![0.25f32; 40];
+        let mut c = Matrix::filled(20, 40, f32::NAN);
+        try_sparse_gemm_with_kernel(kernel, 1.0, &empty, &b, 0.0, &mut c, Epilogue::bias(&bias))
+            .unwrap();
+        assert!(c.as_slice().iter().all(|&x| x == 0.25), "{kernel}");
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_bitwise_equal_results() {
+    let mut rng = StdRng::seed_from_u64(15);
+    let x = sparse_random::<f32>(256, 784, 0.19, &mut rng);
+    let s = CsrMatrix::from_dense(&x);
+    let w = random::<f32>(784, 800, &mut rng);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut c = Matrix::zeros(256, 800);
+        pool.install(|| try_sparse_gemm(1.0, &s, &w, 0.0, &mut c, Epilogue::none()).unwrap());
+        c
+    };
+    let (one, two) = (run(1), run(2));
+    assert!(
+        one.as_slice()
+            .iter()
+            .zip(two.as_slice())
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "1 and 2 threads differ"
+    );
+}
+
+#[test]
+fn csr_round_trips_and_transposes() {
+    let mut rng = StdRng::seed_from_u64(16);
+    for &(m, k) in &[(0, 0), (0, 4), (3, 0), (1, 1), (17, 33), (64, 200)] {
+        for density in [0.0, 0.1, 0.5, 1.0] {
+            let d = sparse_random::<f64>(m, k, density, &mut rng);
+            let s = CsrMatrix::from_dense(&d);
+            assert_eq!(s.shape(), (m, k));
+            assert_eq!(s.nnz(), d.as_slice().iter().filter(|&&x| x != 0.0).count());
+            assert_eq!(s.to_dense(), d);
+            assert_eq!(CsrMatrix::transpose_of(&s).to_dense(), d.transposed());
+            // From a strided view: the transpose directly.
+            assert_eq!(CsrMatrix::from_dense(d.t()), CsrMatrix::transpose_of(&s));
+            for i in 0..m {
+                let (cols, _) = s.row(i);
+                assert!(cols.windows(2).all(|w| w[0] < w[1]), "columns ascend");
+            }
+        }
+    }
+    // NaN is a nonzero; -0 is a zero.
+    let d = Matrix::from_vec(1, 3, vec![f32::NAN, -0.0, 1.0]);
+    assert_eq!(CsrMatrix::from_dense(&d).nnz(), 2);
+}
+
+/// Once reserved for the largest matrix, reassigning never reallocates.
+#[test]
+fn reassigning_reuses_the_buffers() {
+    let mut rng = StdRng::seed_from_u64(17);
+    let mut s = CsrMatrix::<f32>::new();
+    let mut st = CsrMatrix::<f32>::new();
+    s.reserve(128 * 784);
+    st.reserve(128 * 784);
+    let first = sparse_random::<f32>(128, 784, 0.3, &mut rng);
+    s.assign_from_dense(&first);
+    st.assign_transpose(&s);
+    let (p, pt) = (s.row(0).1.as_ptr(), st.row(0).1.as_ptr());
+    for density in [0.1, 1.0, 0.5] {
+        let d = sparse_random::<f32>(128, 784, density, &mut rng);
+        s.assign_from_dense(&d);
+        st.assign_transpose(&s);
+        assert_eq!(s.to_dense(), d);
+        assert_eq!(s.row(0).1.as_ptr(), p, "values buffer moved");
+        assert_eq!(st.row(0).1.as_ptr(), pt, "transposed values buffer moved");
+    }
+}
+
+#[test]
+fn shape_errors_name_both_shapes() {
+    let s = CsrMatrix::from_dense(&Matrix::<f32>::identity(3));
+    let b = Matrix::<f32>::zeros(3, 2);
+    let mut c = Matrix::<f32>::zeros(2, 2);
+    let err = try_sparse_gemm(1.0, &s, &b, 0.0, &mut c, Epilogue::none()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "sparse_gemm: S * B is 3x2 (S 3x3, B 3x2) but C is 2x2"
+    );
+    let mut c = Matrix::<f32>::zeros(3, 2);
+    let bias = [1.0f32; 3];
+    let err = try_sparse_gemm(1.0, &s, &b, 0.0, &mut c, Epilogue::bias(&bias)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "sparse_gemm: bias has 3 elements but C is 3x2"
+    );
+}
