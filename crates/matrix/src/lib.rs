@@ -58,7 +58,7 @@ pub use crate::gemm::{
 };
 pub use crate::matrix::Matrix;
 pub use crate::scalar::Scalar;
-pub use crate::sparse::{sparse_gemm, try_sparse_gemm, try_sparse_gemm_with_kernel, CsrMatrix};
+pub use crate::sparse::{sparse_gemm, try_sparse_gemm, try_sparse_gemm_with_kernel, SparseMatrix};
 pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
 };

@@ -1,7 +1,7 @@
 //! Plain, obviously-correct versions of the fast kernels, for tests and for
 //! checking results: every fast path is compared against these.
 
-use crate::{CsrMatrix, MatrixView, MatrixViewMut, Scalar};
+use crate::{MatrixView, MatrixViewMut, Scalar, SparseMatrix};
 
 /// `C <- alpha * A * B + beta * C` by the textbook triple loop, accumulating
 /// every dot product in `f64` whatever `T` is. `beta == 0` does not read C.
@@ -45,13 +45,14 @@ pub fn gemm<T: Scalar>(
 }
 
 /// `C <- alpha * S * B + beta * C` for a sparse `S`, by the textbook loop
-/// over S's nonzeros, accumulating in `f64`. `beta == 0` does not read C.
+/// over each row's nonzeros, accumulating in `f64`. `beta == 0` does not
+/// read C.
 ///
 /// # Panics
 /// If the shapes do not fit.
 pub fn sparse_gemm<T: Scalar>(
     alpha: T,
-    s: &CsrMatrix<T>,
+    s: &SparseMatrix<T>,
     b: MatrixView<'_, T>,
     beta: T,
     mut c: MatrixViewMut<'_, T>,
@@ -69,12 +70,10 @@ pub fn sparse_gemm<T: Scalar>(
         "reference sparse_gemm: C has the wrong shape"
     );
     for i in 0..m {
-        let (cols, vals) = s.row(i);
         for j in 0..n {
-            let dot: f64 = cols
-                .iter()
-                .zip(vals)
-                .map(|(&p, &v)| v.to_f64() * b.get(p as usize, j).to_f64())
+            let dot: f64 = s
+                .row_entries(i)
+                .map(|(p, v)| v.to_f64() * b.get(p, j).to_f64())
                 .sum();
             let prior = if beta == T::ZERO {
                 0.0

@@ -79,11 +79,11 @@ pub(crate) mod sealed {
         /// Vector width of `kind`'s sparse kernel for this type.
         fn sparse_lanes(kind: KernelKind) -> usize;
 
-        /// Rows `i0..i1` of a sparse product with `kind`'s sparse kernel.
+        /// Row groups `g0..g1` of a sparse product with `kind`'s sparse kernel.
         ///
         /// # Safety
-        /// As `sparse::SparseKernel::rows`.
-        unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, i0: usize, i1: usize);
+        /// As `sparse::SparseKernel::groups`.
+        unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, g0: usize, g1: usize);
     }
 
     macro_rules! dispatch {
@@ -149,8 +149,8 @@ pub(crate) mod sealed {
                 unsafe fn run_sparse(
                     kind: KernelKind,
                     p: &SparseProblem<Self>,
-                    i0: usize,
-                    i1: usize,
+                    g0: usize,
+                    g1: usize,
                 ) {
                     use crate::gemm::portable::PortableSparse;
                     #[cfg(target_arch = "x86_64")]
@@ -158,10 +158,10 @@ pub(crate) mod sealed {
                     use crate::sparse::SparseKernel;
                     match kind {
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::rows(p, i0, i1),
+                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::groups(p, g0, g1),
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::rows(p, i0, i1),
-                        _ => <PortableSparse as SparseKernel<$t>>::rows(p, i0, i1),
+                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
+                        _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
                     }
                 }
             }

@@ -1,11 +1,12 @@
-//! The sparse x dense product and its CSR matrices, against the plain
-//! reference, for every kernel this CPU supports.
+//! The sparse x dense product and its block-sparse matrices, against the
+//! plain reference, for every kernel this CPU supports.
 
 mod common;
 use common::kernels;
+use matrix::sparse::GROUP;
 use matrix::{
-    reference, try_sparse_gemm, try_sparse_gemm_with_kernel, CsrMatrix, Epilogue, KernelKind,
-    Matrix, MatrixView, MatrixViewMut, Scalar,
+    reference, try_sparse_gemm, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix,
+    MatrixView, MatrixViewMut, Scalar, SparseMatrix,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -35,7 +36,7 @@ fn tol<T: Scalar>(k: usize) -> f64 {
 fn check<T: Scalar>(
     kernel: KernelKind,
     alpha: T,
-    s: &CsrMatrix<T>,
+    s: &SparseMatrix<T>,
     b: MatrixView<'_, T>,
     beta: T,
     c0: &Matrix<T>,
@@ -79,7 +80,7 @@ fn shapes_and_densities<T: Scalar>() {
         for &(m, k) in &[(0, 5), (1, 1), (5, 0), (7, 13), (37, 100), (64, 300)] {
             for &n in &ns {
                 for density in [0.0, 0.05, 0.2, 1.0] {
-                    let s = CsrMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
+                    let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
                     let b = random::<T>(k, n, &mut rng);
                     let c = random::<T>(m, n, &mut rng);
                     let bias: Vec<T> = (0..n)
@@ -127,8 +128,8 @@ fn every_kernel_matches_the_reference_f64() {
 fn network_shapes_match_the_reference() {
     let mut rng = StdRng::seed_from_u64(12);
     let x = sparse_random::<f32>(128, 784, 0.19, &mut rng);
-    let s = CsrMatrix::from_dense(&x);
-    let st = CsrMatrix::transpose_of(&s);
+    let s = SparseMatrix::from_dense(&x);
+    let st = SparseMatrix::from_dense(x.t());
     let w = random::<f32>(784, 800, &mut rng);
     let dy = random::<f32>(128, 800, &mut rng);
     let bias: Vec<f32> = (0..800).map(|j| (j as f32 - 400.0) * 0.001).collect();
@@ -165,7 +166,7 @@ fn strided_operands_match_the_reference() {
     let mut rng = StdRng::seed_from_u64(13);
     for kernel in kernels() {
         for &(m, k, n) in &[(9, 20, 37), (30, 50, 5)] {
-            let s = CsrMatrix::from_dense(&sparse_random::<f64>(m, k, 0.3, &mut rng));
+            let s = SparseMatrix::from_dense(&sparse_random::<f64>(m, k, 0.3, &mut rng));
             let bt = random::<f64>(n, k, &mut rng);
             check(
                 kernel,
@@ -196,14 +197,14 @@ fn strided_operands_match_the_reference() {
 #[test]
 fn beta_zero_ignores_nan_in_c() {
     let mut rng = StdRng::seed_from_u64(14);
-    let s = CsrMatrix::from_dense(&sparse_random::<f32>(20, 30, 0.2, &mut rng));
+    let s = SparseMatrix::from_dense(&sparse_random::<f32>(20, 30, 0.2, &mut rng));
     let b = random::<f32>(30, 40, &mut rng);
     for kernel in kernels() {
         let mut c = Matrix::filled(20, 40, f32::NAN);
         try_sparse_gemm_with_kernel(kernel, 1.0, &s, &b, 0.0, &mut c, Epilogue::none()).unwrap();
         assert!(c.as_slice().iter().all(|x| x.is_finite()), "{kernel}");
         // An all-zero S with beta = 0 gives zeros (plus the bias).
-        let empty = CsrMatrix::from_dense(&Matrix::<f32>::zeros(20, 30));
+        let empty = SparseMatrix::from_dense(&Matrix::<f32>::zeros(20, 30));
         let bias = vec![0.25f32; 40];
         let mut c = Matrix::filled(20, 40, f32::NAN);
         try_sparse_gemm_with_kernel(kernel, 1.0, &empty, &b, 0.0, &mut c, Epilogue::bias(&bias))
@@ -216,7 +217,7 @@ fn beta_zero_ignores_nan_in_c() {
 fn one_and_two_threads_give_bitwise_equal_results() {
     let mut rng = StdRng::seed_from_u64(15);
     let x = sparse_random::<f32>(256, 784, 0.19, &mut rng);
-    let s = CsrMatrix::from_dense(&x);
+    let s = SparseMatrix::from_dense(&x);
     let w = random::<f32>(784, 800, &mut rng);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -238,54 +239,44 @@ fn one_and_two_threads_give_bitwise_equal_results() {
 }
 
 #[test]
-fn csr_round_trips_and_transposes() {
+fn sparse_matrices_round_trip() {
     let mut rng = StdRng::seed_from_u64(16);
-    for &(m, k) in &[(0, 0), (0, 4), (3, 0), (1, 1), (17, 33), (64, 200)] {
+    for &(m, k) in &[(0, 0), (0, 4), (3, 0), (1, 1), (5, 9), (17, 33), (64, 200)] {
         for density in [0.0, 0.1, 0.5, 1.0] {
             let d = sparse_random::<f64>(m, k, density, &mut rng);
-            let s = CsrMatrix::from_dense(&d);
+            let s = SparseMatrix::from_dense(&d);
             assert_eq!(s.shape(), (m, k));
-            assert_eq!(s.nnz(), d.as_slice().iter().filter(|&&x| x != 0.0).count());
+            let nnz = d.as_slice().iter().filter(|&&x| x != 0.0).count();
+            assert_eq!(s.nnz(), nnz);
+            assert!(
+                s.stored_columns() <= nnz,
+                "a column is stored only for a nonzero"
+            );
+            assert!(s.stored_columns() * GROUP >= nnz);
             assert_eq!(s.to_dense(), d);
-            assert_eq!(CsrMatrix::transpose_of(&s).to_dense(), d.transposed());
-            // From a strided view: the transpose directly.
-            assert_eq!(CsrMatrix::from_dense(d.t()), CsrMatrix::transpose_of(&s));
+            assert_eq!(SparseMatrix::from_dense(d.t()).to_dense(), d.transposed());
             for i in 0..m {
-                let (cols, _) = s.row(i);
-                assert!(cols.windows(2).all(|w| w[0] < w[1]), "columns ascend");
+                let entries: Vec<(usize, f64)> = s.row_entries(i).collect();
+                let want: Vec<(usize, f64)> = (0..k)
+                    .filter(|&j| d[(i, j)] != 0.0)
+                    .map(|j| (j, d[(i, j)]))
+                    .collect();
+                assert_eq!(entries, want, "row {i}");
             }
         }
     }
     // NaN is a nonzero; -0 is a zero.
     let d = Matrix::from_vec(1, 3, vec![f32::NAN, -0.0, 1.0]);
-    assert_eq!(CsrMatrix::from_dense(&d).nnz(), 2);
-}
-
-/// Once reserved for the largest matrix, reassigning never reallocates.
-#[test]
-fn reassigning_reuses_the_buffers() {
-    let mut rng = StdRng::seed_from_u64(17);
-    let mut s = CsrMatrix::<f32>::new();
-    let mut st = CsrMatrix::<f32>::new();
-    s.reserve(128 * 784);
-    st.reserve(128 * 784);
-    let first = sparse_random::<f32>(128, 784, 0.3, &mut rng);
-    s.assign_from_dense(&first);
-    st.assign_transpose(&s);
-    let (p, pt) = (s.row(0).1.as_ptr(), st.row(0).1.as_ptr());
-    for density in [0.1, 1.0, 0.5] {
-        let d = sparse_random::<f32>(128, 784, density, &mut rng);
-        s.assign_from_dense(&d);
-        st.assign_transpose(&s);
-        assert_eq!(s.to_dense(), d);
-        assert_eq!(s.row(0).1.as_ptr(), p, "values buffer moved");
-        assert_eq!(st.row(0).1.as_ptr(), pt, "transposed values buffer moved");
-    }
+    let s = SparseMatrix::from_dense(&d);
+    assert_eq!((s.nnz(), s.stored_columns()), (2, 2));
+    // A group stores the union of its rows' columns.
+    let d = Matrix::from_vec(2, 4, vec![1.0f32, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0, 4.0]);
+    assert_eq!(SparseMatrix::from_dense(&d).stored_columns(), 3);
 }
 
 #[test]
 fn shape_errors_name_both_shapes() {
-    let s = CsrMatrix::from_dense(&Matrix::<f32>::identity(3));
+    let s = SparseMatrix::from_dense(&Matrix::<f32>::identity(3));
     let b = Matrix::<f32>::zeros(3, 2);
     let mut c = Matrix::<f32>::zeros(2, 2);
     let err = try_sparse_gemm(1.0, &s, &b, 0.0, &mut c, Epilogue::none()).unwrap_err();

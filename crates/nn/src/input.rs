@@ -11,7 +11,7 @@
 //! vs dense 815 / 753; 0.30: 864 / 700 vs 818 / 748; 0.45: 1328 / 1053 vs
 //! 813 / 754. Hence [`SPARSE_MAX_DENSITY`].
 
-use matrix::{CsrMatrix, Matrix, MatrixView, Scalar};
+use matrix::{Matrix, MatrixView, Scalar, SparseMatrix};
 
 /// Batches at most this dense (nonzeros / entries) take the sparse
 /// products under [`InputSparsity::Auto`]: about where the measured cost
@@ -52,20 +52,23 @@ pub struct PreparedBatch<'a, T: Scalar> {
 }
 
 pub(crate) enum PreparedForm<T: Scalar> {
-    Sparse { x: CsrMatrix<T>, x_t: CsrMatrix<T> },
+    Sparse {
+        x: SparseMatrix<T>,
+        x_t: SparseMatrix<T>,
+    },
     Transposed(Matrix<T>),
 }
 
 impl<'a, T: Scalar> PreparedBatch<'a, T> {
     /// Prepares `x` (one sample per row) under `sparsity`.
     pub fn new(x: MatrixView<'a, T>, sparsity: InputSparsity) -> Self {
-        let mut csr = CsrMatrix::new();
+        let mut sparse_x = SparseMatrix::new();
         let sparse = sparsity
             .max_nnz(x.rows(), x.cols())
-            .is_some_and(|max| csr.assign_from_dense_at_most(x, max));
+            .is_some_and(|max| sparse_x.assign_from_dense_at_most(x, max));
         let form = if sparse {
-            let x_t = CsrMatrix::transpose_of(&csr);
-            PreparedForm::Sparse { x: csr, x_t }
+            let x_t = SparseMatrix::from_dense(x.t());
+            PreparedForm::Sparse { x: sparse_x, x_t }
         } else {
             PreparedForm::Transposed(matrix::transpose(x))
         };
@@ -91,5 +94,5 @@ pub(crate) enum FirstInput<'a, T: Scalar> {
     /// The dense batch and its transpose (row-major).
     Transposed(MatrixView<'a, T>),
     /// The batch's nonzeros, and their transpose when a backward pass follows.
-    Sparse(&'a CsrMatrix<T>, Option<&'a CsrMatrix<T>>),
+    Sparse(&'a SparseMatrix<T>, Option<&'a SparseMatrix<T>>),
 }

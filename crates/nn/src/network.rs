@@ -15,7 +15,9 @@
 
 use std::ops::Range;
 
-use matrix::{gemm, gemm_fused, ops, sparse_gemm, CsrMatrix, Epilogue, Matrix, MatrixView, Scalar};
+use matrix::{
+    gemm, gemm_fused, ops, sparse_gemm, Epilogue, Matrix, MatrixView, Scalar, SparseMatrix,
+};
 use rand::Rng;
 
 use crate::activation::Activation;
@@ -100,8 +102,8 @@ pub struct Network<T: Scalar> {
     /// Whether the first Dense layer may skip its input's zeros.
     sparsity: InputSparsity,
     /// The batch's nonzeros and their transpose (reused every step).
-    x_csr: CsrMatrix<T>,
-    x_t_csr: CsrMatrix<T>,
+    x_sparse: SparseMatrix<T>,
+    x_t_sparse: SparseMatrix<T>,
     /// Batch rows the two above are reserved for.
     sparse_rows: usize,
 }
@@ -135,8 +137,8 @@ impl<T: Scalar> Network<T> {
             acts: Vec::new(),
             d_acts: Vec::new(),
             sparsity: InputSparsity::Auto,
-            x_csr: CsrMatrix::new(),
-            x_t_csr: CsrMatrix::new(),
+            x_sparse: SparseMatrix::new(),
+            x_t_sparse: SparseMatrix::new(),
             sparse_rows: 0,
         };
         net.initialize(init, rng);
@@ -256,15 +258,15 @@ impl<T: Scalar> Network<T> {
             return false;
         };
         if x.rows() > self.sparse_rows {
-            self.x_csr.reserve(max_nnz);
-            self.x_t_csr.reserve(max_nnz);
+            self.x_sparse.reserve(max_nnz);
+            self.x_t_sparse.reserve(max_nnz);
             self.sparse_rows = x.rows();
         }
-        if !self.x_csr.assign_from_dense_at_most(x, max_nnz) {
+        if !self.x_sparse.assign_from_dense_at_most(x, max_nnz) {
             return false;
         }
         if with_transpose {
-            self.x_t_csr.assign_transpose(&self.x_csr);
+            self.x_t_sparse.assign_from_dense(x.t());
         }
         true
     }
@@ -332,14 +334,14 @@ impl<T: Scalar> Network<T> {
         let m = x.rows();
         self.reserve_batch(m);
         let sparse = self.build_sparse_input(x, false);
-        let x_csr = std::mem::take(&mut self.x_csr);
+        let x_sparse = std::mem::take(&mut self.x_sparse);
         let first = if sparse {
-            FirstInput::Sparse(&x_csr, None)
+            FirstInput::Sparse(&x_sparse, None)
         } else {
             FirstInput::Dense
         };
         self.forward_layers(x, first, self.layers.len());
-        self.x_csr = x_csr;
+        self.x_sparse = x_sparse;
         let last = self.layers.len() - 1;
         Ok(self.acts[last].rows_view(0, m))
     }
@@ -378,17 +380,17 @@ impl<T: Scalar> Network<T> {
     ) -> Result<(f64, usize), NnError> {
         self.check_input(x)?;
         let sparse = self.build_sparse_input(x, true);
-        let (x_csr, x_t_csr) = (
-            std::mem::take(&mut self.x_csr),
-            std::mem::take(&mut self.x_t_csr),
+        let (x_sparse, x_t_sparse) = (
+            std::mem::take(&mut self.x_sparse),
+            std::mem::take(&mut self.x_t_sparse),
         );
         let first = if sparse {
-            FirstInput::Sparse(&x_csr, Some(&x_t_csr))
+            FirstInput::Sparse(&x_sparse, Some(&x_t_sparse))
         } else {
             FirstInput::Dense
         };
         let result = self.train_step_impl(x, first, labels);
-        (self.x_csr, self.x_t_csr) = (x_csr, x_t_csr);
+        (self.x_sparse, self.x_t_sparse) = (x_sparse, x_t_sparse);
         result
     }
 
@@ -534,8 +536,8 @@ impl<T: Scalar> Network<T> {
                         Epilogue::bias(b)
                     };
                     match first {
-                        FirstInput::Sparse(x_csr, _) if l == 0 => {
-                            sparse_gemm(T::ONE, x_csr, w, T::ZERO, out, epi)
+                        FirstInput::Sparse(x_sparse, _) if l == 0 => {
+                            sparse_gemm(T::ONE, x_sparse, w, T::ZERO, out, epi)
                         }
                         _ => gemm_fused(T::ONE, input, w, T::ZERO, out, epi),
                     }

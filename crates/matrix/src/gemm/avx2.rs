@@ -198,9 +198,9 @@ skinny_kernel!(
 );
 
 sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): rows of 8 vectors (64 f32
-    /// or 32 f64 columns) accumulated in registers over a row's nonzeros.
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2 vectors (16 f32
+    /// or 8 f64 columns) of accumulators, 8 of the 16 ymm registers.
     Avx2Sparse, "avx2,fma",
-    f32 => F32x8, 8;
-    f64 => F64x4, 8;
+    f32 => F32x8, 2;
+    f64 => F64x4, 2;
 );

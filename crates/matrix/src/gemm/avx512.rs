@@ -212,9 +212,9 @@ skinny_kernel!(
 );
 
 sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): rows of 8 vectors (128 f32
-    /// or 64 f64 columns) accumulated in registers over a row's nonzeros.
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 4 vectors (64 f32
+    /// or 32 f64 columns) of accumulators, 16 of the 32 zmm registers.
     Avx512Sparse, "avx512f",
-    f32 => F32x16, 8;
-    f64 => F64x8, 8;
+    f32 => F32x16, 4;
+    f64 => F64x8, 4;
 );

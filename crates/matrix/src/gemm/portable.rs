@@ -108,8 +108,8 @@ pub(crate) struct PortableSparse;
 
 impl<T: Scalar> crate::sparse::SparseKernel<T> for PortableSparse {
     const LANES: usize = L;
-    unsafe fn rows(p: &crate::sparse::SparseProblem<T>, i0: usize, i1: usize) {
+    unsafe fn groups(p: &crate::sparse::SparseProblem<T>, g0: usize, g1: usize) {
         // SAFETY: forwarded contract; no CPU feature needed.
-        crate::sparse::rows::<Arr<T>, 4>(p, i0, i1)
+        crate::sparse::groups::<Arr<T>, 2>(p, g0, g1)
     }
 }

@@ -1,28 +1,35 @@
 //! Sparse x dense products: `C <- act(alpha * S * B + beta * C + bias)`
-//! with `S` in [`CsrMatrix`] form and `B`, `C` dense.
+//! with `S` a [`SparseMatrix`] and `B`, `C` dense.
 //!
-//! Where `S` is mostly zeros (MNIST pixels: 19% nonzero) this skips the
-//! zeros instead of multiplying by them: a dense layer's forward `X W` and
-//! its weight gradient `Xᵀ dY` cost `nnz(X) * n` multiply-adds instead of
-//! `rows * cols * n`. Each row of C is a sum over that row's nonzeros:
+//! Where `S` is mostly zeros (MNIST pixels: 19% nonzero) this skips them:
+//! a dense layer's forward `X W` and its weight gradient `Xᵀ dY` cost
+//! about `stored_columns(X) * GROUP * n` multiply-adds instead of
+//! `rows * cols * n`. Each group of [`GROUP`] rows of C is a sum over the
+//! group's stored columns, each of which loads one row of B for all of the
+//! group's rows (register blocking, as a gemm micro-kernel does):
 //!
 //! ```text
-//! for each block of NV vectors of columns j:      (B's block stays in L2)
-//!   for each row i of S:
-//!     acc = 0                                      (NV vector registers)
-//!     for (col, v) in S's row i:  acc += v * B[col, j..j + NV*LANES]
-//!     C[i, j..] = act(alpha * acc + beta * C[i, j..] + bias[j..])
+//! for each block of NV vectors of columns j:           (B's block: L1/L2)
+//!   for each group g of S:
+//!     acc[GROUP][NV] = 0                                (vector registers)
+//!     for (col, x[GROUP]) in group g:
+//!       b = B[col, j..j + NV*LANES]                     (NV loads)
+//!       acc[r] += x[r] * b     for each row r           (GROUP * NV FMAs)
+//!     C[g*GROUP + r, j..] = act(alpha * acc[r] + beta * C[..] + bias[j..])
 //! ```
 //!
-//! Full column vectors read B in place (row-major B; other layouts are
-//! copied first); the last, partial vector reads a zero-padded copy of B's
-//! tail columns. Threads split the rows of S (balanced by nonzeros), never
-//! the sums, so results are bitwise identical for any thread count. The
-//! plain version the tests compare with is [`reference::sparse_gemm`](crate::reference::sparse_gemm).
+//! A stored zero (a row lacking a column another row of its group has) is
+//! multiplied like any dense gemm would; only columns zero in the whole
+//! group are skipped. Full column vectors read B in place (row-major B;
+//! other layouts are copied first); the last, partial vector reads a
+//! zero-padded copy of B's tail columns. Threads split the groups (balanced
+//! by stored columns), never the sums, so results are bitwise identical for
+//! any thread count. The plain version the tests compare with is
+//! [`reference::sparse_gemm`](crate::reference::sparse_gemm).
 
-mod csr;
+mod matrix;
 mod problem;
-pub use csr::CsrMatrix;
+pub use matrix::{SparseMatrix, GROUP};
 pub(crate) use problem::SparseProblem;
 
 use rayon::prelude::*;
@@ -44,17 +51,17 @@ use crate::{MatrixView, MatrixViewMut, Scalar};
 /// names a kernel this CPU lacks; see [`try_sparse_gemm`].
 ///
 /// ```
-/// use matrix::{gemm, sparse_gemm, CsrMatrix, Epilogue, Matrix};
+/// use matrix::{gemm, sparse_gemm, Epilogue, Matrix, SparseMatrix};
 /// let x = Matrix::from_fn(4, 6, |i, j| if (i + j) % 3 == 0 { 1.0f32 + i as f32 } else { 0.0 });
 /// let w = Matrix::from_fn(6, 5, |i, j| (i as f32 - j as f32) * 0.25);
 /// let (mut sparse, mut dense) = (Matrix::zeros(4, 5), Matrix::zeros(4, 5));
-/// sparse_gemm(1.0, &CsrMatrix::from_dense(&x), &w, 0.0, &mut sparse, Epilogue::none());
+/// sparse_gemm(1.0, &SparseMatrix::from_dense(&x), &w, 0.0, &mut sparse, Epilogue::none());
 /// gemm(1.0, &x, &w, 0.0, &mut dense);
 /// assert!(sparse.max_abs_diff(&dense) < 1e-6);
 /// ```
 pub fn sparse_gemm<'b, 'c, T: Scalar>(
     alpha: T,
-    s: &CsrMatrix<T>,
+    s: &SparseMatrix<T>,
     b: impl Into<MatrixView<'b, T>>,
     beta: T,
     c: impl Into<MatrixViewMut<'c, T>>,
@@ -66,8 +73,8 @@ pub fn sparse_gemm<'b, 'c, T: Scalar>(
 /// [`sparse_gemm`] returning shape and kernel errors instead of panicking.
 ///
 /// ```
-/// use matrix::{try_sparse_gemm, CsrMatrix, Epilogue, Matrix};
-/// let s = CsrMatrix::from_dense(&Matrix::<f32>::identity(3));
+/// use matrix::{try_sparse_gemm, Epilogue, Matrix, SparseMatrix};
+/// let s = SparseMatrix::from_dense(&Matrix::<f32>::identity(3));
 /// let b = Matrix::<f32>::zeros(4, 2);
 /// let mut c = Matrix::<f32>::zeros(3, 2);
 /// let err = try_sparse_gemm(1.0, &s, &b, 0.0, &mut c, Epilogue::none()).unwrap_err();
@@ -75,7 +82,7 @@ pub fn sparse_gemm<'b, 'c, T: Scalar>(
 /// ```
 pub fn try_sparse_gemm<'b, 'c, T: Scalar>(
     alpha: T,
-    s: &CsrMatrix<T>,
+    s: &SparseMatrix<T>,
     b: impl Into<MatrixView<'b, T>>,
     beta: T,
     c: impl Into<MatrixViewMut<'c, T>>,
@@ -90,7 +97,7 @@ pub fn try_sparse_gemm<'b, 'c, T: Scalar>(
 pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
     kernel: KernelKind,
     alpha: T,
-    s: &CsrMatrix<T>,
+    s: &SparseMatrix<T>,
     b: impl Into<MatrixView<'b, T>>,
     beta: T,
     c: impl Into<MatrixViewMut<'c, T>>,
@@ -174,13 +181,14 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                     }
                 }
             }
-            let (row_start, col_index, values) = s.parts();
+            let (group_start, col_index, values) = s.parts();
             let p = SparseProblem {
+                m,
                 n,
                 alpha,
                 beta,
-                nnz: s.nnz(),
-                row_start: row_start.as_ptr(),
+                stored: s.stored_columns(),
+                group_start: group_start.as_ptr(),
                 col_index: col_index.as_ptr(),
                 values: values.as_ptr(),
                 b: b_ptr,
@@ -194,7 +202,7 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                 bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
                 relu: epilogue.relu,
             };
-            run(kernel, &p, row_start, rayon::current_num_threads());
+            run(kernel, &p, group_start, rayon::current_num_threads());
         }
     });
     Ok(())
@@ -212,76 +220,79 @@ impl<P: Copy> Shared<P> {
     }
 }
 
-/// Splits the rows into parts of about equal nonzero counts and runs each.
+/// Splits the groups into parts of about equal stored columns and runs each.
 ///
 /// # Safety
-/// As [`SparseKernel::rows`] for all rows.
+/// As [`SparseKernel::groups`] for all groups.
 unsafe fn run<T: Scalar>(
     kernel: KernelKind,
     p: &SparseProblem<T>,
-    row_start: &[usize],
+    group_start: &[usize],
     threads: usize,
 ) {
-    let m = row_start.len() - 1;
-    let nnz = row_start[m];
-    let flops = 2.0 * nnz as f64 * p.n as f64;
+    let groups = group_start.len() - 1;
+    let stored = group_start[groups];
+    let flops = 2.0 * (stored * GROUP) as f64 * p.n as f64;
     let parts = if flops >= PARALLEL_MIN_FLOPS {
-        threads.clamp(1, m.max(1))
+        threads.clamp(1, groups.max(1))
     } else {
         1
     };
     if parts == 1 {
-        return T::run_sparse(kernel, p, 0, m);
+        return T::run_sparse(kernel, p, 0, groups);
     }
-    // Part t ends at the first row whose nonzeros reach (t + 1) / parts.
+    // Part t starts at the first group whose columns reach t / parts.
     let bound = |t: usize| {
         if t == parts {
-            m
+            groups
         } else {
-            row_start.partition_point(|&s| s < t * nnz / parts)
+            group_start.partition_point(|&s| s < t * stored / parts)
         }
     };
     let shared = Shared(p as *const SparseProblem<T>);
     (0..parts).into_par_iter().for_each(|t| {
-        let (i0, i1) = (bound(t).min(m), bound(t + 1).min(m));
-        if i0 < i1 {
-            // SAFETY: parts cover disjoint row ranges of C; p outlives the section.
-            unsafe { T::run_sparse(kernel, &*shared.get(), i0, i1) };
+        let (g0, g1) = (bound(t).min(groups), bound(t + 1).min(groups));
+        if g0 < g1 {
+            // SAFETY: parts cover disjoint groups (rows) of C; p outlives the section.
+            unsafe { T::run_sparse(kernel, &*shared.get(), g0, g1) };
         }
     });
 }
 
-/// The ISA-specific part: rows `i0..i1` of C.
+/// The ISA-specific part: groups `g0..g1` of C's rows.
 pub(crate) trait SparseKernel<T: Scalar> {
     /// Vector width in elements.
     const LANES: usize;
-    /// Computes rows `i0..i1` of C.
+    /// Computes the rows of groups `g0..g1` of C.
     ///
     /// # Safety
-    /// The problem's pointers cover its checked shapes; rows `i0..i1` of C
+    /// The problem's pointers cover its checked shapes; those rows of C
     /// are this caller's; the CPU supports the kernel's instructions.
-    unsafe fn rows(p: &SparseProblem<T>, i0: usize, i1: usize);
+    unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize);
 }
 
-/// Rows `i0..i1`, all columns: the generic body each ISA instantiates, in
-/// column blocks of `NV`, then 4, 2 and 1 vectors, then the padded tail.
+/// Groups `g0..g1`, all columns: the generic body each ISA instantiates,
+/// in column blocks of `NV`, then 2 and 1 vectors, then the padded tail.
 ///
 /// # Safety
-/// As [`SparseKernel::rows`], compiled with `S`'s target features.
+/// As [`SparseKernel::groups`], compiled with `S`'s target features.
 #[inline(always)]
-pub(crate) unsafe fn rows<S: Simd, const NV: usize>(p: &SparseProblem<S::T>, i0: usize, i1: usize) {
+pub(crate) unsafe fn groups<S: Simd, const NV: usize>(
+    p: &SparseProblem<S::T>,
+    g0: usize,
+    g1: usize,
+) {
     let lanes = S::LANES;
     let full = p.n / lanes;
     let mut v = 0;
-    v = blocks::<S, NV>(p, i0, i1, v, full);
-    v = blocks::<S, 4>(p, i0, i1, v, full);
-    v = blocks::<S, 2>(p, i0, i1, v, full);
-    v = blocks::<S, 1>(p, i0, i1, v, full);
+    v = blocks::<S, NV>(p, g0, g1, v, full);
+    v = blocks::<S, 2>(p, g0, g1, v, full);
+    v = blocks::<S, 1>(p, g0, g1, v, full);
     debug_assert_eq!(v, full);
     let tail = p.n - full * lanes;
     if tail > 0 {
-        for i in i0..i1 {
-            row_block::<S, 1>(p, i, full * lanes, p.b_tail, lanes, tail);
+        for g in g0..g1 {
+            group_block::<S, 1>(p, g, full * lanes, p.b_tail, lanes, tail);
         }
     }
 }
@@ -291,49 +302,57 @@ pub(crate) unsafe fn rows<S: Simd, const NV: usize>(p: &SparseProblem<S::T>, i0:
 #[inline(always)]
 unsafe fn blocks<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
-    i0: usize,
-    i1: usize,
+    g0: usize,
+    g1: usize,
     mut v: usize,
     full: usize,
 ) -> usize {
     let lanes = S::LANES;
     while v + V <= full {
         let j0 = v * lanes;
-        for i in i0..i1 {
-            row_block::<S, V>(p, i, j0, p.b.add(j0), p.b_rs, V * lanes);
+        for g in g0..g1 {
+            group_block::<S, V>(p, g, j0, p.b.add(j0), p.b_rs, V * lanes);
         }
         v += V;
     }
     v
 }
 
-/// Row `i` of C, columns `j0..j0 + cols`, from B's columns at `b` (row
-/// stride `b_rs`, `V * LANES` readable per row).
+/// Group `g`'s rows of C, columns `j0..j0 + cols`, from B's columns at `b`
+/// (row stride `b_rs`, `V * LANES` readable per row).
 #[inline(always)]
-unsafe fn row_block<S: Simd, const V: usize>(
+unsafe fn group_block<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
-    i: usize,
+    g: usize,
     j0: usize,
     b: *const S::T,
     b_rs: usize,
     cols: usize,
 ) {
-    let (e0, e1) = (*p.row_start.add(i), *p.row_start.add(i + 1));
-    let mut acc = [S::zero(); V];
-    for e in e0..e1 {
+    let (u0, u1) = (*p.group_start.add(g), *p.group_start.add(g + 1));
+    let line_count = (V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64);
+    let mut acc = [[S::zero(); V]; GROUP];
+    for u in u0..u1 {
         // B's rows come in an order only the column indices know, so the
         // hardware prefetchers cannot help: fetch the row PREFETCH_AHEAD
-        // nonzeros ahead (into the next row of S too: same B block).
-        if e + PREFETCH_AHEAD < p.nnz {
-            let ahead = b.add(*p.col_index.add(e + PREFETCH_AHEAD) as usize * b_rs);
-            for t in 0..(V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64) {
+        // columns ahead (into the next group too: same B block).
+        if u + PREFETCH_AHEAD < p.stored {
+            let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
+            for t in 0..line_count {
                 prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
             }
         }
-        let x = S::splat(*p.values.add(e));
-        let b_row = b.add(*p.col_index.add(e) as usize * b_rs);
-        for (t, a) in acc.iter_mut().enumerate() {
-            *a = S::mul_add(x, S::load(b_row.add(t * S::LANES)), *a);
+        let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
+        let mut bv = [S::zero(); V];
+        for (t, v) in bv.iter_mut().enumerate() {
+            *v = S::load(b_row.add(t * S::LANES));
+        }
+        let x = p.values.add(GROUP * u);
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let xr = S::splat(*x.add(r));
+            for t in 0..V {
+                acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
+            }
         }
     }
     let epi = TileEpilogue {
@@ -344,14 +363,17 @@ unsafe fn row_block<S: Simd, const V: usize>(
         },
         relu: p.relu,
     };
-    let dst = p.c.ptr.add(i * p.c.rs + j0 * p.c.cs);
-    write_row::<S, V>(dst, p.c.cs, cols, &acc, p.alpha, p.beta, epi);
+    let i0 = g * GROUP;
+    for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
+        let dst = p.c.ptr.add((i0 + r) * p.c.rs + j0 * p.c.cs);
+        write_row::<S, V>(dst, p.c.cs, cols, acc_row, p.alpha, p.beta, epi);
+    }
 }
 
-/// How many nonzeros ahead [`row_block`] prefetches B's row.
-const PREFETCH_AHEAD: usize = 16;
+/// How many stored columns ahead [`group_block`] prefetches B's row.
+const PREFETCH_AHEAD: usize = 8;
 
-/// Defines a [`SparseKernel`] for one ISA: blocks of `NV` vectors.
+/// Defines a [`SparseKernel`] for one ISA: column blocks of `NV` vectors.
 macro_rules! sparse_kernel {
     ($(#[$doc:meta])* $name:ident, $feature:literal, $($t:ty => $simd:ty, $nv:literal);+ $(;)?) => {
         $(#[$doc])*
@@ -359,14 +381,14 @@ macro_rules! sparse_kernel {
         $(
             impl $crate::sparse::SparseKernel<$t> for $name {
                 const LANES: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
-                unsafe fn rows(p: &$crate::sparse::SparseProblem<$t>, i0: usize, i1: usize) {
+                unsafe fn groups(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
                     #[target_feature(enable = $feature)]
-                    unsafe fn body(p: &$crate::sparse::SparseProblem<$t>, i0: usize, i1: usize) {
-                        $crate::sparse::rows::<$simd, $nv>(p, i0, i1)
+                    unsafe fn body(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
+                        $crate::sparse::groups::<$simd, $nv>(p, g0, g1)
                     }
                     // SAFETY: selected only after run-time detection of the
                     // features; the memory contract is forwarded unchanged.
-                    body(p, i0, i1)
+                    body(p, g0, g1)
                 }
             }
         )+

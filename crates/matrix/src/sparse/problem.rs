@@ -5,12 +5,14 @@ use crate::gemm::driver::OutOperand;
 
 /// One checked sparse product, as raw parts.
 pub struct SparseProblem<T> {
+    /// Rows of C (the last group may be short).
+    pub(crate) m: usize,
     pub(crate) n: usize,
     pub(crate) alpha: T,
     pub(crate) beta: T,
-    /// Total nonzeros (how far ahead the kernel may look).
-    pub(crate) nnz: usize,
-    pub(crate) row_start: *const usize,
+    /// Stored columns in all (how far ahead the kernel may look).
+    pub(crate) stored: usize,
+    pub(crate) group_start: *const usize,
     pub(crate) col_index: *const u32,
     pub(crate) values: *const T,
     /// Row-major B (`k x n`, row stride `b_rs`).
