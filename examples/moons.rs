@@ -249,6 +249,7 @@ fn run(args: Args) -> Result<(), String> {
         weight_decay: 0.0,
         schedule: Schedule::Constant,
         seed: args.seed,
+        validate_every: 1,
     };
     println!(
         "two moons: {} points (train {}, test {}), noise {} | network {} | {} lr {} | batch {} | {} epochs",

@@ -76,9 +76,6 @@ pub(crate) mod sealed {
         /// not overlap A or B, and `kind` is supported by this CPU.
         unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize);
 
-        /// Vector width of `kind`'s sparse kernel for this type.
-        fn sparse_lanes(kind: KernelKind) -> usize;
-
         /// Row groups `g0..g1` of a sparse product with `kind`'s sparse kernel.
         ///
         /// # Safety
@@ -129,20 +126,6 @@ pub(crate) mod sealed {
                         #[cfg(target_arch = "x86_64")]
                         KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
                         _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
-                    }
-                }
-
-                fn sparse_lanes(kind: KernelKind) -> usize {
-                    use crate::gemm::portable::PortableSparse;
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
-                    use crate::sparse::SparseKernel;
-                    match kind {
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::LANES,
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::LANES,
-                        _ => <PortableSparse as SparseKernel<$t>>::LANES,
                     }
                 }
 

@@ -29,6 +29,10 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Seed of the shuffling RNG.
     pub seed: u64,
+    /// Measure validation accuracy every this many epochs (and after the
+    /// last); the other epochs' reports have none. 1 (the default) is
+    /// every epoch; a long full-batch run (1000 short epochs) sets more.
+    pub validate_every: usize,
 }
 
 impl Default for TrainConfig {
@@ -41,6 +45,7 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             schedule: Schedule::Constant,
             seed: 0,
+            validate_every: 1,
         }
     }
 }
@@ -226,7 +231,13 @@ fn fit_on_this_thread(
         let seconds = started.elapsed().as_secs_f64();
         train_seconds += seconds;
         let validation_accuracy = match validation {
-            Some(v) if !v.is_empty() => Some(accuracy(net, v)?),
+            Some(v)
+                if !v.is_empty()
+                    && ((epoch + 1) % config.validate_every.max(1) == 0
+                        || epoch + 1 == config.epochs) =>
+            {
+                Some(accuracy(net, v)?)
+            }
             _ => None,
         };
         let report = EpochReport {

@@ -30,6 +30,11 @@ impl Simd for F32x8 {
         _mm256_loadu_ps(p)
     }
     #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> __m256 {
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane))
+    }
+    #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m256) {
         _mm256_storeu_ps(p, v)
     }
@@ -115,6 +120,11 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn load(p: *const f64) -> __m256d {
         _mm256_loadu_pd(p)
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f64, n: usize) -> __m256d {
+        let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+        _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), lane))
     }
     #[inline(always)]
     unsafe fn store(p: *mut f64, v: __m256d) {

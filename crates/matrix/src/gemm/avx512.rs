@@ -30,6 +30,10 @@ impl Simd for F32x16 {
         _mm512_loadu_ps(p)
     }
     #[inline(always)]
+    unsafe fn load_partial(p: *const f32, n: usize) -> __m512 {
+        _mm512_maskz_loadu_ps(((1u32 << n.min(16)) - 1) as __mmask16, p)
+    }
+    #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m512) {
         _mm512_storeu_ps(p, v)
     }
@@ -122,6 +126,10 @@ impl Simd for F64x8 {
     #[inline(always)]
     unsafe fn load(p: *const f64) -> __m512d {
         _mm512_loadu_pd(p)
+    }
+    #[inline(always)]
+    unsafe fn load_partial(p: *const f64, n: usize) -> __m512d {
+        _mm512_maskz_loadu_pd(((1u32 << n.min(8)) - 1) as __mmask8, p)
     }
     #[inline(always)]
     unsafe fn store(p: *mut f64, v: __m512d) {

@@ -111,6 +111,18 @@ pub(crate) trait Simd {
     unsafe fn zero() -> Self::V;
     unsafe fn splat(x: Self::T) -> Self::V;
     unsafe fn load(p: *const Self::T) -> Self::V;
+    /// The first `n < LANES` elements at `p`, zeros in the other lanes;
+    /// reads nothing past `p + n` (masked loads do not fault there). This
+    /// plain version goes through a zeroed stack vector.
+    #[inline(always)]
+    unsafe fn load_partial(p: *const Self::T, n: usize) -> Self::V {
+        let mut v = Self::zero();
+        let lanes = &mut v as *mut Self::V as *mut Self::T;
+        for i in 0..n.min(Self::LANES) {
+            *lanes.add(i) = *p.add(i);
+        }
+        v
+    }
     unsafe fn store(p: *mut Self::T, v: Self::V);
     /// `a * b + c`, fused where the ISA has FMA.
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;

@@ -250,4 +250,46 @@ mod tests {
             }
         }
     }
+
+    /// Each ISA's masked `load_partial` equals the plain one for every
+    /// count, reading from the very end of a buffer (nothing past it).
+    #[test]
+    fn partial_loads_match_the_plain_version() {
+        fn check<S: Simd>(name: &str) {
+            let lanes = S::LANES;
+            let data: Vec<S::T> = (0..lanes).map(|i| S::T::from_f64(i as f64 + 1.0)).collect();
+            for n in 0..lanes {
+                let src = data[lanes - n..].as_ptr();
+                let mut got = vec![S::T::ZERO; lanes];
+                let mut want = data[lanes - n..].to_vec();
+                want.resize(lanes, S::T::ZERO);
+                // SAFETY: n elements readable at src; lanes writable in got.
+                unsafe { S::store(got.as_mut_ptr(), S::load_partial(src, n)) };
+                assert_eq!(got, want, "{name} n={n}");
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn avx512() {
+                check::<crate::gemm::avx512::F32x16>("avx512 f32");
+                check::<crate::gemm::avx512::F64x8>("avx512 f64");
+            }
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2() {
+                check::<crate::gemm::avx2::F32x8>("avx2 f32");
+                check::<crate::gemm::avx2::F64x4>("avx2 f64");
+            }
+            // SAFETY: each runs only where the CPU has its features.
+            unsafe {
+                if crate::KernelKind::Avx512.is_supported() {
+                    avx512();
+                }
+                if crate::KernelKind::Avx2.is_supported() {
+                    avx2();
+                }
+            }
+        }
+        check::<crate::gemm::portable::Arr<f32>>("portable f32");
+    }
 }

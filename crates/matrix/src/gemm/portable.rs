@@ -107,7 +107,6 @@ impl<T: Scalar> super::skinny::SkinnyKernel<T> for PortableSkinny {
 pub(crate) struct PortableSparse;
 
 impl<T: Scalar> crate::sparse::SparseKernel<T> for PortableSparse {
-    const LANES: usize = L;
     unsafe fn groups(p: &crate::sparse::SparseProblem<T>, g0: usize, g1: usize) {
         // SAFETY: forwarded contract; no CPU feature needed.
         crate::sparse::groups::<Arr<T>, 2>(p, g0, g1)

@@ -124,12 +124,27 @@ impl<T: Scalar> SparseMatrix<T> {
             u32::try_from(cols).is_ok(),
             "SparseMatrix: {cols} columns do not fit a u32 column index"
         );
-        let nnz: usize = (0..rows)
-            .map(|i| match a.row(i) {
-                Some(row) => row.iter().filter(|&&v| v != T::ZERO).count(),
-                None => (0..cols).filter(|&j| a.get(i, j) != T::ZERO).count(),
-            })
-            .sum();
+        let (ptr, rs, cs) = (a.as_ptr(), a.row_stride(), a.col_stride());
+        // A transposed row-major matrix (rows contiguous across, columns
+        // strided) is read in memory order: its columns are the rows of
+        // the matrix it views.
+        let by_columns = rs == 1 && cs != 1 && cols > 1;
+        let nnz: usize = if by_columns {
+            (0..cols)
+                .map(|j| {
+                    // SAFETY: column j of a is rows contiguous elements.
+                    let col = unsafe { std::slice::from_raw_parts(ptr.add(j * cs), rows) };
+                    col.iter().filter(|&&v| v != T::ZERO).count()
+                })
+                .sum()
+        } else {
+            (0..rows)
+                .map(|i| match a.row(i) {
+                    Some(row) => row.iter().filter(|&&v| v != T::ZERO).count(),
+                    None => (0..cols).filter(|&j| a.get(i, j) != T::ZERO).count(),
+                })
+                .sum()
+        };
         if nnz > max_nnz {
             return false;
         }
@@ -142,36 +157,71 @@ impl<T: Scalar> SparseMatrix<T> {
         self.col_index.clear();
         self.values.clear();
         self.reserve(nnz);
-        let (ip, vp) = (self.col_index.as_mut_ptr(), self.values.as_mut_ptr());
-        let (ptr, rs, cs) = (a.as_ptr(), a.row_stride(), a.col_stride());
-        let mut count = 0usize;
-        for g in 0..groups {
-            let r0 = g * GROUP;
-            let real = GROUP.min(rows - r0);
-            for j in 0..cols {
-                let mut any = false;
-                for r in 0..GROUP {
-                    let v = if r < real {
-                        // SAFETY: (r0 + r, j) is inside a's shape.
-                        unsafe { *ptr.add((r0 + r) * rs + j * cs) }
-                    } else {
-                        T::ZERO
-                    };
-                    any |= v != T::ZERO;
-                    // SAFETY: count <= stored columns <= nnz, and the
-                    // buffers hold nnz + 1 columns (reserved above).
-                    unsafe { vp.add(GROUP * count + r).write(v) };
-                }
-                // SAFETY: as above.
-                unsafe { ip.add(count).write(j as u32) };
-                count += usize::from(any);
+        // Group g's values at column j: rows GROUP*g.. of a (zero past the end).
+        let group_at = |g: usize, j: usize| -> ([T; GROUP], bool) {
+            let mut x = [T::ZERO; GROUP];
+            for (r, v) in x.iter_mut().enumerate().take(rows - g * GROUP) {
+                // SAFETY: (GROUP*g + r, j) is inside a's shape.
+                *v = unsafe { *ptr.add((g * GROUP + r) * rs + j * cs) };
             }
-            self.group_start[g + 1] = count;
-        }
-        // SAFETY: the first `count` columns of both buffers were written.
+            (x, x.iter().any(|&v| v != T::ZERO))
+        };
+        let (ip, vp) = (self.col_index.as_mut_ptr(), self.values.as_mut_ptr());
+        // Writes column j of a group at slot `at` (kept by the caller only
+        // if the group is nonzero there: the fill is branch-free).
+        let put = |at: usize, j: usize, x: [T; GROUP]| {
+            // SAFETY: at <= stored columns <= nnz, and the buffers hold
+            // nnz + 1 columns (reserved above).
+            unsafe {
+                ip.add(at).write(j as u32);
+                for (r, &v) in x.iter().enumerate() {
+                    vp.add(GROUP * at + r).write(v);
+                }
+            }
+        };
+        let stored = if by_columns {
+            // Pass 1: each group's stored columns; pass 2: fill, with
+            // group_start[g] as group g's write cursor, shifted back after.
+            for j in 0..cols {
+                for g in 0..groups {
+                    self.group_start[g + 1] += usize::from(group_at(g, j).1);
+                }
+            }
+            for g in 0..groups {
+                self.group_start[g + 1] += self.group_start[g];
+            }
+            // A zero column is written to the spare slot past every group
+            // (index nnz: reserved, and never a stored column's), not at the
+            // cursor, which may already be the next group's first slot.
+            for j in 0..cols {
+                for g in 0..groups {
+                    let (x, any) = group_at(g, j);
+                    let at = self.group_start[g];
+                    put(if any { at } else { nnz }, j, x);
+                    self.group_start[g] = at + usize::from(any);
+                }
+            }
+            for g in (1..=groups).rev() {
+                self.group_start[g] = self.group_start[g - 1];
+            }
+            self.group_start[0] = 0;
+            self.group_start[groups]
+        } else {
+            let mut count = 0usize;
+            for g in 0..groups {
+                for j in 0..cols {
+                    let (x, any) = group_at(g, j);
+                    put(count, j, x);
+                    count += usize::from(any);
+                }
+                self.group_start[g + 1] = count;
+            }
+            count
+        };
+        // SAFETY: the first `stored` columns of both buffers were written.
         unsafe {
-            self.col_index.set_len(count);
-            self.values.set_len(GROUP * count);
+            self.col_index.set_len(stored);
+            self.values.set_len(GROUP * stored);
         }
         true
     }

@@ -20,9 +20,8 @@
 //!
 //! A stored zero (a row lacking a column another row of its group has) is
 //! multiplied like any dense gemm would; only columns zero in the whole
-//! group are skipped. Full column vectors read B in place (row-major B;
-//! other layouts are copied first); the last, partial vector reads a
-//! zero-padded copy of B's tail columns. Threads split the groups (balanced
+//! group are skipped. B is read in place when row-major (other layouts
+//! are copied first), the last partial vector of columns with a masked load. Threads split the groups (balanced
 //! by stored columns), never the sums, so results are bitwise identical for
 //! any thread count. The plain version the tests compare with is
 //! [`reference::sparse_gemm`](crate::reference::sparse_gemm).
@@ -35,7 +34,7 @@ pub(crate) use problem::SparseProblem;
 use rayon::prelude::*;
 
 use crate::error::{dims, MatrixError};
-use crate::gemm::buffer::{whole_lines, with_workspace};
+use crate::gemm::buffer::with_workspace;
 use crate::gemm::driver::{OutOperand, PARALLEL_MIN_FLOPS};
 use crate::gemm::kernel::{write_row, Simd, TileEpilogue};
 use crate::gemm::pack::prefetch;
@@ -145,19 +144,15 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
         crate::gemm::scale_only(beta, c.rb_mut(), epilogue);
         return Ok(());
     }
-    let lanes = T::sparse_lanes(kernel);
     let (b_rs, copy_b) = if b.col_stride() == 1 {
         (b.row_stride(), false)
     } else {
         (n, true)
     };
-    let full = n / lanes * lanes;
-    let tail = n - full;
-    let b_elems = if copy_b { whole_lines::<T>(k * n) } else { 0 };
-    let tail_elems = if tail > 0 { k * lanes } else { 0 };
-    with_workspace::<T, _>(b_elems + tail_elems, |ws| {
-        // SAFETY: ws holds b_elems + tail_elems elements; every index below
-        // is within the checked shapes of b.
+    let b_elems = if copy_b { k * n } else { 0 };
+    with_workspace::<T, _>(b_elems, |ws| {
+        // SAFETY: ws holds b_elems elements; every index below is within
+        // the checked shapes of b.
         unsafe {
             let b_ptr = if copy_b {
                 for i in 0..k {
@@ -169,18 +164,6 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
             } else {
                 b.as_ptr()
             };
-            let b_tail = ws.add(b_elems);
-            if tail > 0 {
-                for i in 0..k {
-                    for t in 0..lanes {
-                        *b_tail.add(i * lanes + t) = if t < tail {
-                            *b_ptr.add(i * b_rs + full + t)
-                        } else {
-                            T::ZERO
-                        };
-                    }
-                }
-            }
             let (group_start, col_index, values) = s.parts();
             let p = SparseProblem {
                 m,
@@ -193,7 +176,6 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                 values: values.as_ptr(),
                 b: b_ptr,
                 b_rs,
-                b_tail,
                 c: OutOperand {
                     ptr: c.as_mut_ptr(),
                     rs: c.row_stride(),
@@ -261,8 +243,6 @@ unsafe fn run<T: Scalar>(
 
 /// The ISA-specific part: groups `g0..g1` of C's rows.
 pub(crate) trait SparseKernel<T: Scalar> {
-    /// Vector width in elements.
-    const LANES: usize;
     /// Computes the rows of groups `g0..g1` of C.
     ///
     /// # Safety
@@ -291,8 +271,9 @@ pub(crate) unsafe fn groups<S: Simd, const NV: usize>(
     debug_assert_eq!(v, full);
     let tail = p.n - full * lanes;
     if tail > 0 {
+        let j0 = full * lanes;
         for g in g0..g1 {
-            group_block::<S, 1>(p, g, full * lanes, p.b_tail, lanes, tail);
+            group_block::<S, 1>(p, g, j0, p.b.add(j0), p.b_rs, tail);
         }
     }
 }
@@ -319,7 +300,8 @@ unsafe fn blocks<S: Simd, const V: usize>(
 }
 
 /// Group `g`'s rows of C, columns `j0..j0 + cols`, from B's columns at `b`
-/// (row stride `b_rs`, `V * LANES` readable per row).
+/// (row stride `b_rs`, `cols` readable per row: a last partial vector is
+/// read with a masked load).
 #[inline(always)]
 unsafe fn group_block<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
@@ -330,30 +312,9 @@ unsafe fn group_block<S: Simd, const V: usize>(
     cols: usize,
 ) {
     let (u0, u1) = (*p.group_start.add(g), *p.group_start.add(g + 1));
-    let line_count = (V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64);
     let mut acc = [[S::zero(); V]; GROUP];
     for u in u0..u1 {
-        // B's rows come in an order only the column indices know, so the
-        // hardware prefetchers cannot help: fetch the row PREFETCH_AHEAD
-        // columns ahead (into the next group too: same B block).
-        if u + PREFETCH_AHEAD < p.stored {
-            let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
-            for t in 0..line_count {
-                prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
-            }
-        }
-        let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
-        let mut bv = [S::zero(); V];
-        for (t, v) in bv.iter_mut().enumerate() {
-            *v = S::load(b_row.add(t * S::LANES));
-        }
-        let x = p.values.add(GROUP * u);
-        for (r, acc_row) in acc.iter_mut().enumerate() {
-            let xr = S::splat(*x.add(r));
-            for t in 0..V {
-                acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
-            }
-        }
+        column::<S, V>(p, b, b_rs, cols, &mut acc, u);
     }
     let epi = TileEpilogue {
         bias: if p.bias.is_null() {
@@ -370,6 +331,46 @@ unsafe fn group_block<S: Simd, const V: usize>(
     }
 }
 
+/// One stored column `u`: loads its B row (masked past `cols`) and adds
+/// `x[r] * b` to each row's accumulators. (A function, not a closure: a
+/// closure would not inherit the caller's target features.)
+#[inline(always)]
+unsafe fn column<S: Simd, const V: usize>(
+    p: &SparseProblem<S::T>,
+    b: *const S::T,
+    b_rs: usize,
+    cols: usize,
+    acc: &mut [[S::V; V]; GROUP],
+    u: usize,
+) {
+    // B's rows come in an order only the column indices know, so the
+    // hardware prefetchers cannot help: fetch the row PREFETCH_AHEAD
+    // columns ahead (into the next group too: same B block).
+    if u + PREFETCH_AHEAD < p.stored {
+        let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
+        for t in 0..(V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64) {
+            prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
+        }
+    }
+    let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
+    let mut bv = [S::zero(); V];
+    for (t, v) in bv.iter_mut().enumerate() {
+        let rem = cols - t * S::LANES;
+        *v = if rem >= S::LANES {
+            S::load(b_row.add(t * S::LANES))
+        } else {
+            S::load_partial(b_row.add(t * S::LANES), rem)
+        };
+    }
+    let x = p.values.add(GROUP * u);
+    for (r, acc_row) in acc.iter_mut().enumerate() {
+        let xr = S::splat(*x.add(r));
+        for t in 0..V {
+            acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
+        }
+    }
+}
+
 /// How many stored columns ahead [`group_block`] prefetches B's row.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -380,7 +381,6 @@ macro_rules! sparse_kernel {
         pub(crate) struct $name;
         $(
             impl $crate::sparse::SparseKernel<$t> for $name {
-                const LANES: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
                 unsafe fn groups(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
                     #[target_feature(enable = $feature)]
                     unsafe fn body(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {

@@ -18,8 +18,6 @@ pub struct SparseProblem<T> {
     /// Row-major B (`k x n`, row stride `b_rs`).
     pub(crate) b: *const T,
     pub(crate) b_rs: usize,
-    /// B's last `n % LANES` columns, zero-padded to `k x LANES`.
-    pub(crate) b_tail: *const T,
     pub(crate) c: OutOperand<T>,
     /// Bias of `n` elements, or null.
     pub(crate) bias: *const T,
