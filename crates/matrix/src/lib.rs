@@ -41,6 +41,7 @@
 
 mod display;
 mod error;
+mod exp;
 pub mod gemm;
 mod matrix;
 pub mod ops;

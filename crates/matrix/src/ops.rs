@@ -185,11 +185,9 @@ pub fn softmax_slice<T: Scalar>(row: &mut [T]) {
                 a.max(b)
             }
         });
-    let mut sum = T::ZERO;
-    for x in row.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
-    }
+    row.iter_mut().for_each(|x| *x -= max);
+    T::exp_slice(row);
+    let sum: T = row.iter().copied().sum();
     let inv = T::ONE / sum;
     row.iter_mut().for_each(|x| *x *= inv);
 }

@@ -62,6 +62,19 @@ pub trait Scalar:
     fn is_finite(self) -> bool;
     /// True if the value is NaN.
     fn is_nan(self) -> bool;
+    /// `e^x` for every element of `xs`, in place. For `f32` a vectorized
+    /// polynomial, within 2 ulp of the correctly rounded result where that
+    /// is a normal number, bitwise the same on every kernel; for `f64`,
+    /// [`exp`](Scalar::exp) element by element.
+    ///
+    /// ```
+    /// use matrix::Scalar;
+    /// let mut xs = [0.0f32, 1.0, -1.0];
+    /// f32::exp_slice(&mut xs);
+    /// assert_eq!(xs[0], 1.0);
+    /// assert!((xs[1] - std::f32::consts::E).abs() < 1e-6);
+    /// ```
+    fn exp_slice(xs: &mut [Self]);
 }
 
 pub(crate) mod sealed {
@@ -155,7 +168,7 @@ pub(crate) mod sealed {
 }
 
 macro_rules! impl_scalar {
-    ($t:ident) => {
+    ($t:ident, $exp_slice:expr) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -208,9 +221,14 @@ macro_rules! impl_scalar {
             fn is_nan(self) -> bool {
                 $t::is_nan(self)
             }
+            fn exp_slice(xs: &mut [Self]) {
+                $exp_slice(xs)
+            }
         }
     };
 }
 
-impl_scalar!(f32);
-impl_scalar!(f64);
+impl_scalar!(f32, crate::exp::exp_f32_slice);
+impl_scalar!(f64, |xs: &mut [f64]| xs
+    .iter_mut()
+    .for_each(|x| *x = x.exp()));

@@ -451,7 +451,7 @@ impl<T: Scalar> Network<T> {
         let d_logits = self.d_acts[last - 1]
             .view_mut()
             .submatrix_mut(0, 0, m, out_w);
-        let loss_sum = match self.loss {
+        let batch = match self.loss {
             Loss::SoftmaxCrossEntropy => {
                 loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
             }
@@ -459,18 +459,8 @@ impl<T: Scalar> Network<T> {
                 loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
             }
         };
-        let probs = self.acts[last].rows_view(0, m);
-        let correct = if probs.cols() == 1 {
-            (0..m)
-                .filter(|&i| usize::from(probs.get(i, 0) >= T::from_f64(0.5)) == labels[i] as usize)
-                .count()
-        } else {
-            (0..m)
-                .filter(|&i| argmax(probs.row(i).expect("contiguous")) == labels[i] as usize)
-                .count()
-        };
         self.backward_from(x, first, last - 1);
-        Ok((loss_sum / m as f64, correct))
+        Ok((batch.sum / m as f64, batch.correct))
     }
 
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<(), NnError> {
@@ -657,16 +647,6 @@ fn softmax_backward<T: Scalar>(y: &[T], dy: &[T], dx: &mut [T]) {
     for ((d, &yi), &gi) in dx.iter_mut().zip(y).zip(dy) {
         *d = yi * (gi - dot);
     }
-}
-
-fn argmax<T: Scalar>(row: &[T]) -> usize {
-    let mut best = 0;
-    for (j, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = j;
-        }
-    }
-    best
 }
 
 /// A standard normal sample by Box–Muller (rand 0.9 ships no Normal).
