@@ -241,7 +241,16 @@ fn one_and_two_threads_give_bitwise_equal_results() {
 #[test]
 fn sparse_matrices_round_trip() {
     let mut rng = StdRng::seed_from_u64(16);
-    for &(m, k) in &[(0, 0), (0, 4), (3, 0), (1, 1), (5, 9), (17, 33), (64, 200)] {
+    for &(m, k) in &[
+        (0, 0),
+        (0, 4),
+        (3, 0),
+        (1, 1),
+        (5, 9),
+        (17, 33),
+        (64, 200),
+        (130, 67),
+    ] {
         for density in [0.0, 0.1, 0.5, 1.0] {
             let d = sparse_random::<f64>(m, k, density, &mut rng);
             let s = SparseMatrix::from_dense(&d);
@@ -255,6 +264,15 @@ fn sparse_matrices_round_trip() {
             assert!(s.stored_columns() * GROUP >= nnz);
             assert_eq!(s.to_dense(), d);
             assert_eq!(SparseMatrix::from_dense(d.t()).to_dense(), d.transposed());
+            // Neither rows nor columns contiguous: every other column of a
+            // twice-as-wide matrix.
+            let wide = Matrix::from_fn(
+                m,
+                2 * k,
+                |i, j| if j % 2 == 0 { d[(i, j / 2)] } else { 7.0 },
+            );
+            let strided = MatrixView::from_slice(wide.as_slice(), m, k, 2 * k, 2);
+            assert_eq!(SparseMatrix::from_dense(strided), s);
             for i in 0..m {
                 let entries: Vec<(usize, f64)> = s.row_entries(i).collect();
                 let want: Vec<(usize, f64)> = (0..k)
