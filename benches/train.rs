@@ -42,8 +42,15 @@ fn mnist_batch() -> Option<(Matrix<f32>, Vec<u8>)> {
         .map(std::path::PathBuf::from)
         .into_iter()
         .chain(["../shared/data/mnist", "data/mnist"].map(Into::into));
-    let mnist = dirs.into_iter().find_map(|d| nn::dataset::load_mnist(&d).ok())?;
-    let x = mnist.train.images.view().submatrix(0, 0, 128, 784).to_matrix();
+    let mnist = dirs
+        .into_iter()
+        .find_map(|d| nn::dataset::load_mnist(&d).ok())?;
+    let x = mnist
+        .train
+        .images
+        .view()
+        .submatrix(0, 0, 128, 784)
+        .to_matrix();
     Some((x, mnist.train.labels[..128].to_vec()))
 }
 
@@ -78,7 +85,9 @@ fn bench(c: &mut Criterion) {
     step("train step, batch 128", &x, &labels);
     match mnist_batch() {
         Some((x, labels)) => step("train step, batch 128, MNIST (sparse input)", &x, &labels),
-        None => eprintln!("MNIST not found ($MNIST_DIR, ../shared/data/mnist, data/mnist): sparse step skipped"),
+        None => eprintln!(
+            "MNIST not found ($MNIST_DIR, ../shared/data/mnist, data/mnist): sparse step skipped"
+        ),
     }
 
     let test = images(10_000);

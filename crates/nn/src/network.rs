@@ -262,13 +262,18 @@ impl<T: Scalar> Network<T> {
             self.x_t_sparse.reserve(max_nnz);
             self.sparse_rows = x.rows();
         }
-        if !self.x_sparse.assign_from_dense_at_most(x, max_nnz) {
-            return false;
+        if !with_transpose {
+            return self.x_sparse.assign_from_dense_at_most(x, max_nnz);
         }
-        if with_transpose {
-            self.x_t_sparse.assign_from_dense(x.t());
-        }
-        true
+
+        // Both forms at once on two threads (each gives up after counting
+        // if the batch is too dense).
+        let (x_sparse, x_t_sparse) = (&mut self.x_sparse, &mut self.x_t_sparse);
+        let (rows_ok, _) = rayon::join(
+            || x_sparse.assign_from_dense_at_most(x, max_nnz),
+            || x_t_sparse.assign_from_dense_at_most(x.t(), max_nnz),
+        );
+        rows_ok
     }
 
     /// A one-line description such as `784-800(relu)-10(softmax)`.
