@@ -94,6 +94,20 @@ pub(crate) mod sealed {
         /// # Safety
         /// As `sparse::SparseKernel::groups`.
         unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, g0: usize, g1: usize);
+
+        /// The transpose proper with `kind`'s transpose kernel.
+        ///
+        /// # Safety
+        /// As `transpose::transpose_tiles`.
+        unsafe fn run_transpose(
+            kind: KernelKind,
+            rows: usize,
+            cols: usize,
+            s: *const Self,
+            scs: usize,
+            dst: *mut Self,
+            drs: usize,
+        );
     }
 
     macro_rules! dispatch {
@@ -158,6 +172,32 @@ pub(crate) mod sealed {
                         #[cfg(target_arch = "x86_64")]
                         KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
                         _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
+                    }
+                }
+
+                unsafe fn run_transpose(
+                    kind: KernelKind,
+                    rows: usize,
+                    cols: usize,
+                    s: *const Self,
+                    scs: usize,
+                    dst: *mut Self,
+                    drs: usize,
+                ) {
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::Avx2Transpose, avx512::Avx512Transpose};
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::transpose::TransposeKernel;
+                    match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512 => <Avx512Transpose as TransposeKernel<$t>>::tiles(
+                            rows, cols, s, scs, dst, drs,
+                        ),
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => <Avx2Transpose as TransposeKernel<$t>>::tiles(
+                            rows, cols, s, scs, dst, drs,
+                        ),
+                        _ => crate::transpose::transpose_tiles(rows, cols, s, scs, dst, drs),
                     }
                 }
             }

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use crate::error::{dims, MatrixError};
+use crate::gemm::kernel::Simd;
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
 
 /// Side of the square blocks: 32 x 32 f32 is 4 KiB per side, well inside L1.
@@ -186,7 +187,8 @@ unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, 
         return;
     }
     if srs == 1 && dcs == 1 {
-        return transpose_tiles(rows, cols, s, scs, dst, drs);
+        let kind = crate::gemm::selected_kernel().unwrap_or(crate::KernelKind::Portable);
+        return T::run_transpose(kind, rows, cols, s, scs, dst, drs);
     }
     for bi in (0..rows).step_by(TILE) {
         for bj in (0..cols).step_by(TILE) {
@@ -207,7 +209,7 @@ unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, 
 ///
 /// # Safety
 /// As [`copy_band`] with `srs == 1`, `dcs == 1`.
-unsafe fn transpose_tiles<T: Scalar>(
+pub(crate) unsafe fn transpose_tiles<T: Scalar>(
     rows: usize,
     cols: usize,
     s: *const T,
@@ -262,6 +264,82 @@ unsafe fn transpose_block_row<T: Scalar>(
     }
 }
 
+/// [`transpose_tiles`] for one ISA: `LANES x LANES` blocks transposed in
+/// registers ([`Simd::transpose_block`]), whole cache lines loaded and
+/// stored; the last partial strips go element by element.
+pub(crate) trait TransposeKernel<T> {
+    /// # Safety
+    /// As [`transpose_tiles`], and the CPU has the kernel's features.
+    unsafe fn tiles(rows: usize, cols: usize, s: *const T, scs: usize, dst: *mut T, drs: usize);
+}
+
+/// The body of every [`TransposeKernel`], generic over the vector type.
+///
+/// # Safety
+/// As [`transpose_tiles`].
+#[inline(always)]
+pub(crate) unsafe fn transpose_tiles_simd<S: Simd>(
+    rows: usize,
+    cols: usize,
+    s: *const S::T,
+    scs: usize,
+    dst: *mut S::T,
+    drs: usize,
+) {
+    let l = S::LANES;
+    // BLOCK-wide column regions (as transpose_tiles: fewer TLB misses),
+    // strips of `l` destination rows inside.
+    for bj0 in (0..cols).step_by(BLOCK) {
+        let bj_end = (bj0 + BLOCK).min(cols);
+        for bi in (0..rows).step_by(l) {
+            let ti = l.min(rows - bi);
+            let mut bj = bj0;
+            if ti == l {
+                while bj + l <= bj_end {
+                    // Block rows bj.. of the source's storage (its columns
+                    // bi..bi + l, contiguous) become destination rows bi...
+                    S::transpose_block(
+                        s.add(bj * scs + bi),
+                        scs,
+                        l,
+                        dst.add(bi * drs + bj),
+                        drs,
+                        l,
+                    );
+                    bj += l;
+                }
+            }
+            for i in bi..bi + ti {
+                for j in bj..bj_end {
+                    *dst.add(i * drs + j) = *s.add(j * scs + i);
+                }
+            }
+        }
+    }
+}
+
+/// Defines a [`TransposeKernel`] for one ISA's vector types.
+macro_rules! transpose_kernel {
+    ($(#[$doc:meta])* $name:ident, $feature:literal, $($t:ty => $simd:ty);+ $(;)?) => {
+        $(#[$doc])*
+        pub(crate) struct $name;
+        $(
+            impl $crate::transpose::TransposeKernel<$t> for $name {
+                unsafe fn tiles(rows: usize, cols: usize, s: *const $t, scs: usize, dst: *mut $t, drs: usize) {
+                    #[target_feature(enable = $feature)]
+                    unsafe fn body(rows: usize, cols: usize, s: *const $t, scs: usize, dst: *mut $t, drs: usize) {
+                        $crate::transpose::transpose_tiles_simd::<$simd>(rows, cols, s, scs, dst, drs)
+                    }
+                    // SAFETY: selected only after run-time detection of the
+                    // features; the memory contract is forwarded unchanged.
+                    body(rows, cols, s, scs, dst, drs)
+                }
+            }
+        )+
+    };
+}
+pub(crate) use transpose_kernel;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +361,47 @@ mod tests {
         ] {
             let m = Matrix::from_fn(r, c, |i, j| (i * 1000 + j) as f32);
             assert_eq!(transpose(m.view()), naive_transpose(&m), "{r}x{c}");
+        }
+    }
+
+    /// Every transpose kernel this CPU has, f32 and f64, against the naive
+    /// transpose: full register blocks, partial strips on both edges, more
+    /// than one BLOCK region, and a source with padded rows.
+    #[test]
+    fn every_transpose_kernel_matches_naive() {
+        fn check<T: Scalar>(kind: crate::KernelKind) {
+            for (r, c) in [(1, 1), (15, 17), (16, 16), (33, 70), (300, 270), (257, 520)] {
+                let pad = 3;
+                let src = Matrix::from_fn(r, c + pad, |i, j| T::from_f64((i * 1000 + j) as f64));
+                let view = src.view().submatrix(0, 0, r, c);
+                let mut got = Matrix::<T>::zeros(c, r);
+                // SAFETY: view.t() has contiguous columns (srs == 1) and got
+                // contiguous rows, shapes c x r both; kind is supported.
+                unsafe {
+                    let (src_t, drs) = (view.t(), r);
+                    T::run_transpose(
+                        kind,
+                        c,
+                        r,
+                        src_t.as_ptr(),
+                        src_t.col_stride(),
+                        got.as_mut_slice().as_mut_ptr(),
+                        drs,
+                    );
+                }
+                let want = Matrix::from_fn(c, r, |i, j| view.get(j, i));
+                assert_eq!(got, want, "{kind:?} {} {r}x{c}", T::NAME);
+            }
+        }
+        for kind in [
+            crate::KernelKind::Avx512,
+            crate::KernelKind::Avx2,
+            crate::KernelKind::Portable,
+        ] {
+            if kind.is_supported() {
+                check::<f32>(kind);
+                check::<f64>(kind);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use std::arch::x86_64::*;
 use super::kernel::{simd_kernel, Simd};
 use super::skinny::skinny_kernel;
 use crate::sparse::sparse_kernel;
+use crate::transpose::transpose_kernel;
 
 pub(crate) struct F32x8;
 pub(crate) struct F64x4;
@@ -213,4 +214,11 @@ sparse_kernel!(
     Avx2Sparse, "avx2,fma",
     f32 => F32x8, 2;
     f64 => F64x4, 2;
+);
+
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Avx2Transpose, "avx2,fma",
+    f32 => F32x8;
+    f64 => F64x4;
 );

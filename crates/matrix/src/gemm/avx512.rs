@@ -9,6 +9,7 @@ use std::arch::x86_64::*;
 use super::kernel::{simd_kernel, Simd};
 use super::skinny::skinny_kernel;
 use crate::sparse::sparse_kernel;
+use crate::transpose::transpose_kernel;
 
 pub(crate) struct F32x16;
 pub(crate) struct F64x8;
@@ -225,4 +226,11 @@ sparse_kernel!(
     Avx512Sparse, "avx512f",
     f32 => F32x16, 4;
     f64 => F64x8, 4;
+);
+
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Avx512Transpose, "avx512f",
+    f32 => F32x16;
+    f64 => F64x8;
 );
