@@ -70,7 +70,8 @@ fn bench(c: &mut Criterion) {
         vec![],
     );
     group.throughput(Throughput::Elements(128));
-    let mut step = |name: &str, x: &Matrix<f32>, labels: &[u8]| {
+    let mut step = |name: &str, x: &Matrix<f32>, labels: &[u8], fused: bool| {
+        net.set_fused_epilogues(fused);
         group.bench_function(name, |b| {
             b.iter(|| {
                 net.train_step(x.view(), labels).unwrap();
@@ -82,9 +83,20 @@ fn bench(c: &mut Criterion) {
             })
         });
     };
-    step("train step, batch 128", &x, &labels);
+    step("train step, batch 128", &x, &labels, true);
+    step(
+        "train step, batch 128, unfused (bias, ReLU as own sweeps)",
+        &x,
+        &labels,
+        false,
+    );
     match mnist_batch() {
-        Some((x, labels)) => step("train step, batch 128, MNIST (sparse input)", &x, &labels),
+        Some((x, labels)) => step(
+            "train step, batch 128, MNIST (sparse input)",
+            &x,
+            &labels,
+            true,
+        ),
         None => eprintln!(
             "MNIST not found ($MNIST_DIR, ../shared/data/mnist, data/mnist): sparse step skipped"
         ),

@@ -93,6 +93,8 @@ pub struct Network<T: Scalar> {
     grads: Vec<T>,
     /// `fused[l]`: Dense layer `l` writes relu(xW+b) into `acts[l + 1]`.
     fused: Vec<bool>,
+    /// Forward pass without epilogues ([`Network::set_fused_epilogues`]).
+    unfused: bool,
     /// Rows the buffers below hold.
     capacity: usize,
     /// `acts[l]`: output of layer `l` (empty where fusion skips it).
@@ -133,6 +135,7 @@ impl<T: Scalar> Network<T> {
             params: vec![T::ZERO; total],
             grads: vec![T::ZERO; total],
             fused,
+            unfused: false,
             capacity: 0,
             acts: Vec::new(),
             d_acts: Vec::new(),
@@ -243,6 +246,14 @@ impl<T: Scalar> Network<T> {
     /// Sets [`input_sparsity`](Self::input_sparsity).
     pub fn set_input_sparsity(&mut self, sparsity: InputSparsity) {
         self.sparsity = sparsity;
+    }
+
+    /// With `false`, the forward pass runs unfused: each Dense layer's gemm,
+    /// then its bias and a following ReLU as separate sweeps over the output
+    /// (the plain version the fused epilogue is tested and measured
+    /// against). The results are the same; `true` (the default) fuses.
+    pub fn set_fused_epilogues(&mut self, fused: bool) {
+        self.unfused = !fused;
     }
 
     /// Builds the sparse form of `x` (and its transpose, for a training
@@ -524,7 +535,26 @@ impl<T: Scalar> Network<T> {
                     let target = if fuse { l + 1 } else { l };
                     let (before, rest) = self.acts.split_at_mut(target);
                     let input = Self::input_of(before, x, l, m);
-                    let out = rest[0].view_mut().submatrix_mut(0, 0, m, outputs);
+                    let mut out = rest[0].view_mut().submatrix_mut(0, 0, m, outputs);
+                    if self.unfused {
+                        match first {
+                            FirstInput::Sparse(x_sparse, _) if l == 0 => sparse_gemm(
+                                T::ONE,
+                                x_sparse,
+                                w,
+                                T::ZERO,
+                                out.rb_mut(),
+                                Epilogue::none(),
+                            ),
+                            _ => gemm(T::ONE, input, w, T::ZERO, out.rb_mut()),
+                        }
+                        ops::add_row_vector(out.rb_mut(), b).expect("bias width");
+                        if fuse {
+                            out.map_inplace(|v| if v > T::ZERO { v } else { T::ZERO });
+                        }
+                        l = target + 1;
+                        continue;
+                    }
                     let epi = if fuse {
                         Epilogue::bias(b).relu()
                     } else {
