@@ -177,38 +177,15 @@ pub fn try_gemm_with_kernel<'a, 'b, 'c, T: Scalar>(
     let (a, b, mut c) = (a.into(), b.into(), c.into());
     let (m, k) = a.shape();
     let n = b.cols();
-    if b.rows() != k {
-        return Err(MatrixError::shape(
-            "gemm",
-            format!("op(A) is {} but op(B) is {}", dims(m, k), dims(b.rows(), n)),
-        ));
-    }
-    if c.shape() != (m, n) {
-        return Err(MatrixError::shape(
-            "gemm",
-            format!(
-                "op(A) * op(B) is {} (op(A) {}, op(B) {}) but C is {}",
-                dims(m, n),
-                dims(m, k),
-                dims(k, n),
-                dims(c.rows(), c.cols())
-            ),
-        ));
-    }
-    if let Some(bias) = epilogue.bias {
-        if bias.len() != n {
-            return Err(MatrixError::shape(
-                "gemm",
-                format!("bias has {} elements but C is {}", bias.len(), dims(m, n)),
-            ));
-        }
-    }
-    if !kernel.is_supported() {
-        return Err(MatrixError::Kernel(KernelError {
-            requested: kernel.name().to_string(),
-            reason: "this CPU does not support it".to_string(),
-        }));
-    }
+    check_product(
+        "gemm",
+        ("op(A)", "op(B)"),
+        (m, k),
+        b.shape(),
+        c.shape(),
+        &epilogue,
+        kernel,
+    )?;
     if m == 0 || n == 0 {
         return Ok(());
     }
@@ -280,6 +257,59 @@ const TRANSPOSE_MAX_N: usize = 16;
 /// without a bias (which would become a per-row bias).
 fn transpose_pays<T>(m: usize, n: usize, a: &Operand<T>, has_bias: bool) -> bool {
     n <= TRANSPOSE_MAX_N && m > n && a.rs == 1 && a.cs != 1 && !has_bias
+}
+
+/// The checks every product (`gemm`, `sparse_gemm`) makes before it runs:
+/// op(A) (`m x k`) and op(B) (`b`) fit, C is `m x n`, a bias has `n`
+/// elements, and this CPU has `kernel`. `names` are what the messages call
+/// the two operands.
+pub(crate) fn check_product<T: Scalar>(
+    op: &'static str,
+    (a_name, b_name): (&str, &str),
+    (m, k): (usize, usize),
+    b: (usize, usize),
+    c: (usize, usize),
+    epilogue: &Epilogue<'_, T>,
+    kernel: KernelKind,
+) -> Result<(), MatrixError> {
+    let n = b.1;
+    if b.0 != k {
+        return Err(MatrixError::shape(
+            op,
+            format!(
+                "{a_name} is {} but {b_name} is {}",
+                dims(m, k),
+                dims(b.0, n)
+            ),
+        ));
+    }
+    if c != (m, n) {
+        return Err(MatrixError::shape(
+            op,
+            format!(
+                "{a_name} * {b_name} is {} ({a_name} {}, {b_name} {}) but C is {}",
+                dims(m, n),
+                dims(m, k),
+                dims(k, n),
+                dims(c.0, c.1)
+            ),
+        ));
+    }
+    if let Some(bias) = epilogue.bias {
+        if bias.len() != n {
+            return Err(MatrixError::shape(
+                op,
+                format!("bias has {} elements but C is {}", bias.len(), dims(m, n)),
+            ));
+        }
+    }
+    if !kernel.is_supported() {
+        return Err(MatrixError::Kernel(KernelError {
+            requested: kernel.name().to_string(),
+            reason: "this CPU does not support it".to_string(),
+        }));
+    }
+    Ok(())
 }
 
 /// `C <- act(beta * C + bias)` for the degenerate products (k = 0 or alpha = 0).

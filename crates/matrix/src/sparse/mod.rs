@@ -33,12 +33,12 @@ pub(crate) use problem::SparseProblem;
 
 use rayon::prelude::*;
 
-use crate::error::{dims, MatrixError};
+use crate::error::MatrixError;
 use crate::gemm::buffer::with_workspace;
 use crate::gemm::driver::{OutOperand, PARALLEL_MIN_FLOPS};
 use crate::gemm::kernel::{write_row, Simd, TileEpilogue};
 use crate::gemm::pack::prefetch;
-use crate::gemm::{selected_kernel, Epilogue, KernelError, KernelKind};
+use crate::gemm::{check_product, selected_kernel, Epilogue, KernelKind};
 use crate::{MatrixView, MatrixViewMut, Scalar};
 
 /// `C <- act(alpha * S * B + beta * C + bias)`: `s` is `m x k` sparse, `b`
@@ -105,38 +105,15 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
     let (b, mut c) = (b.into(), c.into());
     let (m, k) = s.shape();
     let n = b.cols();
-    if b.rows() != k {
-        return Err(MatrixError::shape(
-            "sparse_gemm",
-            format!("S is {} but B is {}", dims(m, k), dims(b.rows(), n)),
-        ));
-    }
-    if c.shape() != (m, n) {
-        return Err(MatrixError::shape(
-            "sparse_gemm",
-            format!(
-                "S * B is {} (S {}, B {}) but C is {}",
-                dims(m, n),
-                dims(m, k),
-                dims(k, n),
-                dims(c.rows(), c.cols())
-            ),
-        ));
-    }
-    if let Some(bias) = epilogue.bias {
-        if bias.len() != n {
-            return Err(MatrixError::shape(
-                "sparse_gemm",
-                format!("bias has {} elements but C is {}", bias.len(), dims(m, n)),
-            ));
-        }
-    }
-    if !kernel.is_supported() {
-        return Err(MatrixError::Kernel(KernelError {
-            requested: kernel.name().to_string(),
-            reason: "this CPU does not support it".to_string(),
-        }));
-    }
+    check_product(
+        "sparse_gemm",
+        ("S", "B"),
+        (m, k),
+        b.shape(),
+        c.shape(),
+        &epilogue,
+        kernel,
+    )?;
     if m == 0 || n == 0 {
         return Ok(());
     }
