@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use crate::error::{dims, MatrixError};
+use crate::gemm::driver::Shared;
 use crate::gemm::kernel::Simd;
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
 
@@ -133,11 +134,7 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
     if rows * cols >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
         // Bands of BAND rows, one task each: disjoint destination rows.
         let bands = rows.div_ceil(BAND);
-        let (sp, drs, dcs) = (
-            SendPtr(dst.as_mut_ptr()),
-            dst.row_stride(),
-            dst.col_stride(),
-        );
+        let (sp, drs, dcs) = (Shared(dst.as_mut_ptr()), dst.row_stride(), dst.col_stride());
         (0..bands).into_par_iter().for_each(|b| {
             let r0 = b * BAND;
             let nr = BAND.min(rows - r0);
@@ -158,19 +155,6 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
         unsafe { copy_band(src, dst.as_mut_ptr(), drs, dcs) };
     }
 }
-
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-impl<T> SendPtr<T> {
-    /// By-value access, so closures capture the whole (Send) wrapper.
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
-// SAFETY: used only to hand disjoint destination bands to rayon tasks.
-unsafe impl<T> Send for SendPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SendPtr<T> {}
 
 /// Copies `src` to `dst` in TILE x TILE blocks.
 ///

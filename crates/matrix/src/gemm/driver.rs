@@ -81,15 +81,17 @@ pub struct Problem<T> {
     pub(crate) relu: bool,
 }
 
-/// Lets raw pointers cross into rayon tasks.
+/// Lets raw pointers cross into rayon tasks (the gemm driver, the skinny
+/// and sparse kernels, transpose).
 #[derive(Clone, Copy)]
-struct Shared<P>(P);
-// SAFETY: the driver hands each task disjoint C tiles and read-only packed
-// buffers that outlive the parallel section.
+pub(crate) struct Shared<P>(pub(crate) P);
+// SAFETY: every user hands its tasks read-only inputs and disjoint parts of
+// the output (C tiles, C rows, destination bands, workspace regions) that
+// outlive the parallel section.
 unsafe impl<P> Send for Shared<P> {}
 impl<P: Copy> Shared<P> {
     /// By-value access, so closures capture the whole (Send) wrapper.
-    fn get(self) -> P {
+    pub(crate) fn get(self) -> P {
         self.0
     }
 }

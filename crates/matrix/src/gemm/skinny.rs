@@ -21,7 +21,7 @@
 use rayon::prelude::*;
 
 use super::buffer::{whole_lines, with_workspace};
-use super::driver::{Problem, PARALLEL_MIN_FLOPS};
+use super::driver::{Problem, Shared, PARALLEL_MIN_FLOPS};
 use super::kernel::{Simd, TileEpilogue};
 use crate::Scalar;
 
@@ -127,19 +127,6 @@ pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, threads:
             unsafe { K::rows(&*p, bt, kp, acc.add(t * acc_region), i0, i1) };
         });
     })
-}
-
-#[derive(Clone, Copy)]
-struct Shared<P>(P);
-// SAFETY: hands read-only inputs and disjoint C rows to rayon tasks.
-unsafe impl<P> Send for Shared<P> {}
-// SAFETY: as above.
-unsafe impl<P> Sync for Shared<P> {}
-impl<P: Copy> Shared<P> {
-    /// By-value access, so closures capture the whole (Send) wrapper.
-    fn get(self) -> P {
-        self.0
-    }
 }
 
 /// Rows `i0..i1` of C: the generic body each ISA instantiates.

@@ -35,7 +35,7 @@ use rayon::prelude::*;
 
 use crate::error::MatrixError;
 use crate::gemm::buffer::with_workspace;
-use crate::gemm::driver::{OutOperand, PARALLEL_MIN_FLOPS};
+use crate::gemm::driver::{OutOperand, Shared, PARALLEL_MIN_FLOPS};
 use crate::gemm::kernel::{write_row, Simd, TileEpilogue};
 use crate::gemm::pack::prefetch;
 use crate::gemm::{check_product, selected_kernel, Epilogue, KernelKind};
@@ -165,18 +165,6 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
         }
     });
     Ok(())
-}
-
-/// Lets the raw problem cross into rayon tasks.
-struct Shared<P>(P);
-// SAFETY: the tasks read the problem's inputs and write disjoint rows of C.
-unsafe impl<P> Send for Shared<P> {}
-// SAFETY: as above.
-unsafe impl<P> Sync for Shared<P> {}
-impl<P: Copy> Shared<P> {
-    fn get(&self) -> P {
-        self.0
-    }
 }
 
 /// Splits the groups into parts of about equal stored columns and runs each.
