@@ -128,15 +128,14 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
     };
     let b_elems = if copy_b { k * n } else { 0 };
     with_workspace::<T, _>(b_elems, |ws| {
-        // SAFETY: ws holds b_elems elements; every index below is within
-        // the checked shapes of b.
+        // SAFETY: ws holds b_elems elements (k x n when B is copied), and
+        // the kernels read B only within its checked shape.
         unsafe {
             let b_ptr = if copy_b {
-                for i in 0..k {
-                    for j in 0..n {
-                        *ws.add(i * n + j) = b.get(i, j);
-                    }
-                }
+                // A strided B (such as a transposed view) becomes row-major
+                // through the blocked copy that transpose uses.
+                let dst = std::slice::from_raw_parts_mut(ws, b_elems);
+                crate::transpose::copy_into(b, MatrixViewMut::from_slice(dst, k, n, n, 1));
                 ws as *const T
             } else {
                 b.as_ptr()
