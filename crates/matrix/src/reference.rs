@@ -34,12 +34,7 @@ pub fn gemm<T: Scalar>(
             let dot: f64 = (0..k)
                 .map(|p| a.get(i, p).to_f64() * b.get(p, j).to_f64())
                 .sum();
-            let prior = if beta == T::ZERO {
-                0.0
-            } else {
-                beta.to_f64() * c.get(i, j).to_f64()
-            };
-            c.set(i, j, T::from_f64(alpha.to_f64() * dot + prior));
+            set_blas(&mut c, i, j, alpha, dot, beta);
         }
     }
 }
@@ -75,12 +70,25 @@ pub fn sparse_gemm<T: Scalar>(
                 .row_entries(i)
                 .map(|(p, v)| v.to_f64() * b.get(p, j).to_f64())
                 .sum();
-            let prior = if beta == T::ZERO {
-                0.0
-            } else {
-                beta.to_f64() * c.get(i, j).to_f64()
-            };
-            c.set(i, j, T::from_f64(alpha.to_f64() * dot + prior));
+            set_blas(&mut c, i, j, alpha, dot, beta);
         }
     }
+}
+
+/// `c[i][j] <- alpha * dot + beta * c[i][j]` in f64, not reading C when
+/// `beta == 0` (BLAS semantics: NaN there does not leak).
+fn set_blas<T: Scalar>(
+    c: &mut MatrixViewMut<'_, T>,
+    i: usize,
+    j: usize,
+    alpha: T,
+    dot: f64,
+    beta: T,
+) {
+    let prior = if beta == T::ZERO {
+        0.0
+    } else {
+        beta.to_f64() * c.get(i, j).to_f64()
+    };
+    c.set(i, j, T::from_f64(alpha.to_f64() * dot + prior));
 }
