@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 use super::blocking::{Blocking, CacheSizes};
 use super::buffer::{whole_lines, with_workspace};
-use super::kernel::{Kernel, Tile, TileEpilogue};
+use super::kernel::{bias_from, Kernel, Tile, TileEpilogue};
 use crate::Scalar;
 
 /// Products below this many flops (2mnk) stay on the calling thread. A
@@ -197,11 +197,7 @@ unsafe fn split_columns<T: Scalar>(p: &Problem<T>, j0: usize, j1: usize) -> Prob
             ptr: p.c.ptr.add(j0 * p.c.cs),
             ..p.c
         },
-        bias: if p.bias.is_null() {
-            p.bias
-        } else {
-            p.bias.add(j0)
-        },
+        bias: bias_from(p.bias, j0),
         ..*p
     }
 }
@@ -297,14 +293,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
                     kc,
                     beta: if first { p.beta } else { T::ONE },
                     epi: if last {
-                        TileEpilogue {
-                            bias: if p.bias.is_null() {
-                                p.bias
-                            } else {
-                                p.bias.add(jc)
-                            },
-                            relu: p.relu,
-                        }
+                        TileEpilogue::at(p.bias, p.relu, jc)
                     } else {
                         TileEpilogue::NONE
                     },
@@ -355,14 +344,7 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
                 m: mr.min(blk.mc - i0),
                 n: nr.min(blk.nc - j0),
             };
-            let epi = TileEpilogue {
-                bias: if blk.epi.bias.is_null() {
-                    blk.epi.bias
-                } else {
-                    blk.epi.bias.add(j0)
-                },
-                relu: blk.epi.relu,
-            };
+            let epi = TileEpilogue::at(blk.epi.bias, blk.epi.relu, j0);
             let (b, b_rs) = if !blk.b_direct.is_null() && j0 + nr <= blk.nc {
                 (blk.b_direct.add(j0), p.b.rs)
             } else {

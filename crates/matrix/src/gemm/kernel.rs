@@ -44,6 +44,32 @@ impl<T> TileEpilogue<T> {
         bias: std::ptr::null(),
         relu: false,
     };
+
+    /// The epilogue of a tile whose first column is column `j` of the
+    /// product `bias` belongs to.
+    ///
+    /// # Safety
+    /// `bias` is null or points to more than `j` elements.
+    #[inline(always)]
+    pub(crate) unsafe fn at(bias: *const T, relu: bool, j: usize) -> Self {
+        TileEpilogue {
+            bias: bias_from(bias, j),
+            relu,
+        }
+    }
+}
+
+/// `bias + j`, or null for no bias.
+///
+/// # Safety
+/// `bias` is null or points to more than `j` elements.
+#[inline(always)]
+pub(crate) unsafe fn bias_from<T>(bias: *const T, j: usize) -> *const T {
+    if bias.is_null() {
+        bias
+    } else {
+        bias.add(j)
+    }
 }
 
 /// A register-blocked micro-kernel for element type `T`.

@@ -298,14 +298,7 @@ unsafe fn block<S: Simd, const RR: usize, const CC: usize>(
         return;
     }
     let (k, full) = (p.k, p.k / lanes * lanes);
-    let epi = TileEpilogue {
-        bias: if p.bias.is_null() {
-            p.bias
-        } else {
-            p.bias.add(j)
-        },
-        relu: p.relu,
-    };
+    let epi = TileEpilogue::at(p.bias, p.relu, j);
     for (r, acc_row) in acc.iter().enumerate() {
         let a_row = p.a.ptr.add((i + r) * p.a.rs);
         for (c, &v) in acc_row.iter().enumerate() {

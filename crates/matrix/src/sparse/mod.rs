@@ -299,14 +299,7 @@ unsafe fn group_block<S: Simd, const V: usize>(
             column::<S, V>(p, b, b_rs, cols, &mut acc, u);
         }
     }
-    let epi = TileEpilogue {
-        bias: if p.bias.is_null() {
-            p.bias
-        } else {
-            p.bias.add(j0)
-        },
-        relu: p.relu,
-    };
+    let epi = TileEpilogue::at(p.bias, p.relu, j0);
     let i0 = g * GROUP;
     for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
         let dst = p.c.ptr.add((i0 + r) * p.c.rs + j0 * p.c.cs);
