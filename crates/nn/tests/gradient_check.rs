@@ -1,7 +1,7 @@
 //! Every layer, every loss and whole networks against central finite
 //! differences in f64: relative error below 1e-6.
 
-use matrix::Matrix;
+use matrix::{Matrix, Scalar};
 use nn::{Activation, Init, InputSparsity, Layer, Loss, Network, PreparedBatch};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -11,6 +11,17 @@ const TOL: f64 = 1e-6;
 
 fn random(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<f64> {
     Matrix::from_fn(rows, cols, |_, _| rng.random_range(-1.0..1.0))
+}
+
+/// 85% zeros, as MNIST pixels (81%): inputs the sparse first layer takes.
+fn mostly_zero<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
+    Matrix::from_fn(rows, cols, |_, _| {
+        if rng.random_bool(0.15) {
+            T::from_f64(rng.random_range(0.0..1.0))
+        } else {
+            T::ZERO
+        }
+    })
 }
 
 /// Relative error, with a floor of 1e-3 on the denominator: below that the
@@ -328,14 +339,7 @@ fn every_first_layer_input_path_matches_the_dense_step() {
     .unwrap();
     let labels: Vec<u8> = (0..300).map(|_| rng.random_range(0..10)).collect();
     let dense_x = random(300, 40, &mut rng);
-    // 85% zeros, as MNIST pixels (81%).
-    let sparse_x = Matrix::from_fn(300, 40, |_, _| {
-        if rng.random_bool(0.15) {
-            rng.random_range(0.0..1.0)
-        } else {
-            0.0
-        }
-    });
+    let sparse_x = mostly_zero::<f64>(300, 40, &mut rng);
     for (x, sparse) in [(&dense_x, false), (&sparse_x, true)] {
         net.set_input_sparsity(InputSparsity::Dense);
         let (want_loss, _) = net.train_step(x.view(), &labels).unwrap();
@@ -383,13 +387,7 @@ fn fused_epilogues_match_the_unfused_passes() {
     .unwrap();
     let labels: Vec<u8> = (0..200).map(|_| rng.random_range(0..10)).collect();
     let dense_x = Matrix::from_fn(200, 50, |_, _| rng.random_range(-1.0f32..1.0));
-    let sparse_x = Matrix::from_fn(200, 50, |_, _| {
-        if rng.random_bool(0.15) {
-            rng.random_range(0.0f32..1.0)
-        } else {
-            0.0
-        }
-    });
+    let sparse_x = mostly_zero::<f32>(200, 50, &mut rng);
     for x in [&dense_x, &sparse_x] {
         let mut run = |fused: bool| {
             net.set_fused_epilogues(fused);
