@@ -3,19 +3,9 @@
 //! just below / at / above MR, NR, KC and NC multiples.
 
 mod common;
-use common::kernels;
+use common::{apply_epilogue, assert_within, kernels, random, tol};
 use matrix::{reference, try_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-
-fn random<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
-    Matrix::from_fn(rows, cols, |_, _| T::from_f64(rng.random_range(-1.0..1.0)))
-}
-
-/// Tolerance for a k-long dot product of values in [-1, 1] in precision T.
-fn tol<T: Scalar>(k: usize) -> f64 {
-    let eps = if T::NAME == "f32" { 1.2e-7 } else { 2.3e-16 };
-    4.0 * eps * (k as f64 + 4.0)
-}
 
 /// Runs `C = alpha op(A) op(B) + beta C` with `kernel` and checks it against the reference.
 #[allow(clippy::too_many_arguments)]
@@ -33,27 +23,16 @@ fn check<T: Scalar>(
     try_gemm_with_kernel(kernel, alpha, a, b, beta, &mut got, epi).unwrap();
     let mut want = c0.clone();
     reference::gemm(alpha, a, b, beta, want.view_mut());
-    if let Some(bias) = epi.bias {
-        matrix::ops::add_row_vector(want.view_mut(), bias).unwrap();
-    }
-    if epi.relu {
-        want.view_mut()
-            .map_inplace(|x| if x > T::ZERO { x } else { T::ZERO });
-    }
+    apply_epilogue(&mut want, epi);
     let k = a.cols();
     let tol = tol::<T>(k) * (1.0 + alpha.to_f64().abs() + beta.to_f64().abs());
-    for i in 0..want.rows() {
-        for j in 0..want.cols() {
-            let (g, w) = (got[(i, j)].to_f64(), want[(i, j)].to_f64());
-            assert!(
-                (g - w).abs() <= tol,
-                "{kernel} {} {what}: C[{i},{j}] = {g}, reference {w} (m={} k={k} n={})",
-                T::NAME,
-                want.rows(),
-                want.cols()
-            );
-        }
-    }
+    let (m, n) = want.shape();
+    assert_within(
+        &got,
+        &want,
+        tol,
+        &format!("{kernel} {} {what} (m={m} k={k} n={n})", T::NAME),
+    );
 }
 
 const SIZES: [usize; 14] = [0, 1, 2, 3, 5, 7, 11, 12, 13, 16, 17, 31, 33, 64];

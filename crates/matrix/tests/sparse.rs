@@ -2,7 +2,7 @@
 //! plain reference, for every kernel this CPU supports.
 
 mod common;
-use common::kernels;
+use common::{apply_epilogue, assert_within, kernels, random, tol};
 use matrix::sparse::GROUP;
 use matrix::{
     reference, try_sparse_gemm, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix,
@@ -19,15 +19,6 @@ fn sparse_random<T: Scalar>(rows: usize, cols: usize, density: f64, rng: &mut St
             T::ZERO
         }
     })
-}
-
-fn random<T: Scalar>(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<T> {
-    sparse_random(rows, cols, 1.0, rng)
-}
-
-fn tol<T: Scalar>(k: usize) -> f64 {
-    let eps = if T::NAME == "f32" { 1.2e-7 } else { 2.3e-16 };
-    4.0 * eps * (k as f64 + 4.0)
 }
 
 /// Runs the product with `kernel` into a copy of `c0` and compares it with
@@ -47,28 +38,17 @@ fn check<T: Scalar>(
     try_sparse_gemm_with_kernel(kernel, alpha, s, b, beta, &mut got, epi).unwrap();
     let mut want = c0.clone();
     reference::sparse_gemm(alpha, s, b, beta, want.view_mut());
-    if let Some(bias) = epi.bias {
-        matrix::ops::add_row_vector(want.view_mut(), bias).unwrap();
-    }
-    if epi.relu {
-        want.view_mut()
-            .map_inplace(|x| if x > T::ZERO { x } else { T::ZERO });
-    }
+    apply_epilogue(&mut want, epi);
     let tol = tol::<T>(s.cols()) * (1.0 + alpha.to_f64().abs() + beta.to_f64().abs());
-    for i in 0..want.rows() {
-        for j in 0..want.cols() {
-            let (g, w) = (got[(i, j)].to_f64(), want[(i, j)].to_f64());
-            assert!(
-                (g - w).abs() <= tol,
-                "{kernel} {} {what}: C[{i},{j}] = {g}, reference {w} (S {}x{}, nnz {}, n {})",
-                T::NAME,
-                s.rows(),
-                s.cols(),
-                s.nnz(),
-                want.cols()
-            );
-        }
-    }
+    let context = format!(
+        "{kernel} {} {what} (S {}x{}, nnz {}, n {})",
+        T::NAME,
+        s.rows(),
+        s.cols(),
+        s.nnz(),
+        want.cols()
+    );
+    assert_within(&got, &want, tol, &context);
 }
 
 fn shapes_and_densities<T: Scalar>() {
