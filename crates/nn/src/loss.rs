@@ -112,24 +112,25 @@ fn softmax_cross_entropy_rows<T: Scalar>(
             |a, b| if b > a { b } else { a },
         )
     };
-    for i in 0..labels.len() {
+    // ln p[label] = z[label] - max - ln(sum): finite even when p underflows.
+    // The first term is summed here, where the row's max is at hand.
+    let mut out = BatchLoss::default();
+    for (i, &label) in labels.iter().enumerate() {
         let z = logits.row(i).expect("contiguous logits");
         let max = row_max(z);
         let p = probs.row_mut(i).expect("contiguous probs");
         p.iter_mut().zip(z).for_each(|(pj, &zj)| *pj = zj - max);
+        out.sum -= (z[label as usize] - max).to_f64();
     }
     match probs.as_mut_slice() {
         Some(all) => T::exp_slice(all),
         None => (0..labels.len()).for_each(|i| T::exp_slice(probs.row_mut(i).unwrap())),
     }
-    // ln p[label] = z[label] - max - ln(sum): finite even when p underflows.
-    // Each row's sum is in [1, cols] (its largest term is e^0), so instead
-    // of a libm ln per row, the sums are multiplied in f64 and the product's
-    // ln taken only when it nears f64's range.
-    let mut out = BatchLoss::default();
+    // The ln(sum) term: each row's sum is in [1, cols] (its largest term is
+    // e^0), so instead of a libm ln per row, the sums are multiplied in f64
+    // and the product's ln taken only when it nears f64's range.
     let mut sums_product = 1.0f64;
     for (i, &label) in labels.iter().enumerate() {
-        let z = logits.row(i).expect("contiguous logits");
         let p = probs.row_mut(i).expect("contiguous probs");
         let d = d_logits.row_mut(i).expect("contiguous gradient");
         let label = label as usize;
@@ -149,7 +150,6 @@ fn softmax_cross_entropy_rows<T: Scalar>(
         }
         d[label] = (p[label] - T::ONE) * grad_scale;
         out.correct += usize::from(best == label);
-        out.sum -= (z[label] - row_max(z)).to_f64();
         sums_product *= sum.to_f64();
         if sums_product > 1e280 {
             out.sum += sums_product.ln();
