@@ -276,24 +276,12 @@ impl<T: Scalar> Network<T> {
         if !with_transpose {
             return self.x_sparse.assign_from_dense_at_most(x, max_nnz);
         }
-
-        // Both forms at once on two threads (each gives up after counting
-        // if the batch is too dense). On one thread, no join: called from
-        // outside a pool, it would park this thread on a latch per batch
-        // (10-25% of a 1-thread step, measured).
-        if rayon::current_num_threads() == 1 {
-            if !self.x_sparse.assign_from_dense_at_most(x, max_nnz) {
-                return false;
-            }
-            self.x_t_sparse.assign_from_dense(x.t());
-            return true;
-        }
-        let (x_sparse, x_t_sparse) = (&mut self.x_sparse, &mut self.x_t_sparse);
-        let (rows_ok, _) = rayon::join(
-            || x_sparse.assign_from_dense_at_most(x, max_nnz),
-            || x_t_sparse.assign_from_dense_at_most(x.t(), max_nnz),
-        );
-        rows_ok
+        crate::input::assign_sparse_with_transpose(
+            &mut self.x_sparse,
+            &mut self.x_t_sparse,
+            x,
+            max_nnz,
+        )
     }
 
     /// A one-line description such as `784-800(relu)-10(softmax)`.
