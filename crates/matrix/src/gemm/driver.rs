@@ -261,30 +261,22 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     let mut ic = 0;
     while ic < p.m {
         let mc = bl.mc.min(p.m - ic);
-        let a_panels = mc.div_ceil(mr);
         let mut pc = 0;
         while pc < p.k {
             let kc = bl.kc.min(p.k - pc);
             let first = pc == 0;
             let last = pc + kc == p.k;
-            for pnl in 0..a_panels {
-                let rows = mr.min(mc - pnl * mr);
-                let src = p.a.ptr.add((ic + pnl * mr) * p.a.rs + pc * p.a.cs);
-                K::pack(rows, kc, mr, src, p.a.rs, p.a.cs, apack.add(pnl * mr * kc));
-            }
+            let a_src = p.a.ptr.add(ic * p.a.rs + pc * p.a.cs);
+            K::pack(mc, kc, mr, a_src, p.a.rs, p.a.cs, apack);
             let mut jc = 0;
             while jc < p.n {
                 let nc = bl.nc.min(p.n - jc);
-                let b_panels = nc.div_ceil(nr);
                 let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
                 // Full panels are read in place; only the last, partial
                 // panel needs packing (zero padding).
-                let first_packed = if direct_b { nc / nr } else { 0 };
-                for pnl in first_packed..b_panels {
-                    let cols = nr.min(nc - pnl * nr);
-                    let src = b_src.add(pnl * nr * p.b.cs);
-                    K::pack(cols, kc, nr, src, p.b.cs, p.b.rs, bpack.add(pnl * nr * kc));
-                }
+                let skip = if direct_b { nc / nr * nr } else { 0 };
+                let (src, dst) = (b_src.add(skip * p.b.cs), bpack.add(skip * kc));
+                K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
                 let block = Block {
                     ic,
                     jc,

@@ -104,17 +104,17 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
         epi: TileEpilogue<T>,
     );
 
-    /// Packs one panel of `width` (`MR` for A, `NR` for B), as
-    /// [`pack_panel`](super::pack::pack_panel) documents. ISA kernels
-    /// override it with an in-register transpose for sources contiguous
-    /// along k, which the plain version can only scatter element by element.
+    /// Packs a block of `len` rows into panels of `width` (`MR` for A, `NR`
+    /// for B), as [`pack_block`](super::pack::pack_block) documents. ISA
+    /// kernels override it with vector copies and in-register transposes
+    /// ([`pack_block_simd`](super::pack::pack_block_simd)).
     ///
     /// # Safety
-    /// As [`pack_panel`](super::pack::pack_panel); the CPU supports the
+    /// As [`pack_block`](super::pack::pack_block); the CPU supports the
     /// kernel's instruction set.
     #[inline]
     unsafe fn pack(
-        rows: usize,
+        len: usize,
         kc: usize,
         width: usize,
         src: *const T,
@@ -122,7 +122,7 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
         s_k: usize,
         dst: *mut T,
     ) {
-        super::pack::pack_panel(rows, kc, width, src, s_w, s_k, dst)
+        super::pack::pack_block(len, kc, width, src, s_w, s_k, dst)
     }
 }
 
@@ -150,6 +150,16 @@ pub(crate) trait Simd {
         v
     }
     unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// Stores the first `n < LANES` lanes of `v` at `p` and nothing past
+    /// `p + n`. This plain version goes through a stack spill.
+    #[inline(always)]
+    unsafe fn store_partial(p: *mut Self::T, v: Self::V, n: usize) {
+        let mut spill = v;
+        let lanes = &mut spill as *mut Self::V as *const Self::T;
+        for i in 0..n.min(Self::LANES) {
+            *p.add(i) = *lanes.add(i);
+        }
+    }
     /// `a * b + c`, fused where the ISA has FMA.
     unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
@@ -367,7 +377,7 @@ macro_rules! simd_kernel {
                     body(kc, a, b, b_rs, tile, alpha, beta, epi)
                 }
                 unsafe fn pack(
-                    rows: usize,
+                    len: usize,
                     kc: usize,
                     width: usize,
                     src: *const $t,
@@ -377,7 +387,7 @@ macro_rules! simd_kernel {
                 ) {
                     #[target_feature(enable = $feature)]
                     unsafe fn body(
-                        rows: usize,
+                        len: usize,
                         kc: usize,
                         width: usize,
                         src: *const $t,
@@ -385,10 +395,10 @@ macro_rules! simd_kernel {
                         s_k: usize,
                         dst: *mut $t,
                     ) {
-                        $crate::gemm::pack::pack_panel_simd::<$simd>(rows, kc, width, src, s_w, s_k, dst)
+                        $crate::gemm::pack::pack_block_simd::<$simd>(len, kc, width, src, s_w, s_k, dst)
                     }
                     // SAFETY: as for `tile`.
-                    body(rows, kc, width, src, s_w, s_k, dst)
+                    body(len, kc, width, src, s_w, s_k, dst)
                 }
             }
         )+
