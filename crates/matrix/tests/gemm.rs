@@ -301,9 +301,11 @@ fn fused_bias_and_relu_match_separate_passes() {
     }
 }
 
-/// Splitting over threads never changes a bit: K is never split.
+/// Splitting over threads never changes a bit: K is never split, and the
+/// edge tiles a split creates (cuts at 4 rows or one vector of columns)
+/// compute each element as the full tiles do.
 #[test]
-fn one_and_two_threads_give_bitwise_equal_results() {
+fn one_two_and_three_threads_give_bitwise_equal_results() {
     let mut rng = StdRng::seed_from_u64(6);
     let pool = |n| {
         rayon::ThreadPoolBuilder::new()
@@ -311,11 +313,13 @@ fn one_and_two_threads_give_bitwise_equal_results() {
             .build()
             .unwrap()
     };
-    let (one, two) = (pool(1), pool(2));
+    let pools = [pool(1), pool(2), pool(3)];
     for kernel in kernels() {
         for &(m, k, n) in &[
             (300, 700, 500),
             (128, 784, 800),
+            (784, 128, 800),
+            (130, 60, 70),
             (1000, 300, 10),
             (10, 256, 1000),
             (300, 20000, 10), // the dot-product kernel with k chunks
@@ -330,14 +334,17 @@ fn one_and_two_threads_give_bitwise_equal_results() {
                 });
                 c
             };
-            let (c1, c2) = (run(&one), run(&two));
-            assert!(
-                c1.as_slice()
-                    .iter()
-                    .zip(c2.as_slice())
-                    .all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{kernel}: {m}x{k}x{n} differs between 1 and 2 threads"
-            );
+            let c1 = run(&pools[0]);
+            for (threads, pool) in [(2, &pools[1]), (3, &pools[2])] {
+                let c = run(pool);
+                assert!(
+                    c1.as_slice()
+                        .iter()
+                        .zip(c.as_slice())
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{kernel}: {m}x{k}x{n} differs between 1 and {threads} threads"
+                );
+            }
         }
     }
 }

@@ -121,27 +121,29 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
     } else {
         threads.max(1)
     };
-    let (m_panels, n_panels) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
-    // Split whichever dimension is longer (in elements); splitting N lets
-    // each worker pack only its own B columns.
-    let split_m = m_panels * mr > n_panels * nr;
-    let total = if split_m { m_panels } else { n_panels };
+    let split_m = split_rows_first(p.m, K::MR_STEP, p.n, K::NR_STEP, threads);
+    let (len, step) = if split_m {
+        (p.m, K::MR_STEP)
+    } else {
+        (p.n, K::NR_STEP)
+    };
+    let total = len.div_ceil(step);
     let parts = threads.min(total).max(1);
     let shared_p = Shared(p as *const Problem<T>);
-    // Part t of the problem: panels a0..a1 of the split dimension.
+    // Part t of the problem: steps a0..a1 of the split dimension.
     let part = move |t: usize| {
         let (a0, a1) = (t * total / parts, (t + 1) * total / parts);
+        let (i0, i1) = (a0 * step, (a1 * step).min(len));
         // SAFETY: p outlives every call (the parallel section included);
-        // a0 <= a1 <= total panels, clamped to m or n, so the split is in
-        // bounds.
+        // i0 <= i1 <= m or n, so the split is in bounds.
         unsafe {
             let p = &*shared_p.get();
             if parts == 1 {
                 *p
             } else if split_m {
-                split_rows(p, a0 * mr, (a1 * mr).min(p.m))
+                split_rows(p, i0, i1)
             } else {
-                split_columns(p, a0 * nr, (a1 * nr).min(p.n))
+                split_columns(p, i0, i1)
             }
         }
     };
@@ -161,6 +163,41 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
             unsafe { run_part::<T, K>(&part(t), caches, kc, shared.get().add(t * region)) }
         });
     });
+}
+
+/// Whether to split C's rows (rather than its columns) between `threads`
+/// workers, for cuts at multiples of `m_step` rows or `n_step` columns.
+///
+/// The dimension whose busiest part computes less padding wins: 800
+/// columns cut in 16s over 2 workers is 400 + 400 exactly, 128 rows cut
+/// in 4s is 64 + 64, but 784 rows on 3 workers is 264 + 260 + 260.
+///
+/// Within 2% of each other, rows are split unless C is more than 4 times
+/// wider than tall. Each worker packs all of the operand not split (B when
+/// rows are split), so a wide C (128 x 800 with k = 784: 2.5 MB of B per
+/// worker) is better split by columns; otherwise splitting rows was
+/// measured faster even where the packing is symmetric (Zen 4, f32, 2
+/// threads, GFLOP/s rows / columns: `Aᵀ B` 784x128x800 187 / 160, 512³
+/// 190 / 160, 10000x784x800 187 / 179; 128x784x800 173 / 182).
+pub(crate) fn split_rows_first(
+    m: usize,
+    m_step: usize,
+    n: usize,
+    n_step: usize,
+    threads: usize,
+) -> bool {
+    // Elements per worker over the busiest part's (padded) elements.
+    let threads = threads.max(1);
+    let balance = |len: usize, step: usize| {
+        let busiest = len.div_ceil(step).div_ceil(threads) * step;
+        len as f64 / (threads * busiest) as f64
+    };
+    let (bm, bn) = (balance(m, m_step), balance(n, n_step));
+    if (bm - bn).abs() > 0.02 {
+        bm > bn
+    } else {
+        m.saturating_mul(4) >= n
+    }
 }
 
 /// Rows `i0..i1` of the problem.
@@ -346,3 +383,23 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_rows_first;
+
+    #[test]
+    fn the_better_balanced_dimension_is_split() {
+        // 800 columns in 16s halve exactly, 128 rows in 4s too: C is wide.
+        assert!(!split_rows_first(128, 4, 800, 16, 2));
+        // 784 x 800 on 2 threads: both exact, C is about square: rows.
+        assert!(split_rows_first(784, 4, 800, 16, 2));
+        // Columns in 32s over 2 workers: 416 + 384; rows in 4s: 392 + 392.
+        assert!(split_rows_first(784, 4, 800, 32, 2));
+        // One worker: nothing to balance, the longer dimension.
+        assert!(split_rows_first(1000, 4, 10, 16, 1));
+        // 10 columns cannot be shared by 2 workers; 1000 rows can.
+        assert!(split_rows_first(1000, 4, 10, 16, 2));
+    }
+}
+

@@ -81,6 +81,12 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
     const MR: usize;
     /// Columns of C per tile (width of a packed B panel).
     const NR: usize;
+    /// The finest row count a tile runs without computing padding rows
+    /// (the smallest register block of [`microkernel_fit`]): C's rows are
+    /// best cut between workers at multiples of it.
+    const MR_STEP: usize = Self::MR;
+    /// As [`MR_STEP`](Kernel::MR_STEP), for columns.
+    const NR_STEP: usize = Self::NR;
 
     /// Computes one tile (formula in the module docs).
     ///
@@ -214,13 +220,56 @@ fn relu_scalar<T: Scalar>(x: T) -> T {
     }
 }
 
-/// The generic `MR x (NV * LANES)` micro-kernel body.
+/// Runs the smallest register block of [`microkernel`] that covers the
+/// tile, for a kernel of `MR x NV` vectors: a partial tile of at most
+/// `MR - 4` rows (the bottom edge, or a 128-row product cut in tiles of
+/// 12) or of at most one vector of columns (a part's right edge) would
+/// otherwise spend FMAs on padding. Every variant computes each element as
+/// the same FMA chain, so results do not depend on which one ran.
 ///
 /// # Safety
 /// As [`Kernel::tile`] with `NR = NV * S::LANES`, and the caller must be
 /// compiled with the target features `S` needs.
 #[inline(always)]
-pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
+pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const S::T,
+    b: *const S::T,
+    b_rs: usize,
+    tile: Tile<S::T>,
+    alpha: S::T,
+    beta: S::T,
+    epi: TileEpilogue<S::T>,
+) {
+    // The conditions on MR and NV are constants: each instantiation keeps
+    // only the variants that fit inside its panel.
+    let one_vector = NV == 2 && tile.n <= S::LANES;
+    macro_rules! run {
+        ($rows:expr) => {
+            if one_vector {
+                microkernel::<S, { $rows }, 1, MR>(kc, a, b, b_rs, tile, alpha, beta, epi)
+            } else {
+                microkernel::<S, { $rows }, NV, MR>(kc, a, b, b_rs, tile, alpha, beta, epi)
+            }
+        };
+    }
+    if MR >= 8 && tile.m <= 4 {
+        run!(4)
+    } else if MR >= 12 && tile.m <= 8 {
+        run!(8)
+    } else {
+        run!(MR)
+    }
+}
+
+/// The generic `MR x (NV * LANES)` micro-kernel body over A panels `PANEL`
+/// rows wide (`MR <= PANEL`; the rows past `MR` are not computed).
+///
+/// # Safety
+/// As [`Kernel::tile`] with `NR = NV * S::LANES`, `tile.m <= MR`, and the
+/// caller must be compiled with the target features `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize, const PANEL: usize>(
     kc: usize,
     mut a: *const S::T,
     mut b: *const S::T,
@@ -253,7 +302,7 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize>(
                 acc_row[v] = S::mul_add(ai, bv[v], acc_row[v]);
             }
         }
-        a = a.add(MR);
+        a = a.add(PANEL);
         b = b.add(b_rs);
     }
 
@@ -348,6 +397,8 @@ macro_rules! simd_kernel {
             impl $crate::gemm::kernel::Kernel<$t> for $name {
                 const MR: usize = $mr;
                 const NR: usize = $nv * <$simd as $crate::gemm::kernel::Simd>::LANES;
+                const MR_STEP: usize = if $mr >= 8 { 4 } else { $mr };
+                const NR_STEP: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
                 unsafe fn tile(
                     kc: usize,
                     a: *const $t,
@@ -369,7 +420,7 @@ macro_rules! simd_kernel {
                         beta: $t,
                         epi: $crate::gemm::kernel::TileEpilogue<$t>,
                     ) {
-                        $crate::gemm::kernel::microkernel::<$simd, $mr, $nv>(kc, a, b, b_rs, tile, alpha, beta, epi)
+                        $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, b, b_rs, tile, alpha, beta, epi)
                     }
                     // SAFETY: the kernel is only selected after run-time
                     // detection of its features (select.rs); the memory
