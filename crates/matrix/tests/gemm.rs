@@ -133,6 +133,42 @@ fn blocked_shapes<T: Scalar>() {
     }
 }
 
+/// Several A chunks, k blocks and n blocks on one thread: B is packed
+/// whole by the first chunk and each (k, n) block is found again by the
+/// later ones. (Two workers would each get a single chunk of these rows.)
+fn whole_b_shape<T: Scalar>() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let (m, k, n) = (2300, 700, 600);
+    let a = random::<T>(m, k, &mut rng);
+    let b = random::<T>(k, n, &mut rng);
+    let c = random::<T>(m, n, &mut rng);
+    for kernel in kernels() {
+        let beta = T::from_f64(0.5);
+        one.install(|| {
+            check(
+                kernel,
+                T::ONE,
+                a.view(),
+                b.view(),
+                beta,
+                &c,
+                Epilogue::none(),
+                "NN",
+            )
+        });
+    }
+}
+
+#[test]
+fn every_kernel_matches_the_reference_with_b_packed_whole() {
+    whole_b_shape::<f32>();
+    whole_b_shape::<f64>();
+}
+
 #[test]
 fn every_kernel_matches_the_reference_across_cache_blocks_f32() {
     blocked_shapes::<f32>();
