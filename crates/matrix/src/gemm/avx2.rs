@@ -75,8 +75,12 @@ impl Simd for F32x8 {
         out: usize,
     ) {
         let mut r = [_mm256_setzero_ps(); 8];
-        for (i, v) in r.iter_mut().enumerate().take(rows) {
-            *v = _mm256_loadu_ps(src.add(i * s_w));
+        for (i, v) in r.iter_mut().enumerate() {
+            // All lanes, tested inside: a constant trip count keeps `r` in
+            // registers (`.take(rows)` spills it to the stack).
+            if i < rows {
+                *v = _mm256_loadu_ps(src.add(i * s_w));
+            }
         }
         let mut t = [_mm256_setzero_ps(); 8];
         for i in 0..4 {
@@ -163,8 +167,12 @@ impl Simd for F64x4 {
         out: usize,
     ) {
         let mut r = [_mm256_setzero_pd(); 4];
-        for (i, v) in r.iter_mut().enumerate().take(rows) {
-            *v = _mm256_loadu_pd(src.add(i * s_w));
+        for (i, v) in r.iter_mut().enumerate() {
+            // All lanes, tested inside: a constant trip count keeps `r` in
+            // registers (`.take(rows)` spills it to the stack).
+            if i < rows {
+                *v = _mm256_loadu_pd(src.add(i * s_w));
+            }
         }
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
         let t = [

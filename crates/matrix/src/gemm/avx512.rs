@@ -77,8 +77,12 @@ impl Simd for F32x16 {
         out: usize,
     ) {
         let mut r = [_mm512_setzero_ps(); 16];
-        for (i, v) in r.iter_mut().enumerate().take(rows) {
-            *v = _mm512_loadu_ps(src.add(i * s_w));
+        for (i, v) in r.iter_mut().enumerate() {
+            // All lanes, tested inside: a constant trip count keeps `r` in
+            // registers (`.take(rows)` spills it to the stack).
+            if i < rows {
+                *v = _mm512_loadu_ps(src.add(i * s_w));
+            }
         }
         let mut t = [_mm512_setzero_ps(); 16];
         for i in 0..8 {
@@ -176,8 +180,12 @@ impl Simd for F64x8 {
         out: usize,
     ) {
         let mut r = [_mm512_setzero_pd(); 8];
-        for (i, v) in r.iter_mut().enumerate().take(rows) {
-            *v = _mm512_loadu_pd(src.add(i * s_w));
+        for (i, v) in r.iter_mut().enumerate() {
+            // All lanes, tested inside: a constant trip count keeps `r` in
+            // registers (`.take(rows)` spills it to the stack).
+            if i < rows {
+                *v = _mm512_loadu_pd(src.add(i * s_w));
+            }
         }
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
         let mut t = [_mm512_setzero_pd(); 8];
