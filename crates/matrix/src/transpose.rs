@@ -286,6 +286,7 @@ pub(crate) unsafe fn transpose_tiles_simd<S: Simd>(
                         s.add(bj * scs + bi),
                         scs,
                         l,
+                        l,
                         dst.add(bi * drs + bj),
                         drs,
                         l,

@@ -70,6 +70,7 @@ impl Simd for F32x8 {
         src: *const f32,
         s_w: usize,
         rows: usize,
+        depth: usize,
         dst: *mut f32,
         d_stride: usize,
         out: usize,
@@ -79,7 +80,12 @@ impl Simd for F32x8 {
             // All lanes, tested inside: a constant trip count keeps `r` in
             // registers (`.take(rows)` spills it to the stack).
             if i < rows {
-                *v = _mm256_loadu_ps(src.add(i * s_w));
+                let row = src.add(i * s_w);
+                *v = if depth == Self::LANES {
+                    _mm256_loadu_ps(row)
+                } else {
+                    Self::load_partial(row, depth)
+                };
             }
         }
         let mut t = [_mm256_setzero_ps(); 8];
@@ -104,8 +110,12 @@ impl Simd for F32x8 {
         for c in 0..4 {
             let lo = _mm256_permute2f128_ps::<0x20>(u[c], u[4 + c]);
             let hi = _mm256_permute2f128_ps::<0x31>(u[c], u[4 + c]);
-            _mm256_maskstore_ps(dst.add(c * d_stride), mask, lo);
-            _mm256_maskstore_ps(dst.add((4 + c) * d_stride), mask, hi);
+            if c < depth {
+                _mm256_maskstore_ps(dst.add(c * d_stride), mask, lo);
+            }
+            if 4 + c < depth {
+                _mm256_maskstore_ps(dst.add((4 + c) * d_stride), mask, hi);
+            }
         }
     }
 }
@@ -162,6 +172,7 @@ impl Simd for F64x4 {
         src: *const f64,
         s_w: usize,
         rows: usize,
+        depth: usize,
         dst: *mut f64,
         d_stride: usize,
         out: usize,
@@ -171,7 +182,12 @@ impl Simd for F64x4 {
             // All lanes, tested inside: a constant trip count keeps `r` in
             // registers (`.take(rows)` spills it to the stack).
             if i < rows {
-                *v = _mm256_loadu_pd(src.add(i * s_w));
+                let row = src.add(i * s_w);
+                *v = if depth == Self::LANES {
+                    _mm256_loadu_pd(row)
+                } else {
+                    Self::load_partial(row, depth)
+                };
             }
         }
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
@@ -186,8 +202,12 @@ impl Simd for F64x4 {
         for c in 0..2 {
             let lo = _mm256_permute2f128_pd::<0x20>(t[c], t[2 + c]);
             let hi = _mm256_permute2f128_pd::<0x31>(t[c], t[2 + c]);
-            _mm256_maskstore_pd(dst.add(c * d_stride), mask, lo);
-            _mm256_maskstore_pd(dst.add((2 + c) * d_stride), mask, hi);
+            if c < depth {
+                _mm256_maskstore_pd(dst.add(c * d_stride), mask, lo);
+            }
+            if 2 + c < depth {
+                _mm256_maskstore_pd(dst.add((2 + c) * d_stride), mask, hi);
+            }
         }
     }
 }

@@ -72,6 +72,7 @@ impl Simd for F32x16 {
         src: *const f32,
         s_w: usize,
         rows: usize,
+        depth: usize,
         dst: *mut f32,
         d_stride: usize,
         out: usize,
@@ -81,7 +82,12 @@ impl Simd for F32x16 {
             // All lanes, tested inside: a constant trip count keeps `r` in
             // registers (`.take(rows)` spills it to the stack).
             if i < rows {
-                *v = _mm512_loadu_ps(src.add(i * s_w));
+                let row = src.add(i * s_w);
+                *v = if depth == Self::LANES {
+                    _mm512_loadu_ps(row)
+                } else {
+                    Self::load_partial(row, depth)
+                };
             }
         }
         let mut t = [_mm512_setzero_ps(); 16];
@@ -114,7 +120,9 @@ impl Simd for F32x16 {
                 (12 + c, _mm512_shuffle_f32x4::<0xdd>(w, w2)),
             ];
             for (k, col) in cols {
-                _mm512_mask_storeu_ps(dst.add(k * d_stride), mask, col);
+                if k < depth {
+                    _mm512_mask_storeu_ps(dst.add(k * d_stride), mask, col);
+                }
             }
         }
     }
@@ -175,6 +183,7 @@ impl Simd for F64x8 {
         src: *const f64,
         s_w: usize,
         rows: usize,
+        depth: usize,
         dst: *mut f64,
         d_stride: usize,
         out: usize,
@@ -184,7 +193,12 @@ impl Simd for F64x8 {
             // All lanes, tested inside: a constant trip count keeps `r` in
             // registers (`.take(rows)` spills it to the stack).
             if i < rows {
-                *v = _mm512_loadu_pd(src.add(i * s_w));
+                let row = src.add(i * s_w);
+                *v = if depth == Self::LANES {
+                    _mm512_loadu_pd(row)
+                } else {
+                    Self::load_partial(row, depth)
+                };
             }
         }
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
@@ -206,7 +220,9 @@ impl Simd for F64x8 {
                 (6 + c, _mm512_shuffle_f64x2::<0xdd>(w, w2)),
             ];
             for (k, col) in cols {
-                _mm512_mask_storeu_pd(dst.add(k * d_stride), mask, col);
+                if k < depth {
+                    _mm512_mask_storeu_pd(dst.add(k * d_stride), mask, col);
+                }
             }
         }
     }

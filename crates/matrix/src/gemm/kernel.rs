@@ -178,7 +178,7 @@ pub(crate) trait Simd {
     /// Transposes one block of at most `LANES x LANES`:
     ///
     /// ```text
-    /// dst[k * d_stride + r] = src[r * s_w + k]   for k < LANES, r < out
+    /// dst[k * d_stride + r] = src[r * s_w + k]   for k < depth, r < out
     /// ```
     ///
     /// where rows `r >= rows` read as zero (the zero padding of a partial
@@ -186,19 +186,20 @@ pub(crate) trait Simd {
     /// in-register shuffle network.
     ///
     /// # Safety
-    /// `rows <= LANES`, `out <= LANES`; `src + r * s_w` holds `LANES`
-    /// readable elements for `r < rows`; `dst + k * d_stride` has `out`
-    /// writable elements for `k < LANES`.
+    /// `rows <= LANES`, `out <= LANES`, `depth <= LANES`; `src + r * s_w`
+    /// holds `depth` readable elements for `r < rows`; `dst + k * d_stride`
+    /// has `out` writable elements for `k < depth`.
     #[inline(always)]
     unsafe fn transpose_block(
         src: *const Self::T,
         s_w: usize,
         rows: usize,
+        depth: usize,
         dst: *mut Self::T,
         d_stride: usize,
         out: usize,
     ) {
-        for k in 0..Self::LANES {
+        for k in 0..depth {
             for r in 0..out {
                 *dst.add(k * d_stride + r) = if r < rows {
                     *src.add(r * s_w + k)

@@ -181,8 +181,7 @@ pub(crate) unsafe fn pack_panel<T: Scalar>(
 /// `LANES x LANES` in-register transposes ([`Simd::transpose_block`]): each
 /// source row is read a whole vector (a cache line with AVX-512) at a time
 /// and each packed k row is written with vector stores, instead of one
-/// scattered store per element. Other layouts, and the k tail, go to
-/// [`pack_panel`].
+/// scattered store per element. Other layouts go to [`pack_panel`].
 ///
 /// # Safety
 /// As [`pack_panel`], compiled with the target features `S` needs.
@@ -197,18 +196,20 @@ pub(crate) unsafe fn pack_panel_simd<S: Simd>(
     dst: *mut S::T,
 ) {
     let lanes = S::LANES;
-    if s_k != 1 || s_w == 1 || kc < lanes {
+    if s_k != 1 || s_w == 1 {
         return pack_panel(rows, kc, width, src, s_w, s_k, dst);
     }
-    let full = kc / lanes * lanes;
     let mut k0 = 0;
-    while k0 < full {
+    while k0 < kc {
         // The source rows are short runs (kc elements) spread over many
         // pages, too short for the hardware prefetcher to lock on to: ask
         // for the next panel's rows (one cache line each) a panel ahead.
         for r in 0..width {
             prefetch(src.wrapping_add((width + r) * s_w + k0));
         }
+        // The last block may be shallower than a vector (k = 10 for the
+        // 10-class layer's `dZ Wᵀ`): masked loads, fewer stores.
+        let depth = lanes.min(kc - k0);
         let mut r0 = 0;
         while r0 < width {
             let real = rows.saturating_sub(r0).min(lanes);
@@ -217,6 +218,7 @@ pub(crate) unsafe fn pack_panel_simd<S: Simd>(
                 src.add(r0 * s_w + k0),
                 s_w,
                 real,
+                depth,
                 dst.add(k0 * width + r0),
                 width,
                 out,
@@ -224,17 +226,6 @@ pub(crate) unsafe fn pack_panel_simd<S: Simd>(
             r0 += lanes;
         }
         k0 += lanes;
-    }
-    if full < kc {
-        pack_panel(
-            rows,
-            kc - full,
-            width,
-            src.add(full),
-            s_w,
-            1,
-            dst.add(full * width),
-        );
     }
 }
 
