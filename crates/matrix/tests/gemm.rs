@@ -97,8 +97,8 @@ fn blocked_shapes<T: Scalar>() {
         (13, 1200, 700),
         (128, 784, 10),
         (10, 128, 800),
-        // Several A chunks (MC = 1980 rows in f32 at KC = 264, 984 in
-        // f64) even when two threads split the rows.
+        // Several A chunks (2 MiB each: MC = 2000 rows or fewer at KC =
+        // 264 in f32, half that in f64) even when two threads split the rows.
         (4100, 520, 40),
         // Long k, few columns: the dot-product kernel's k chunks.
         (37, 20000, 10),
