@@ -353,6 +353,13 @@ pub(crate) unsafe fn write_row<S: Simd, const NV: usize>(
 ) {
     if n == NV * S::LANES && cs == 1 {
         let alpha_v = S::splat(alpha);
+        if beta == S::T::ZERO && epi.bias.is_null() && !epi.relu {
+            // The plain product: tested once per row, not once per vector.
+            for (v, &x) in acc.iter().enumerate() {
+                S::store(dst.add(v * S::LANES), S::mul(alpha_v, x));
+            }
+            return;
+        }
         let beta_v = S::splat(beta);
         for (v, &x) in acc.iter().enumerate() {
             let p = dst.add(v * S::LANES);
