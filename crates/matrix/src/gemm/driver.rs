@@ -16,8 +16,15 @@
 //! This is BLIS's loop nest applied to `Cᵀ = Bᵀ Aᵀ` (our kernel broadcasts
 //! A and loads B vectors, so A plays BLIS's B): the large operand chunk is
 //! packed once and re-read from L3, while the L2-sized B block, which a
-//! 1 MiB L2 keeps to NC = 256 columns at KC = 512, is the one packed per
-//! chunk. The plain BLIS order would repack all of A once per NC block.
+//! 1 MiB L2 keeps to NC = 256 columns at KC = 512, would be packed once per
+//! chunk. When A comes in several chunks, all of B (up to 16 MiB packed) is
+//! packed by the first one and found again by the others. The plain BLIS
+//! order would repack all of A once per NC block.
+//!
+//! Edge tiles (a part's last rows or columns) run the smallest register
+//! block that covers them (`Kernel::MR_STEP`, `NR_STEP`), so parts are cut
+//! at those steps, in whichever dimension balances better
+//! ([`split_rows_first`]).
 //!
 //! `beta` applies on the first KC block only (later blocks accumulate with
 //! beta = 1) and the epilogue on the last. Workers split M or N, never K; KC

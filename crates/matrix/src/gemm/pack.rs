@@ -346,7 +346,8 @@ mod tests {
     }
 
     /// Each ISA's masked `load_partial` equals the plain one for every
-    /// count, reading from the very end of a buffer (nothing past it).
+    /// count, reading from the very end of a buffer (nothing past it), and
+    /// `store_partial` writes exactly the first `n` lanes.
     #[test]
     fn partial_loads_match_the_plain_version() {
         fn check<S: Simd>(name: &str) {
@@ -360,6 +361,14 @@ mod tests {
                 // SAFETY: n elements readable at src; lanes writable in got.
                 unsafe { S::store(got.as_mut_ptr(), S::load_partial(src, n)) };
                 assert_eq!(got, want, "{name} n={n}");
+                // store_partial writes the first n lanes and nothing after.
+                let mut out = vec![S::T::from_f64(-1.0); lanes];
+                // SAFETY: lanes readable in data, n <= lanes writable in out.
+                unsafe { S::store_partial(out.as_mut_ptr(), S::load(data.as_ptr()), n) };
+                for (i, &x) in out.iter().enumerate() {
+                    let expect = if i < n { data[i] } else { S::T::from_f64(-1.0) };
+                    assert_eq!(x, expect, "{name} store_partial n={n} lane {i}");
+                }
             }
         }
         #[cfg(target_arch = "x86_64")]
