@@ -95,6 +95,10 @@ fn blocked_shapes<T: Scalar>() {
         (37, 1031, 45),
         (200, 300, 1100),
         (13, 1200, 700),
+        // Up to 4 row panels: B read in place (prefetched), several k and n
+        // blocks, a partial last column panel packed.
+        (12, 1100, 700),
+        (45, 600, 710),
         (128, 784, 10),
         (10, 128, 800),
         // Several A chunks (2 MiB each: MC = 2000 rows or fewer at KC =

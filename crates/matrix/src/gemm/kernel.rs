@@ -221,6 +221,10 @@ fn relu_scalar<T: Scalar>(x: T) -> T {
     }
 }
 
+/// How many k steps ahead a kernel reading B in place prefetches B's rows:
+/// about a memory latency of FMAs (a step is 24 FMA cycles at 12 x 32).
+const B_AHEAD: usize = 16;
+
 /// Runs the smallest register block of [`microkernel`] that covers the
 /// tile, for a kernel of `MR x NV` vectors: a partial tile of at most
 /// `MR - 4` rows (the bottom edge, or a 128-row product cut in tiles of
@@ -245,12 +249,25 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     // The conditions on MR and NV are constants: each instantiation keeps
     // only the variants that fit inside its panel.
     let one_vector = NV == 2 && tile.n <= S::LANES;
+    // B read in place (not a packed panel): its rows are a full row of B
+    // apart, one page each for a big B, which the hardware prefetcher does
+    // not follow; the kernel prefetches them itself.
+    let in_place = b_rs != NV * S::LANES;
     macro_rules! run {
         ($rows:expr) => {
-            if one_vector {
-                microkernel::<S, { $rows }, 1, MR>(kc, a, b, b_rs, tile, alpha, beta, epi)
-            } else {
-                microkernel::<S, { $rows }, NV, MR>(kc, a, b, b_rs, tile, alpha, beta, epi)
+            match (one_vector, in_place) {
+                (true, false) => microkernel::<S, { $rows }, 1, MR, false>(
+                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                ),
+                (true, true) => {
+                    microkernel::<S, { $rows }, 1, MR, true>(kc, a, b, b_rs, tile, alpha, beta, epi)
+                }
+                (false, false) => microkernel::<S, { $rows }, NV, MR, false>(
+                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                ),
+                (false, true) => microkernel::<S, { $rows }, NV, MR, true>(
+                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                ),
             }
         };
     }
@@ -264,13 +281,20 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
 }
 
 /// The generic `MR x (NV * LANES)` micro-kernel body over A panels `PANEL`
-/// rows wide (`MR <= PANEL`; the rows past `MR` are not computed).
+/// rows wide (`MR <= PANEL`; the rows past `MR` are not computed). With
+/// `PREFETCH_B`, each step also prefetches the B row [`B_AHEAD`] steps on.
 ///
 /// # Safety
 /// As [`Kernel::tile`] with `NR = NV * S::LANES`, `tile.m <= MR`, and the
 /// caller must be compiled with the target features `S` needs.
 #[inline(always)]
-pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize, const PANEL: usize>(
+pub(crate) unsafe fn microkernel<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const PANEL: usize,
+    const PREFETCH_B: bool,
+>(
     kc: usize,
     mut a: *const S::T,
     mut b: *const S::T,
@@ -293,6 +317,11 @@ pub(crate) unsafe fn microkernel<S: Simd, const MR: usize, const NV: usize, cons
     }
     let mut acc = [[S::zero(); NV]; MR];
     for _ in 0..kc {
+        if PREFETCH_B {
+            let ahead = b.wrapping_add(B_AHEAD * b_rs);
+            super::pack::prefetch(ahead);
+            super::pack::prefetch(ahead.wrapping_add(nr - 1));
+        }
         let mut bv = [S::zero(); NV];
         for (v, bv) in bv.iter_mut().enumerate() {
             *bv = S::load(b.add(v * S::LANES));

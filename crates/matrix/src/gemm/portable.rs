@@ -81,7 +81,7 @@ impl<T: Scalar> Kernel<T> for Portable {
         epi: TileEpilogue<T>,
     ) {
         // SAFETY: forwarded contract; the portable body needs no CPU feature.
-        microkernel::<Arr<T>, 4, 2, 4>(kc, a, b, b_rs, tile, alpha, beta, epi)
+        microkernel::<Arr<T>, 4, 2, 4, false>(kc, a, b, b_rs, tile, alpha, beta, epi)
     }
 }
 
