@@ -75,19 +75,7 @@ impl Simd for F32x8 {
         d_stride: usize,
         out: usize,
     ) {
-        let mut r = [_mm256_setzero_ps(); 8];
-        for (i, v) in r.iter_mut().enumerate() {
-            // All lanes, tested inside: a constant trip count keeps `r` in
-            // registers (`.take(rows)` spills it to the stack).
-            if i < rows {
-                let row = src.add(i * s_w);
-                *v = if depth == Self::LANES {
-                    _mm256_loadu_ps(row)
-                } else {
-                    Self::load_partial(row, depth)
-                };
-            }
-        }
+        let r = Self::load_rows::<8>(src, s_w, rows, depth);
         let mut t = [_mm256_setzero_ps(); 8];
         for i in 0..4 {
             t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -177,19 +165,7 @@ impl Simd for F64x4 {
         d_stride: usize,
         out: usize,
     ) {
-        let mut r = [_mm256_setzero_pd(); 4];
-        for (i, v) in r.iter_mut().enumerate() {
-            // All lanes, tested inside: a constant trip count keeps `r` in
-            // registers (`.take(rows)` spills it to the stack).
-            if i < rows {
-                let row = src.add(i * s_w);
-                *v = if depth == Self::LANES {
-                    _mm256_loadu_pd(row)
-                } else {
-                    Self::load_partial(row, depth)
-                };
-            }
-        }
+        let r = Self::load_rows::<4>(src, s_w, rows, depth);
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
         let t = [
             _mm256_unpacklo_pd(r[0], r[1]),

@@ -77,19 +77,7 @@ impl Simd for F32x16 {
         d_stride: usize,
         out: usize,
     ) {
-        let mut r = [_mm512_setzero_ps(); 16];
-        for (i, v) in r.iter_mut().enumerate() {
-            // All lanes, tested inside: a constant trip count keeps `r` in
-            // registers (`.take(rows)` spills it to the stack).
-            if i < rows {
-                let row = src.add(i * s_w);
-                *v = if depth == Self::LANES {
-                    _mm512_loadu_ps(row)
-                } else {
-                    Self::load_partial(row, depth)
-                };
-            }
-        }
+        let r = Self::load_rows::<16>(src, s_w, rows, depth);
         let mut t = [_mm512_setzero_ps(); 16];
         for i in 0..8 {
             t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
@@ -188,19 +176,7 @@ impl Simd for F64x8 {
         d_stride: usize,
         out: usize,
     ) {
-        let mut r = [_mm512_setzero_pd(); 8];
-        for (i, v) in r.iter_mut().enumerate() {
-            // All lanes, tested inside: a constant trip count keeps `r` in
-            // registers (`.take(rows)` spills it to the stack).
-            if i < rows {
-                let row = src.add(i * s_w);
-                *v = if depth == Self::LANES {
-                    _mm512_loadu_pd(row)
-                } else {
-                    Self::load_partial(row, depth)
-                };
-            }
-        }
+        let r = Self::load_rows::<8>(src, s_w, rows, depth);
         // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
         let mut t = [_mm512_setzero_pd(); 8];
         for g in 0..4 {

@@ -175,6 +175,36 @@ pub(crate) trait Simd {
     /// Sum of the lanes (a fixed order, so results are reproducible).
     unsafe fn reduce_sum(x: Self::V) -> Self::T;
 
+    /// The first `depth` elements of `N` rows `s_w` apart (the input of a
+    /// [`transpose_block`](Simd::transpose_block), `N = LANES`): rows
+    /// `r >= rows` are zeros and nothing past `depth` in a row is read.
+    ///
+    /// # Safety
+    /// `src + r * s_w` holds `depth <= LANES` readable elements for
+    /// `r < rows`.
+    #[inline(always)]
+    unsafe fn load_rows<const N: usize>(
+        src: *const Self::T,
+        s_w: usize,
+        rows: usize,
+        depth: usize,
+    ) -> [Self::V; N] {
+        let mut r = [Self::zero(); N];
+        for (i, v) in r.iter_mut().enumerate() {
+            // All rows, tested inside: a constant trip count keeps `r` in
+            // registers (`.take(rows)` spills it to the stack).
+            if i < rows {
+                let row = src.add(i * s_w);
+                *v = if depth == Self::LANES {
+                    Self::load(row)
+                } else {
+                    Self::load_partial(row, depth)
+                };
+            }
+        }
+        r
+    }
+
     /// Transposes one block of at most `LANES x LANES`:
     ///
     /// ```text
