@@ -3,7 +3,7 @@
 //! just below / at / above MR, NR, KC and NC multiples.
 
 mod common;
-use common::{apply_epilogue, assert_within, kernels, random, tol};
+use common::{apply_epilogue, assert_bitwise_equal, assert_within, kernels, random, tol};
 use matrix::{reference, try_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -397,13 +397,10 @@ fn one_two_and_three_threads_give_bitwise_equal_results() {
             };
             let c1 = run(&pools[0]);
             for (threads, pool) in [(2, &pools[1]), (3, &pools[2])] {
-                let c = run(pool);
-                assert!(
-                    c1.as_slice()
-                        .iter()
-                        .zip(c.as_slice())
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "{kernel}: {m}x{k}x{n} differs between 1 and {threads} threads"
+                assert_bitwise_equal(
+                    &run(pool),
+                    &c1,
+                    &format!("{kernel}: {m}x{k}x{n} differs between 1 and {threads} threads"),
                 );
             }
         }

@@ -2,7 +2,7 @@
 //! plain reference, for every kernel this CPU supports.
 
 mod common;
-use common::{apply_epilogue, assert_within, kernels, random, tol};
+use common::{apply_epilogue, assert_bitwise_equal, assert_within, kernels, random, tol};
 use matrix::sparse::GROUP;
 use matrix::{
     reference, try_sparse_gemm, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix,
@@ -208,14 +208,7 @@ fn one_and_two_threads_give_bitwise_equal_results() {
         pool.install(|| try_sparse_gemm(1.0, &s, &w, 0.0, &mut c, Epilogue::none()).unwrap());
         c
     };
-    let (one, two) = (run(1), run(2));
-    assert!(
-        one.as_slice()
-            .iter()
-            .zip(two.as_slice())
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "1 and 2 threads differ"
-    );
+    assert_bitwise_equal(&run(2), &run(1), "1 and 2 threads differ");
 }
 
 #[test]

@@ -56,3 +56,16 @@ pub fn assert_within<T: Scalar>(got: &Matrix<T>, want: &Matrix<T>, tol: f64, wha
         }
     }
 }
+
+/// `got` and `want` hold the same bits, element for element; `what` names
+/// the case.
+pub fn assert_bitwise_equal<T: Scalar>(got: &Matrix<T>, want: &Matrix<T>, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shapes");
+    assert!(
+        got.as_slice()
+            .iter()
+            .zip(want.as_slice())
+            .all(|(g, w)| g.to_f64().to_bits() == w.to_f64().to_bits()),
+        "{what}"
+    );
+}
