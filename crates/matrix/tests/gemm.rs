@@ -101,6 +101,9 @@ fn blocked_shapes<T: Scalar>() {
         (45, 600, 710),
         (128, 784, 10),
         (10, 128, 800),
+        // Row-major A rows 4 (f32) or 8 KiB (f64) apart: A packed (other
+        // row strides are read in place, the last partial panel packed).
+        (40, 1024, 50),
         // Several A chunks (2 MiB each: MC = 2000 rows or fewer at KC =
         // 264 in f32, half that in f64) even when two threads split the rows.
         (4100, 520, 40),

@@ -262,6 +262,48 @@ fn part_blocking<T: Scalar, K: Kernel<T>>(
 /// Products of at most this many row panels read row-major B in place.
 const DIRECT_B_MAX_PANELS: usize = 4;
 
+/// Whether the kernel reads row-major A in place rather than from packed
+/// panels ([`run_part`] still packs a partial last panel).
+///
+/// Packing row-major A is a transpose, one pass over A that `n` columns
+/// amortize: 4-5% of a 256³ product. Read in place, the kernel broadcasts
+/// from `MR` row pointers instead, which costs a few address additions per
+/// k step. That wins when `n` is at most [`A_IN_PLACE_MAX_N`], or when A
+/// is larger than L2, so that packing it waits on memory while the kernel's
+/// own reads overlap with its FMAs. It loses when the rows collide in L1: a
+/// cache line's L1 set is its address modulo 4 KiB on current x86 (64 sets
+/// of 64 bytes), so rows a multiple of 4 KiB apart put all `MR` current
+/// lines in one 8-way set. In place needs no set to hold more than half the
+/// rows.
+///
+/// Measured on Zen 4, one thread, packed -> in place, GFLOP/s: f32 256³
+/// 105 -> 109, 512³ 109 -> 111, 10000x784x800 100 -> 105, 1009x997x1013
+/// 98 -> 102, and the AVX2 kernel at 256³ 93 -> 106; but f32 1024³ (4 KiB
+/// rows) 103 -> 96, f64 512³ 47 -> 41, and with A in L2 and n = 800,
+/// 128xKx800 for k = 10..128 lost 1-3%.
+fn reads_a_in_place<T>(p: &Problem<T>, mr: usize, l2: usize) -> bool {
+    const LINE: usize = 64;
+    const SETS: usize = 64;
+    let a = &p.a;
+    if a.cs != 1 || a.rs < 2 || p.k < 2 {
+        return false;
+    }
+    let size = std::mem::size_of::<T>();
+    let a_bytes = p.m.saturating_mul(p.k).saturating_mul(size);
+    if p.n > A_IN_PLACE_MAX_N && a_bytes <= l2 {
+        return false;
+    }
+    let set = |r: usize| (r * a.rs * size / LINE) % SETS;
+    let busiest = (0..mr)
+        .map(|r| (0..mr).filter(|&q| set(q) == set(r)).count())
+        .max()
+        .unwrap_or(0);
+    busiest <= mr / 2
+}
+
+/// See [`reads_a_in_place`].
+const A_IN_PLACE_MAX_N: usize = 512;
+
 /// The largest B (packed, in bytes) that [`run_part`] packs whole, once,
 /// when A comes in several chunks.
 ///
@@ -321,6 +363,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     // 8x1000x1000 53 -> 99, 24x784x800 75 -> 105, 48x784x800 87 -> 95;
     // from 96 rows on, packing wins (128x784x800: 85 in place, 95 packed).
     let direct_b = p.m <= DIRECT_B_MAX_PANELS * mr && p.b.cs == 1;
+    let direct_a = reads_a_in_place(p, mr, caches.l2);
     let bl = part_blocking::<T, K>(p, caches, kc_block);
     let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
     let (bpack, apack) = (ws, ws.add(b_elems));
@@ -338,7 +381,11 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
             let first = pc == 0;
             let last = pc + kc == p.k;
             let a_src = p.a.ptr.add(ic * p.a.rs + pc * p.a.cs);
-            K::pack(mc, kc, mr, a_src, p.a.rs, p.a.cs, apack);
+            // Read in place, A's full panels need no packing; the last,
+            // partial one still does (the kernel reads all MR rows).
+            let skip = if direct_a { mc / mr * mr } else { 0 };
+            let (src, dst) = (a_src.add(skip * p.a.rs), apack.add(skip * kc));
+            K::pack(mc - skip, kc, mr, src, p.a.rs, p.a.cs, dst);
             let mut jc = 0;
             while jc < p.n {
                 let nc = bl.nc.min(p.n - jc);
@@ -370,6 +417,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
                     apack,
                     bpack: b_block,
                     b_direct: if direct_b { b_src } else { std::ptr::null() },
+                    a_direct: if direct_a { a_src } else { std::ptr::null() },
                 };
                 compute_block::<T, K>(p, &block);
                 jc += nc;
@@ -393,6 +441,8 @@ struct Block<T> {
     bpack: *const T,
     /// B's block origin when full panels are read in place (else null).
     b_direct: *const T,
+    /// A's block origin when full panels are read in place (else null).
+    a_direct: *const T,
 }
 
 /// Every tile of one block: A micro-panels outside (each stays in L1 for
@@ -404,7 +454,11 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
     let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
     for ir in 0..blk.mc.div_ceil(mr) {
         let i0 = ir * mr;
-        let a = blk.apack.add(ir * mr * kc);
+        let (a, a_rs) = if !blk.a_direct.is_null() && i0 + mr <= blk.mc {
+            (blk.a_direct.add(i0 * p.a.rs), p.a.rs)
+        } else {
+            (blk.apack.add(ir * mr * kc), 1)
+        };
         for jr in 0..blk.nc.div_ceil(nr) {
             let j0 = jr * nr;
             let tile = Tile {
@@ -420,14 +474,62 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
             } else {
                 (blk.bpack.add(jr * nr * kc), nr)
             };
-            K::tile(kc, a, b, b_rs, tile, p.alpha, blk.beta, epi);
+            K::tile(kc, a, a_rs, b, b_rs, tile, p.alpha, blk.beta, epi);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_rows_first;
+    use super::{reads_a_in_place, split_rows_first, Operand, OutOperand, Problem};
+
+    #[test]
+    fn a_is_read_in_place_unless_its_rows_collide_or_it_is_cheap_to_pack() {
+        let l2 = 1 << 20;
+        let problem = |m: usize, k: usize, n: usize, rs: usize, cs: usize| Problem::<f32> {
+            m,
+            n,
+            k,
+            alpha: 1.0,
+            beta: 0.0,
+            a: Operand {
+                ptr: std::ptr::null(),
+                rs,
+                cs,
+            },
+            b: Operand {
+                ptr: std::ptr::null(),
+                rs: n,
+                cs: 1,
+            },
+            c: OutOperand {
+                ptr: std::ptr::null_mut(),
+                rs: n,
+                cs: 1,
+            },
+            bias: std::ptr::null(),
+            relu: false,
+        };
+        // 784 floats = 3136 bytes: 12 rows in 12 different sets; A (31 MB)
+        // is larger than L2.
+        assert!(reads_a_in_place(&problem(10000, 784, 800, 784, 1), 12, l2));
+        // The same rows, but A fits in L2 and 800 columns amortize packing.
+        assert!(!reads_a_in_place(&problem(128, 784, 800, 784, 1), 12, l2));
+        // 256 floats = 1 KiB: 4 sets, 3 rows each; n = 256.
+        assert!(reads_a_in_place(&problem(256, 256, 256, 256, 1), 12, l2));
+        // 512 floats = 2 KiB: two sets, 6 rows each (half of 12).
+        assert!(reads_a_in_place(&problem(512, 512, 512, 512, 1), 12, l2));
+        // 1024 floats = 4 KiB: every row in the same set.
+        assert!(!reads_a_in_place(
+            &problem(1024, 1024, 1024, 1024, 1),
+            12,
+            l2
+        ));
+        assert!(!reads_a_in_place(&problem(300, 100, 300, 2048, 1), 12, l2));
+        // Column-major A (Aᵀ B) is packed, and so is a single column.
+        assert!(!reads_a_in_place(&problem(784, 128, 300, 1, 784), 12, l2));
+        assert!(!reads_a_in_place(&problem(100, 1, 300, 1, 1), 12, l2));
+    }
 
     #[test]
     fn the_better_balanced_dimension_is_split() {

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! where `a` is an `MR`-tall packed panel of A and `b` an `NR`-wide packed
-//! panel of B (see `pack.rs`). `beta == 0` means C is never read. `NR` is
+//! panel of B (see `pack.rs`). Either may instead be read in place from a
+//! row-major operand: `a[i * a_rs + k]` (A's row stride `a_rs`), `b[k * b_rs
+//! + j]` (B's row stride `b_rs`). `beta == 0` means C is never read. `NR` is
 //! `NV` SIMD vectors wide; each row of the tile is written back by
 //! [`write_row`], shared with the sparse kernel.
 
@@ -90,18 +92,23 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
 
     /// Computes one tile (formula in the module docs).
     ///
-    /// `b_rs` is the distance between consecutive k rows of the B panel: `NR`
-    /// for a packed panel, B's row stride when B is read in place.
+    /// `a_rs` is 1 for a packed A panel (element `(i, k)` at `a + k * MR +
+    /// i`), A's row stride when A is read in place (at `a + i * a_rs + k`;
+    /// then `tile.m == MR`). `b_rs` is the distance between consecutive k
+    /// rows of the B panel: `NR` for a packed panel, B's row stride when B
+    /// is read in place.
     ///
     /// # Safety
-    /// `a` holds `kc * MR` readable elements, `b + k * b_rs` holds `NR` for
-    /// every `k < kc`; the tile
+    /// `a` holds `kc * MR` readable elements (packed) or `a + i * a_rs`
+    /// holds `kc` for every `i < MR` (in place); `b + k * b_rs` holds `NR`
+    /// for every `k < kc`; the tile
     /// `(tile.m x tile.n)` with strides `(tile.rs, tile.cs)` is writable (and
     /// readable if `beta != 0`); `epi.bias`, if not null, has `tile.n` readable
     /// elements; the CPU supports the kernel's instruction set.
     unsafe fn tile(
         kc: usize,
         a: *const T,
+        a_rs: usize,
         b: *const T,
         b_rs: usize,
         tile: Tile<T>,
@@ -269,6 +276,7 @@ const B_AHEAD: usize = 16;
 pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
     a: *const S::T,
+    a_rs: usize,
     b: *const S::T,
     b_rs: usize,
     tile: Tile<S::T>,
@@ -284,34 +292,40 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     // not follow; the kernel prefetches them itself.
     let in_place = b_rs != NV * S::LANES;
     macro_rules! run {
-        ($rows:expr) => {
+        ($rows:expr, $direct_a:expr) => {
             match (one_vector, in_place) {
-                (true, false) => microkernel::<S, { $rows }, 1, MR, false>(
-                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                (true, false) => microkernel::<S, { $rows }, 1, MR, false, { $direct_a }>(
+                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
                 ),
-                (true, true) => {
-                    microkernel::<S, { $rows }, 1, MR, true>(kc, a, b, b_rs, tile, alpha, beta, epi)
-                }
-                (false, false) => microkernel::<S, { $rows }, NV, MR, false>(
-                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                (true, true) => microkernel::<S, { $rows }, 1, MR, true, { $direct_a }>(
+                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
                 ),
-                (false, true) => microkernel::<S, { $rows }, NV, MR, true>(
-                    kc, a, b, b_rs, tile, alpha, beta, epi,
+                (false, false) => microkernel::<S, { $rows }, NV, MR, false, { $direct_a }>(
+                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
+                ),
+                (false, true) => microkernel::<S, { $rows }, NV, MR, true, { $direct_a }>(
+                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
                 ),
             }
         };
     }
-    if MR >= 8 && tile.m <= 4 {
-        run!(4)
+    if a_rs != 1 {
+        // A read in place: whole panels only (the driver packs a partial
+        // last one), so the edge variants are not needed here.
+        run!(MR, true)
+    } else if MR >= 8 && tile.m <= 4 {
+        run!(4, false)
     } else if MR >= 12 && tile.m <= 8 {
-        run!(8)
+        run!(8, false)
     } else {
-        run!(MR)
+        run!(MR, false)
     }
 }
 
 /// The generic `MR x (NV * LANES)` micro-kernel body over A panels `PANEL`
-/// rows wide (`MR <= PANEL`; the rows past `MR` are not computed). With
+/// rows wide (`MR <= PANEL`; the rows past `MR` are not computed), or with
+/// `DIRECT_A` over A's rows in place, `a_rs` apart (LLVM keeps the row
+/// addresses in general registers; the loop has no spills). With
 /// `PREFETCH_B`, each step also prefetches the B row [`B_AHEAD`] steps on.
 ///
 /// # Safety
@@ -324,9 +338,11 @@ pub(crate) unsafe fn microkernel<
     const NV: usize,
     const PANEL: usize,
     const PREFETCH_B: bool,
+    const DIRECT_A: bool,
 >(
     kc: usize,
     mut a: *const S::T,
+    a_rs: usize,
     mut b: *const S::T,
     b_rs: usize,
     tile: Tile<S::T>,
@@ -357,12 +373,16 @@ pub(crate) unsafe fn microkernel<
             *bv = S::load(b.add(v * S::LANES));
         }
         for (i, acc_row) in acc.iter_mut().enumerate() {
-            let ai = S::splat(*a.add(i));
+            let ai = if DIRECT_A {
+                S::splat(*a.add(i * a_rs))
+            } else {
+                S::splat(*a.add(i))
+            };
             for v in 0..NV {
                 acc_row[v] = S::mul_add(ai, bv[v], acc_row[v]);
             }
         }
-        a = a.add(PANEL);
+        a = a.add(if DIRECT_A { 1 } else { PANEL });
         b = b.add(b_rs);
     }
 
@@ -474,6 +494,7 @@ macro_rules! simd_kernel {
                 unsafe fn tile(
                     kc: usize,
                     a: *const $t,
+                    a_rs: usize,
                     b: *const $t,
                     b_rs: usize,
                     tile: $crate::gemm::kernel::Tile<$t>,
@@ -485,6 +506,7 @@ macro_rules! simd_kernel {
                     unsafe fn body(
                         kc: usize,
                         a: *const $t,
+                        a_rs: usize,
                         b: *const $t,
                         b_rs: usize,
                         tile: $crate::gemm::kernel::Tile<$t>,
@@ -492,12 +514,12 @@ macro_rules! simd_kernel {
                         beta: $t,
                         epi: $crate::gemm::kernel::TileEpilogue<$t>,
                     ) {
-                        $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, b, b_rs, tile, alpha, beta, epi)
+                        $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, a_rs, b, b_rs, tile, alpha, beta, epi)
                     }
                     // SAFETY: the kernel is only selected after run-time
                     // detection of its features (select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
-                    body(kc, a, b, b_rs, tile, alpha, beta, epi)
+                    body(kc, a, a_rs, b, b_rs, tile, alpha, beta, epi)
                 }
                 unsafe fn pack(
                     len: usize,

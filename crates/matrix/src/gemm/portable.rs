@@ -73,6 +73,7 @@ impl<T: Scalar> Kernel<T> for Portable {
     unsafe fn tile(
         kc: usize,
         a: *const T,
+        a_rs: usize,
         b: *const T,
         b_rs: usize,
         tile: Tile<T>,
@@ -81,7 +82,13 @@ impl<T: Scalar> Kernel<T> for Portable {
         epi: TileEpilogue<T>,
     ) {
         // SAFETY: forwarded contract; the portable body needs no CPU feature.
-        microkernel::<Arr<T>, 4, 2, 4, false>(kc, a, b, b_rs, tile, alpha, beta, epi)
+        if a_rs == 1 {
+            microkernel::<Arr<T>, 4, 2, 4, false, false>(kc, a, 1, b, b_rs, tile, alpha, beta, epi)
+        } else {
+            microkernel::<Arr<T>, 4, 2, 4, false, true>(
+                kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
+            )
+        }
     }
 }
 
