@@ -7,6 +7,14 @@
 //!   Zen 4 with its 32 KiB L1, f32 and f64 alike: each KC block costs a
 //!   pass over C, and the B panels stream from L2 fast enough; on Zen 5,
 //!   48 KiB, the two were even.)
+//! - when A is read in place (`driver::reads_a_in_place`), its `MR` rows
+//!   stream through L1 rather than sit in it, and what bounds KC is the
+//!   `KC x NR` B micro-panel streamed from L2: at most an eighth of L2, so
+//!   the B block holds at least four of them (`KC = L2 / 8 / (NR * size)`,
+//!   1024 with a 1 MiB L2). Fewer KC blocks means fewer passes over C:
+//!   measured on Zen 4, f32, one thread, KC 512 -> 1024, GFLOP/s:
+//!   10000x784x800 104 -> 108 (one k block instead of two), 3000x3000x400
+//!   107 -> 109, 20000x1500x256 106 -> 108; f64 10000x784x800 52 -> 54.
 //! - the packed `KC x NC` B block is swept once per A micro-panel, so it should
 //!   sit in half of L2: `NC = L2 / 2 / (KC * size)`;
 //! - the packed `MC x KC` A chunk is packed once and read once per B block,
@@ -107,17 +115,21 @@ fn even_blocks(total: usize, max: usize, align: usize) -> usize {
 
 impl Blocking {
     /// Blocking for a kernel of `mr x nr` tiles over `size`-byte elements,
-    /// for an `m x n` product with inner dimension `k`.
+    /// for an `m x n` product with inner dimension `k` (`shape = (m, k,
+    /// n)`), with A packed or read in place (`a_in_place`).
     pub(crate) fn new(
         caches: CacheSizes,
         mr: usize,
         nr: usize,
         size: usize,
-        m: usize,
-        k: usize,
-        n: usize,
+        (m, k, n): (usize, usize, usize),
+        a_in_place: bool,
     ) -> Blocking {
-        let kc_max = round_down(caches.l1d / (mr * size), 8).clamp(64, 512);
+        let kc_max = if a_in_place {
+            round_down(caches.l2 / 8 / (nr * size), 8).clamp(64, 2048)
+        } else {
+            round_down(caches.l1d / (mr * size), 8).clamp(64, 512)
+        };
         let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
         let nc_max = round_down(caches.l2 / 2 / (kc.max(64) * size), nr).clamp(nr, 4096);
         let nc = even_blocks(n.max(1), nc_max, nr);
@@ -145,14 +157,19 @@ mod tests {
             l1d: 48 << 10,
             l2: 2 << 20,
         };
-        let b = Blocking::new(c, 12, 32, 4, 10000, 784, 800);
+        let b = Blocking::new(c, 12, 32, 4, (10000, 784, 800), false);
         assert_eq!(b.kc, 392, "784 splits into two even k blocks");
         assert_eq!(b.nc % 32, 0);
         assert!(b.nc >= 800 / 2);
         assert_eq!(b.mc % 12, 0);
         assert!(b.mc * b.kc * 4 <= A_CHUNK_BYTES);
         assert_eq!(b.mc, 1260, "10000 rows in 8 even chunks of 2 MiB or less");
-        let tiny = Blocking::new(c, 12, 32, 4, 5, 3, 1);
+        let tiny = Blocking::new(c, 12, 32, 4, (5, 3, 1), false);
         assert_eq!((tiny.mc, tiny.kc, tiny.nc), (12, 3, 32));
+        // A in place: KC from L2 (2 MiB / 8 / 128 bytes = 2048), one block.
+        let direct = Blocking::new(c, 12, 32, 4, (10000, 784, 800), true);
+        assert_eq!(direct.kc, 784);
+        let deep = Blocking::new(c, 12, 32, 4, (100, 5000, 800), true);
+        assert_eq!(deep.kc, 1672, "5000 in three even blocks of at most 2048");
     }
 }
