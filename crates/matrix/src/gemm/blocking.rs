@@ -131,6 +131,18 @@ impl Blocking {
             round_down(caches.l1d / (mr * size), 8).clamp(64, 512)
         };
         let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
+        Blocking::around_kc(caches, mr, nr, size, (m, n), kc)
+    }
+
+    /// NC and MC for an `m x n` product cut in k blocks of `kc`.
+    pub(crate) fn around_kc(
+        caches: CacheSizes,
+        mr: usize,
+        nr: usize,
+        size: usize,
+        (m, n): (usize, usize),
+        kc: usize,
+    ) -> Blocking {
         let nc_max = round_down(caches.l2 / 2 / (kc.max(64) * size), nr).clamp(nr, 4096);
         let nc = even_blocks(n.max(1), nc_max, nr);
         let mc_max = round_down(A_CHUNK_BYTES / (kc.max(1) * size), mr);

@@ -120,13 +120,11 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
     let size = std::mem::size_of::<T>();
     let caches = CacheSizes::detect();
     // KC is fixed by the whole problem: it sets how partial sums are grouped,
-    // so every part must use the same one for bitwise-equal results. It
-    // depends on whether A is read in place, so that is decided here too.
+    // so every part must use the same one for bitwise-equal results. (It
+    // depends on whether the whole problem would read A in place; each
+    // part then decides that for itself, which changes no arithmetic.)
     let a_in_place = reads_a_in_place(p, mr, caches.l2);
-    let plan = Plan {
-        kc: Blocking::new(caches, mr, nr, size, (p.m, p.k, p.n), a_in_place).kc,
-        a_in_place,
-    };
+    let kc = Blocking::new(caches, mr, nr, size, (p.m, p.k, p.n), a_in_place).kc;
     let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
     let threads = if flops < PARALLEL_MIN_FLOPS {
         1
@@ -160,19 +158,19 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
         }
     };
     let region = (0..parts)
-        .map(|t| workspace_elems::<T, K>(&part(t), caches, plan))
+        .map(|t| workspace_elems::<T, K>(&part(t), caches, kc))
         .max()
         .unwrap_or(0);
     with_workspace::<T, _>(region * parts, |ws| {
         if parts == 1 {
-            return run_part::<T, K>(p, caches, plan, ws);
+            return run_part::<T, K>(p, caches, kc, ws);
         }
         let shared = Shared(ws);
         (0..parts).into_par_iter().for_each(|t| {
             // SAFETY: p outlives the parallel section; parts cover disjoint
             // rows (or columns) of C, whole tiles each, and own disjoint
             // workspace regions of `region` elements.
-            unsafe { run_part::<T, K>(&part(t), caches, plan, shared.get().add(t * region)) }
+            unsafe { run_part::<T, K>(&part(t), caches, kc, shared.get().add(t * region)) }
         });
     });
 }
@@ -251,27 +249,15 @@ unsafe fn split_columns<T: Scalar>(p: &Problem<T>, j0: usize, j1: usize) -> Prob
     }
 }
 
-/// What [`run`] decides once for the whole problem and every part follows.
-#[derive(Clone, Copy)]
-struct Plan {
-    /// Inner block depth.
-    kc: usize,
-    /// Whether full A panels are read in place ([`reads_a_in_place`]).
-    a_in_place: bool,
-}
-
-/// The blocking of one part: the whole problem's KC, the part's NC and MC.
+/// The blocking of one part: the whole problem's `kc_block`, the part's NC
+/// and MC.
 fn part_blocking<T: Scalar, K: Kernel<T>>(
     p: &Problem<T>,
     caches: CacheSizes,
-    plan: Plan,
+    kc_block: usize,
 ) -> Blocking {
     let size = std::mem::size_of::<T>();
-    let shape = (p.m, p.k, p.n);
-    Blocking {
-        kc: plan.kc,
-        ..Blocking::new(caches, K::MR, K::NR, size, shape, plan.a_in_place)
-    }
+    Blocking::around_kc(caches, K::MR, K::NR, size, (p.m, p.n), kc_block)
 }
 
 /// Products of at most this many row panels read row-major B in place.
@@ -352,13 +338,13 @@ fn pack_sizes<T: Scalar, K: Kernel<T>>(p: &Problem<T>, bl: &Blocking) -> (usize,
 fn workspace_elems<T: Scalar, K: Kernel<T>>(
     p: &Problem<T>,
     caches: CacheSizes,
-    plan: Plan,
+    kc_block: usize,
 ) -> usize {
-    let (b, a) = pack_sizes::<T, K>(p, &part_blocking::<T, K>(p, caches, plan));
+    let (b, a) = pack_sizes::<T, K>(p, &part_blocking::<T, K>(p, caches, kc_block));
     b + a
 }
 
-/// The five BLIS loops on one thread, blocked as `plan` says,
+/// The five BLIS loops on one thread, with inner blocks of `kc_block`,
 /// packing into `ws` ([`workspace_elems`] elements, 64-byte aligned).
 ///
 /// # Safety
@@ -366,7 +352,7 @@ fn workspace_elems<T: Scalar, K: Kernel<T>>(
 unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     p: &Problem<T>,
     caches: CacheSizes,
-    plan: Plan,
+    kc_block: usize,
     ws: *mut T,
 ) {
     let (mr, nr) = (K::MR, K::NR);
@@ -378,8 +364,8 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     // 8x1000x1000 53 -> 99, 24x784x800 75 -> 105, 48x784x800 87 -> 95;
     // from 96 rows on, packing wins (128x784x800: 85 in place, 95 packed).
     let direct_b = p.m <= DIRECT_B_MAX_PANELS * mr && p.b.cs == 1;
-    let direct_a = plan.a_in_place;
-    let bl = part_blocking::<T, K>(p, caches, plan);
+    let direct_a = reads_a_in_place(p, mr, caches.l2);
+    let bl = part_blocking::<T, K>(p, caches, kc_block);
     let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
     let (bpack, apack) = (ws, ws.add(b_elems));
     // All of B packed once: the block (pc, jc) sits at pc * n_pad + jc * kc,
