@@ -305,6 +305,17 @@ fn reads_a_in_place<T>(p: &Problem<T>, mr: usize, l2: usize) -> bool {
 /// See [`reads_a_in_place`].
 const A_IN_PLACE_MAX_N: usize = 512;
 
+/// The longest B row (in bytes) for which the first row of tiles packs B
+/// while reading it in place (`b_fill`), instead of a packing pass.
+///
+/// The pass is a row sweep, a few percent of a product with a large B;
+/// reading B in place costs that first row of tiles little while B's rows
+/// are close. Measured on Zen 4, one thread, pass -> fill, GFLOP/s: f32
+/// 128x784x800 (3200-byte rows) 106 -> 110, 256³ 110 -> 112, f64 256³ and
+/// 512³ (4 KiB) even; but with 6 KiB rows the in-place reads fall behind:
+/// f64 128x784x800 44 -> 38, f32 128x784x1600 89 -> 75.
+const FILL_B_MAX_ROW_BYTES: usize = 4096;
+
 /// The largest B (packed, in bytes) that [`run_part`] packs whole, once,
 /// when A comes in several chunks.
 ///
@@ -364,6 +375,13 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     // 8x1000x1000 53 -> 99, 24x784x800 75 -> 105, 48x784x800 87 -> 95;
     // from 96 rows on, packing wins (128x784x800: 85 in place, 95 packed).
     let direct_b = p.m <= DIRECT_B_MAX_PANELS * mr && p.b.cs == 1;
+    // Otherwise row-major B's full panels are packed by the first row of
+    // tiles, whose kernels read B in place and store each row they load
+    // into the panel, instead of by a pass of their own (see
+    // FILL_B_MAX_ROW_BYTES).
+    let fill_b = !direct_b
+        && p.b.cs == 1
+        && p.b.rs.saturating_mul(std::mem::size_of::<T>()) <= FILL_B_MAX_ROW_BYTES;
     let direct_a = reads_a_in_place(p, mr, caches.l2);
     let bl = part_blocking::<T, K>(p, caches, kc_block);
     let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
@@ -391,15 +409,18 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
             while jc < p.n {
                 let nc = bl.nc.min(p.n - jc);
                 let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-                // Full panels are read in place; only the last, partial
-                // panel needs packing (zero padding).
                 let b_block = if whole_b {
                     bpack.add(pc * n_pad + jc * kc)
                 } else {
                     bpack
                 };
-                if !whole_b || ic == 0 {
-                    let skip = if direct_b { nc / nr * nr } else { 0 };
+                let pack_b = !whole_b || ic == 0;
+                let fill = fill_b && pack_b;
+                if pack_b {
+                    // Full panels read in place (or packed by the kernels
+                    // that read them first) are skipped: only the last,
+                    // partial panel needs packing here (zero padding).
+                    let skip = if direct_b || fill { nc / nr * nr } else { 0 };
                     let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kc));
                     K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
                 }
@@ -417,7 +438,12 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
                     },
                     apack,
                     bpack: b_block,
-                    b_direct: if direct_b { b_src } else { std::ptr::null() },
+                    b_direct: if direct_b || fill {
+                        b_src
+                    } else {
+                        std::ptr::null()
+                    },
+                    b_fill: fill,
                     a_direct: if direct_a { a_src } else { std::ptr::null() },
                 };
                 compute_block::<T, K>(p, &block);
@@ -439,15 +465,19 @@ struct Block<T> {
     beta: T,
     epi: TileEpilogue<T>,
     apack: *const T,
-    bpack: *const T,
+    bpack: *mut T,
     /// B's block origin when full panels are read in place (else null).
     b_direct: *const T,
+    /// Full B panels are read in place by the first row of tiles only,
+    /// which packs them into `bpack` for the others.
+    b_fill: bool,
     /// A's block origin when full panels are read in place (else null).
     a_direct: *const T,
 }
 
 /// Every tile of one block: A micro-panels outside (each stays in L1 for
-/// a row of tiles), B micro-panels inside (streamed from L2).
+/// a row of tiles), B micro-panels inside (streamed from L2). With
+/// `b_fill`, the first row of tiles packs the full B panels it reads.
 ///
 /// # Safety
 /// As [`run`]; the block's packed buffers hold its panels.
@@ -460,8 +490,11 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
         } else {
             (blk.apack.add(ir * mr * kc), 1)
         };
+        // In place: always, or (filling) in the first row of tiles only.
+        let b_in_place = !blk.b_direct.is_null() && (!blk.b_fill || ir == 0);
         for jr in 0..blk.nc.div_ceil(nr) {
             let j0 = jr * nr;
+            let packed = blk.bpack.add(jr * nr * kc);
             let tile = Tile {
                 ptr: p.c.ptr.add((blk.ic + i0) * p.c.rs + (blk.jc + j0) * p.c.cs),
                 rs: p.c.rs,
@@ -470,12 +503,17 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
                 n: nr.min(blk.nc - j0),
             };
             let epi = TileEpilogue::at(blk.epi.bias, blk.epi.relu, j0);
-            let (b, b_rs) = if !blk.b_direct.is_null() && j0 + nr <= blk.nc {
-                (blk.b_direct.add(j0), p.b.rs)
+            let (b, b_rs, b_copy) = if b_in_place && j0 + nr <= blk.nc {
+                let copy = if blk.b_fill {
+                    packed
+                } else {
+                    std::ptr::null_mut()
+                };
+                (blk.b_direct.add(j0), p.b.rs, copy)
             } else {
-                (blk.bpack.add(jr * nr * kc), nr)
+                (packed as *const T, nr, std::ptr::null_mut())
             };
-            K::tile(kc, a, a_rs, b, b_rs, tile, p.alpha, blk.beta, epi);
+            K::tile(kc, a, a_rs, b, b_rs, b_copy, tile, p.alpha, blk.beta, epi);
         }
     }
 }

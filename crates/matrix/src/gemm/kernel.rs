@@ -96,12 +96,15 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
     /// i`), A's row stride when A is read in place (at `a + i * a_rs + k`;
     /// then `tile.m == MR`). `b_rs` is the distance between consecutive k
     /// rows of the B panel: `NR` for a packed panel, B's row stride when B
-    /// is read in place.
+    /// is read in place. A non-null `b_copy` (B read in place, `tile.n ==
+    /// NR`) also receives the packed panel: `b_copy[k * NR + j] = b[k *
+    /// b_rs + j]`, so the driver need not pack B in a pass of its own.
     ///
     /// # Safety
     /// `a` holds `kc * MR` readable elements (packed) or `a + i * a_rs`
     /// holds `kc` for every `i < MR` (in place); `b + k * b_rs` holds `NR`
-    /// for every `k < kc`; the tile
+    /// for every `k < kc`; `b_copy`, if not null, has `kc * NR` writable
+    /// elements; the tile
     /// `(tile.m x tile.n)` with strides `(tile.rs, tile.cs)` is writable (and
     /// readable if `beta != 0`); `epi.bias`, if not null, has `tile.n` readable
     /// elements; the CPU supports the kernel's instruction set.
@@ -111,6 +114,7 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
         a_rs: usize,
         b: *const T,
         b_rs: usize,
+        b_copy: *mut T,
         tile: Tile<T>,
         alpha: T,
         beta: T,
@@ -279,6 +283,7 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     a_rs: usize,
     b: *const S::T,
     b_rs: usize,
+    b_copy: *mut S::T,
     tile: Tile<S::T>,
     alpha: S::T,
     beta: S::T,
@@ -290,22 +295,38 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     // B read in place (not a packed panel): its rows are a full row of B
     // apart, one page each for a big B, which the hardware prefetcher does
     // not follow; the kernel prefetches them itself.
-    let in_place = b_rs != NV * S::LANES;
+    // (A B of exactly NR columns has `b_rs == NR` in place too: the same
+    // layout as a packed panel, except when the panel must be copied.)
+    let copy_b = !b_copy.is_null();
+    let in_place = b_rs != NV * S::LANES || copy_b;
+    // Copying B while reading it is for full-width tiles only.
+    debug_assert!(!copy_b || tile.n == NV * S::LANES);
     macro_rules! run {
         ($rows:expr, $direct_a:expr) => {
-            match (one_vector, in_place) {
-                (true, false) => microkernel::<S, { $rows }, 1, MR, false, { $direct_a }>(
-                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
+            match (one_vector, in_place, copy_b) {
+                (true, false, _) => {
+                    microkernel::<S, { $rows }, 1, MR, false, false, { $direct_a }>(
+                        kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi,
+                    )
+                }
+                (true, true, _) => microkernel::<S, { $rows }, 1, MR, true, false, { $direct_a }>(
+                    kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi,
                 ),
-                (true, true) => microkernel::<S, { $rows }, 1, MR, true, { $direct_a }>(
-                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
-                ),
-                (false, false) => microkernel::<S, { $rows }, NV, MR, false, { $direct_a }>(
-                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
-                ),
-                (false, true) => microkernel::<S, { $rows }, NV, MR, true, { $direct_a }>(
-                    kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
-                ),
+                (false, false, _) => {
+                    microkernel::<S, { $rows }, NV, MR, false, false, { $direct_a }>(
+                        kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi,
+                    )
+                }
+                (false, true, false) => {
+                    microkernel::<S, { $rows }, NV, MR, true, false, { $direct_a }>(
+                        kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi,
+                    )
+                }
+                (false, true, true) => {
+                    microkernel::<S, { $rows }, NV, MR, true, true, { $direct_a }>(
+                        kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi,
+                    )
+                }
             }
         };
     }
@@ -326,7 +347,9 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
 /// rows wide (`MR <= PANEL`; the rows past `MR` are not computed), or with
 /// `DIRECT_A` over A's rows in place, `a_rs` apart (LLVM keeps the row
 /// addresses in general registers; the loop has no spills). With
-/// `PREFETCH_B`, each step also prefetches the B row [`B_AHEAD`] steps on.
+/// `PREFETCH_B`, each step also prefetches the B row [`B_AHEAD`] steps on;
+/// with `COPY_B`, it also stores the B row it loaded to `b_copy`, packing
+/// the panel on the way (two stores per step of 24 FMAs).
 ///
 /// # Safety
 /// As [`Kernel::tile`] with `NR = NV * S::LANES`, `tile.m <= MR`, and the
@@ -338,6 +361,7 @@ pub(crate) unsafe fn microkernel<
     const NV: usize,
     const PANEL: usize,
     const PREFETCH_B: bool,
+    const COPY_B: bool,
     const DIRECT_A: bool,
 >(
     kc: usize,
@@ -345,6 +369,7 @@ pub(crate) unsafe fn microkernel<
     a_rs: usize,
     mut b: *const S::T,
     b_rs: usize,
+    mut b_copy: *mut S::T,
     tile: Tile<S::T>,
     alpha: S::T,
     beta: S::T,
@@ -371,6 +396,12 @@ pub(crate) unsafe fn microkernel<
         let mut bv = [S::zero(); NV];
         for (v, bv) in bv.iter_mut().enumerate() {
             *bv = S::load(b.add(v * S::LANES));
+            if COPY_B {
+                S::store(b_copy.add(v * S::LANES), *bv);
+            }
+        }
+        if COPY_B {
+            b_copy = b_copy.add(nr);
         }
         for (i, acc_row) in acc.iter_mut().enumerate() {
             let ai = if DIRECT_A {
@@ -497,6 +528,7 @@ macro_rules! simd_kernel {
                     a_rs: usize,
                     b: *const $t,
                     b_rs: usize,
+                    b_copy: *mut $t,
                     tile: $crate::gemm::kernel::Tile<$t>,
                     alpha: $t,
                     beta: $t,
@@ -509,17 +541,18 @@ macro_rules! simd_kernel {
                         a_rs: usize,
                         b: *const $t,
                         b_rs: usize,
+                        b_copy: *mut $t,
                         tile: $crate::gemm::kernel::Tile<$t>,
                         alpha: $t,
                         beta: $t,
                         epi: $crate::gemm::kernel::TileEpilogue<$t>,
                     ) {
-                        $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, a_rs, b, b_rs, tile, alpha, beta, epi)
+                        $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
                     }
                     // SAFETY: the kernel is only selected after run-time
                     // detection of its features (select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
-                    body(kc, a, a_rs, b, b_rs, tile, alpha, beta, epi)
+                    body(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
                 }
                 unsafe fn pack(
                     len: usize,

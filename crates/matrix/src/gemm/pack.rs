@@ -73,6 +73,9 @@ pub(crate) unsafe fn pack_block_simd<S: Simd>(
         }
         return;
     }
+    if len == 0 {
+        return;
+    }
     let lanes = S::LANES;
     let panels = len.div_ceil(width);
     let line = (64 / std::mem::size_of::<S::T>()).max(1);

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{microkernel, Kernel, Simd, Tile, TileEpilogue};
+use super::kernel::{microkernel_fit, Kernel, Simd, Tile, TileEpilogue};
 use crate::Scalar;
 
 /// Lanes of one portable "vector": 16 bytes, one SSE/NEON register.
@@ -76,19 +76,14 @@ impl<T: Scalar> Kernel<T> for Portable {
         a_rs: usize,
         b: *const T,
         b_rs: usize,
+        b_copy: *mut T,
         tile: Tile<T>,
         alpha: T,
         beta: T,
         epi: TileEpilogue<T>,
     ) {
         // SAFETY: forwarded contract; the portable body needs no CPU feature.
-        if a_rs == 1 {
-            microkernel::<Arr<T>, 4, 2, 4, false, false>(kc, a, 1, b, b_rs, tile, alpha, beta, epi)
-        } else {
-            microkernel::<Arr<T>, 4, 2, 4, false, true>(
-                kc, a, a_rs, b, b_rs, tile, alpha, beta, epi,
-            )
-        }
+        microkernel_fit::<Arr<T>, 4, 2>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
     }
 }
 
