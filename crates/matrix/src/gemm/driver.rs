@@ -7,7 +7,7 @@
 //!   for pc in 0..k step KC          inner dimension, never split
 //!     pack A[ic.., pc..] -> MC x KC panels (once per chunk and KC block)
 //!     for jc in 0..n step NC        B block columns (sized for L2)
-//!       pack B[pc.., jc..] -> KC x NC panels
+//!       pack B[pc.., jc..] -> KC x NC panels (or in the first ir row)
 //!       for ir in step MR:          A micro-panel stays in L1
 //!         for jr in step NR:        B micro-panels stream from L2
 //!           micro-kernel -> C[ic+ir.., jc+jr..]
@@ -20,6 +20,15 @@
 //! chunk. When A comes in several chunks, all of B (up to 16 MiB packed) is
 //! packed by the first one and found again by the others. The plain BLIS
 //! order would repack all of A once per NC block.
+//!
+//! Packing is skipped where the kernel can read an operand in place:
+//! row-major A (the kernel broadcasts from `MR` row pointers) unless its
+//! rows collide in L1 or packing is cheap ([`reads_a_in_place`]), and
+//! row-major B for products of a few row panels. Otherwise row-major B
+//! with rows of at most [`FILL_B_MAX_ROW_BYTES`] is packed by the first row
+//! of tiles, whose kernels read it in place and store each row they load
+//! into the panel, rather than by a pass of its own (`b_fill`). A partial
+//! last panel always goes through `pack` (it needs zero padding).
 //!
 //! Edge tiles (a part's last rows or columns) run the smallest register
 //! block that covers them (`Kernel::MR_STEP`, `NR_STEP`), so parts are cut
