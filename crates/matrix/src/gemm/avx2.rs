@@ -40,6 +40,10 @@ impl Simd for F32x8 {
         _mm256_storeu_ps(p, v)
     }
     #[inline(always)]
+    unsafe fn store_stream(p: *mut f32, v: __m256) {
+        _mm256_stream_ps(p, v)
+    }
+    #[inline(always)]
     unsafe fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
         _mm256_fmadd_ps(a, b, c)
     }
@@ -132,6 +136,10 @@ impl Simd for F64x4 {
     #[inline(always)]
     unsafe fn store(p: *mut f64, v: __m256d) {
         _mm256_storeu_pd(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_stream(p: *mut f64, v: __m256d) {
+        _mm256_stream_pd(p, v)
     }
     #[inline(always)]
     unsafe fn mul_add(a: __m256d, b: __m256d, c: __m256d) -> __m256d {

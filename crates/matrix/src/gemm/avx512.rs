@@ -39,6 +39,10 @@ impl Simd for F32x16 {
         _mm512_storeu_ps(p, v)
     }
     #[inline(always)]
+    unsafe fn store_stream(p: *mut f32, v: __m512) {
+        _mm512_stream_ps(p, v)
+    }
+    #[inline(always)]
     unsafe fn store_partial(p: *mut f32, v: __m512, n: usize) {
         _mm512_mask_storeu_ps(p, ((1u32 << n.min(16)) - 1) as __mmask16, v)
     }
@@ -139,6 +143,10 @@ impl Simd for F64x8 {
     #[inline(always)]
     unsafe fn store(p: *mut f64, v: __m512d) {
         _mm512_storeu_pd(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_stream(p: *mut f64, v: __m512d) {
+        _mm512_stream_pd(p, v)
     }
     #[inline(always)]
     unsafe fn store_partial(p: *mut f64, v: __m512d, n: usize) {

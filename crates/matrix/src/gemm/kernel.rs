@@ -167,6 +167,13 @@ pub(crate) trait Simd {
         v
     }
     unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// [`store`](Simd::store) that bypasses the caches (a non-temporal
+    /// store: no read of the line first). `p` is aligned to the vector
+    /// size. This plain version is an ordinary store.
+    #[inline(always)]
+    unsafe fn store_stream(p: *mut Self::T, v: Self::V) {
+        Self::store(p, v)
+    }
     /// Stores the first `n < LANES` lanes of `v` at `p` and nothing past
     /// `p + n`. This plain version goes through a stack spill.
     #[inline(always)]
