@@ -285,7 +285,8 @@ pub(crate) unsafe fn transpose_tiles_simd<S: Simd>(
     let line = S::LANES * size;
     // Streaming needs every destination block row aligned to the vector:
     // rows a whole number of vectors apart, and the first `peel` columns
-    // (up to the first aligned one) done element by element.
+    // (up to the first aligned one, fewer than a vector: the region's
+    // element loop) done apart.
     let peel = (line - dst as usize % line) % line / size;
     let stream = rows * cols * size >= STREAM_MIN_BYTES
         && (drs * size).is_multiple_of(line)
@@ -294,11 +295,7 @@ pub(crate) unsafe fn transpose_tiles_simd<S: Simd>(
     if !stream {
         return transpose_region::<S, false>(rows, cols, s, scs, dst, drs);
     }
-    for i in 0..rows {
-        for j in 0..peel {
-            *dst.add(i * drs + j) = *s.add(j * scs + i);
-        }
-    }
+    transpose_region::<S, false>(rows, peel, s, scs, dst, drs);
     transpose_region::<S, true>(
         rows,
         cols - peel,
