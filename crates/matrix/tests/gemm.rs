@@ -104,8 +104,9 @@ fn blocked_shapes<T: Scalar>() {
         // Row-major A rows 4 (f32) or 8 KiB (f64) apart: A packed (other
         // row strides are read in place, the last partial panel packed).
         (40, 1024, 50),
-        // Several A chunks (2 MiB each: MC = 2000 rows or fewer at KC =
-        // 264 in f32, half that in f64) even when two threads split the rows.
+        // Several A chunks (2 MiB each: with A read in place, KC = 520 and
+        // MC about 1000 rows in f32, half that in f64) even when two
+        // threads split the rows.
         (4100, 520, 40),
         // Long k, few columns: the dot-product kernel's k chunks.
         (37, 20000, 10),
