@@ -85,8 +85,8 @@ fn every_kernel_matches_the_reference_on_small_shapes_f64() {
     all_small_shapes::<f64>();
 }
 
-/// Shapes around the cache-block sizes (KC up to 512, NC a few hundred, MC
-/// a 2 MiB A chunk): several k blocks (beta applied once), several n blocks,
+/// Shapes around the cache-block sizes (KC up to 1024 with a 1 MiB L2, NC
+/// a few hundred, MC a 2 MiB A chunk): several k blocks (beta applied once), several n blocks,
 /// several A chunks, partial tiles.
 fn blocked_shapes<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(2);
@@ -101,12 +101,12 @@ fn blocked_shapes<T: Scalar>() {
         (45, 600, 710),
         (128, 784, 10),
         (10, 128, 800),
-        // Row-major A rows 4 (f32) or 8 KiB (f64) apart: A packed (other
-        // row strides are read in place, the last partial panel packed).
-        (40, 1024, 50),
-        // Several A chunks (2 MiB each: with A read in place, KC = 520 and
-        // MC about 1000 rows in f32, half that in f64) even when two
-        // threads split the rows.
+        // Row-major A rows 8 (f32) or 16 KiB (f64) apart: A packed (other
+        // row strides are read in place, the last partial panel packed),
+        // in two k blocks.
+        (40, 2048, 50),
+        // Several A chunks (2 MiB each: KC = 520 and MC about 1000 rows in
+        // f32, half that in f64) even when two threads split the rows.
         (4100, 520, 40),
         // Long k, few columns: the dot-product kernel's k chunks.
         (37, 20000, 10),

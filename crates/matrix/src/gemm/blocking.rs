@@ -1,20 +1,20 @@
 //! Cache blocking sizes, derived from the cache sizes of the machine it runs on.
 //!
 //! With the loop order of `driver.rs` (ic -> pc -> jc -> ir -> jr):
-//! - the `MR x KC` A micro-panel is reused across a whole row of tiles, so it
-//!   should sit in L1: `KC = L1 / (MR * size)`, at most 512. (Half of L1,
-//!   which leaves room for the streaming B panels, measured 3-10% slower on
-//!   Zen 4 with its 32 KiB L1, f32 and f64 alike: each KC block costs a
-//!   pass over C, and the B panels stream from L2 fast enough; on Zen 5,
-//!   48 KiB, the two were even.)
-//! - when A is read in place (`driver::reads_a_in_place`), its `MR` rows
-//!   stream through L1 rather than sit in it, and what bounds KC is the
-//!   `KC x NR` B micro-panel streamed from L2: at most an eighth of L2, so
-//!   the B block holds at least four of them (`KC = L2 / 8 / (NR * size)`,
-//!   1024 with a 1 MiB L2). Fewer KC blocks means fewer passes over C:
-//!   measured on Zen 4, f32, one thread, KC 512 -> 1024, GFLOP/s:
-//!   10000x784x800 104 -> 108 (one k block instead of two), 3000x3000x400
-//!   107 -> 109, 20000x1500x256 106 -> 108; f64 10000x784x800 52 -> 54.
+//! - what bounds KC is the `KC x NR` B micro-panel streamed from L2 for
+//!   every tile: at most an eighth of L2, so that the B block holds at
+//!   least four of them (`KC = L2 / 8 / (NR * size)`, 1024 with a 1 MiB
+//!   L2, f32 and f64 alike). The `MR x KC` A micro-panel (48 KiB for f32)
+//!   then no longer fits in L1: it streams from L2 beside B, packed or read
+//!   in place, which the kernel's loads keep up with (12 broadcasts and 2
+//!   vector loads per 24 FMAs). What a larger KC buys is fewer passes over
+//!   C, one per KC block. Measured on Zen 4 (32 KiB L1, 1 MiB L2), one
+//!   thread, GFLOP/s (first quartile of 40-100 products, configurations
+//!   alternated in one process): A read in place, KC 512 -> 1024:
+//!   10000x784x800 104 -> 108, 3000x3000x400 107 -> 109; A packed, from
+//!   the earlier `KC = L1 / (MR * size)` (512 f32, 256 f64): f32 1024³ 97
+//!   -> 100, 2048³ 104 -> 106, 128x784x800 108 -> 109, f64 1024³ 48 -> 49,
+//!   128x784x800 42 -> 45, 2048³ even.
 //! - the packed `KC x NC` B block is swept once per A micro-panel, so it should
 //!   sit in half of L2: `NC = L2 / 2 / (KC * size)`;
 //! - the packed `MC x KC` A chunk is packed once and read once per B block,
@@ -116,20 +116,15 @@ fn even_blocks(total: usize, max: usize, align: usize) -> usize {
 impl Blocking {
     /// Blocking for a kernel of `mr x nr` tiles over `size`-byte elements,
     /// for an `m x n` product with inner dimension `k` (`shape = (m, k,
-    /// n)`), with A packed or read in place (`a_in_place`).
+    /// n)`).
     pub(crate) fn new(
         caches: CacheSizes,
         mr: usize,
         nr: usize,
         size: usize,
         (m, k, n): (usize, usize, usize),
-        a_in_place: bool,
     ) -> Blocking {
-        let kc_max = if a_in_place {
-            round_down(caches.l2 / 8 / (nr * size), 8).clamp(64, 2048)
-        } else {
-            round_down(caches.l1d / (mr * size), 8).clamp(64, 512)
-        };
+        let kc_max = round_down(caches.l2 / 8 / (nr * size), 8).clamp(64, 2048);
         let kc = even_blocks(k.max(1), kc_max, 8).min(k.max(1));
         Blocking::around_kc(caches, mr, nr, size, (m, n), kc)
     }
@@ -166,22 +161,28 @@ mod tests {
     #[test]
     fn blocks_are_even_and_aligned() {
         let c = CacheSizes {
+            l1d: 32 << 10,
+            l2: 1 << 20,
+        };
+        // KC from L2: 1 MiB / 8 / (32 f32 = 128 bytes) = 1024, and the
+        // same for f64 with 16-wide panels.
+        let b = Blocking::new(c, 12, 32, 4, (10000, 1500, 800));
+        assert_eq!(b.kc, 752, "1500 splits into two even k blocks");
+        assert_eq!(b.nc % 32, 0);
+        assert!(b.nc * b.kc * 4 <= c.l2 / 2);
+        assert_eq!(b.mc % 12, 0);
+        assert!(b.mc * b.kc * 4 <= A_CHUNK_BYTES);
+        assert_eq!(b.mc, 672, "10000 rows in 15 even chunks of 2 MiB or less");
+        assert_eq!(Blocking::new(c, 12, 32, 4, (1024, 1024, 1024)).kc, 1024);
+        assert_eq!(Blocking::new(c, 12, 16, 8, (1024, 1024, 1024)).kc, 1024);
+        let tiny = Blocking::new(c, 12, 32, 4, (5, 3, 1));
+        assert_eq!((tiny.mc, tiny.kc, tiny.nc), (12, 3, 32));
+        // A 2 MiB L2: KC up to 2048.
+        let c2 = CacheSizes {
             l1d: 48 << 10,
             l2: 2 << 20,
         };
-        let b = Blocking::new(c, 12, 32, 4, (10000, 784, 800), false);
-        assert_eq!(b.kc, 392, "784 splits into two even k blocks");
-        assert_eq!(b.nc % 32, 0);
-        assert!(b.nc >= 800 / 2);
-        assert_eq!(b.mc % 12, 0);
-        assert!(b.mc * b.kc * 4 <= A_CHUNK_BYTES);
-        assert_eq!(b.mc, 1260, "10000 rows in 8 even chunks of 2 MiB or less");
-        let tiny = Blocking::new(c, 12, 32, 4, (5, 3, 1), false);
-        assert_eq!((tiny.mc, tiny.kc, tiny.nc), (12, 3, 32));
-        // A in place: KC from L2 (2 MiB / 8 / 128 bytes = 2048), one block.
-        let direct = Blocking::new(c, 12, 32, 4, (10000, 784, 800), true);
-        assert_eq!(direct.kc, 784);
-        let deep = Blocking::new(c, 12, 32, 4, (100, 5000, 800), true);
+        let deep = Blocking::new(c2, 12, 32, 4, (100, 5000, 800));
         assert_eq!(deep.kc, 1672, "5000 in three even blocks of at most 2048");
     }
 }

@@ -8,7 +8,7 @@
 //!     pack A[ic.., pc..] -> MC x KC panels (once per chunk and KC block)
 //!     for jc in 0..n step NC        B block columns (sized for L2)
 //!       pack B[pc.., jc..] -> KC x NC panels (or in the first ir row)
-//!       for ir in step MR:          A micro-panel stays in L1
+//!       for ir in step MR:          A micro-panel from L2 (or L1)
 //!         for jr in step NR:        B micro-panels stream from L2
 //!           micro-kernel -> C[ic+ir.., jc+jr..]
 //! ```
@@ -16,7 +16,7 @@
 //! This is BLIS's loop nest applied to `Cᵀ = Bᵀ Aᵀ` (our kernel broadcasts
 //! A and loads B vectors, so A plays BLIS's B): the large operand chunk is
 //! packed once and re-read from L3, while the L2-sized B block, which a
-//! 1 MiB L2 keeps to NC = 256 columns at KC = 512, would be packed once per
+//! 1 MiB L2 keeps to NC = 128 columns at KC = 1024, would be packed once per
 //! chunk. When A comes in several chunks, all of B (up to 16 MiB packed) is
 //! packed by the first one and found again by the others. The plain BLIS
 //! order would repack all of A once per NC block.
@@ -129,11 +129,8 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
     let size = std::mem::size_of::<T>();
     let caches = CacheSizes::detect();
     // KC is fixed by the whole problem: it sets how partial sums are grouped,
-    // so every part must use the same one for bitwise-equal results. (It
-    // depends on whether the whole problem would read A in place; each
-    // part then decides that for itself, which changes no arithmetic.)
-    let a_in_place = reads_a_in_place(p, mr, caches.l2);
-    let kc = Blocking::new(caches, mr, nr, size, (p.m, p.k, p.n), a_in_place).kc;
+    // so every part must use the same one for bitwise-equal results.
+    let kc = Blocking::new(caches, mr, nr, size, (p.m, p.k, p.n)).kc;
     let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
     let threads = if flops < PARALLEL_MIN_FLOPS {
         1
@@ -484,8 +481,9 @@ struct Block<T> {
     a_direct: *const T,
 }
 
-/// Every tile of one block: A micro-panels outside (each stays in L1 for
-/// a row of tiles), B micro-panels inside (streamed from L2). With
+/// Every tile of one block: A micro-panels outside (each read once per tile
+/// of its row, from L1 when KC is short enough, else from L2), B
+/// micro-panels inside (streamed from L2). With
 /// `b_fill`, the first row of tiles packs the full B panels it reads.
 ///
 /// # Safety
