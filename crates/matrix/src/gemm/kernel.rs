@@ -430,7 +430,23 @@ pub(crate) unsafe fn microkernel<
         b = b.add(b_rs);
     }
 
-    // The write-back indexes rows up to a run-time count, so they go
+    // A full tile with `beta == 0` (every product of the network) is
+    // written straight from the registers, every row and vector known at
+    // compile time. Through `write_row`'s run-time row count the
+    // accumulators went through memory, which cost as much as the k loop
+    // in a k = 10 product (Zen 4, f32, one thread, `A Bᵀ` 128x10x800: 67
+    // -> 85 GFLOP/s).
+    if tile.m == MR && tile.n == nr && tile.cs == 1 && beta == S::T::ZERO {
+        let (c, rs, bias) = (tile.ptr, tile.rs, epi.bias);
+        match (!bias.is_null(), epi.relu) {
+            (false, false) => write_tile::<S, MR, NV, false, false>(&acc, c, rs, alpha, bias),
+            (false, true) => write_tile::<S, MR, NV, false, true>(&acc, c, rs, alpha, bias),
+            (true, false) => write_tile::<S, MR, NV, true, false>(&acc, c, rs, alpha, bias),
+            (true, true) => write_tile::<S, MR, NV, true, true>(&acc, c, rs, alpha, bias),
+        }
+        return;
+    }
+    // A partial one indexes rows up to a run-time count, so they go
     // through memory. A copy keeps that off `acc` itself: indexing `acc`
     // makes the compiler zero its stack home before the k loop, a 1.5 KiB
     // memset per tile (9% of a k = 10 product).
@@ -445,6 +461,42 @@ pub(crate) unsafe fn microkernel<
             beta,
             epi,
         );
+    }
+}
+
+/// Writes a full `MR x (NV * LANES)` tile of accumulators to C (row stride
+/// `rs`, unit column stride) with `beta = 0`: [`write_row`]'s operations in
+/// the same order, the epilogue chosen at compile time (adds `bias` if
+/// `BIAS`, applies ReLU if `RELU`).
+///
+/// # Safety
+/// As [`write_row`] for each of the `MR` rows.
+#[inline(always)]
+unsafe fn write_tile<
+    S: Simd,
+    const MR: usize,
+    const NV: usize,
+    const BIAS: bool,
+    const RELU: bool,
+>(
+    acc: &[[S::V; NV]; MR],
+    c: *mut S::T,
+    rs: usize,
+    alpha: S::T,
+    bias: *const S::T,
+) {
+    let alpha_v = S::splat(alpha);
+    for (i, acc_row) in acc.iter().enumerate() {
+        for (v, &x) in acc_row.iter().enumerate() {
+            let mut r = S::mul(alpha_v, x);
+            if BIAS {
+                r = S::add(r, S::load(bias.add(v * S::LANES)));
+            }
+            if RELU {
+                r = S::relu(r);
+            }
+            S::store(c.add(i * rs + v * S::LANES), r);
+        }
     }
 }
 
