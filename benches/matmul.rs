@@ -15,77 +15,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use matrix::{gemm, transpose_into, Matrix, Scalar};
+use matrix::{gemm, transpose_into, Matrix};
 
-/// (label, m, k, n): square sizes and the MNIST network's products.
-const SHAPES: &[(&str, usize, usize, usize)] = &[
-    ("NN 256", 256, 256, 256),
-    ("NN 1024", 1024, 1024, 1024),
-    ("NN 128x784x800", 128, 784, 800),
-    ("NN 128x800x10", 128, 800, 10),
-    ("NN 1009x997x1013", 1009, 997, 1013),
-];
-
-fn input<T: Scalar>(r: usize, c: usize) -> Matrix<T> {
-    Matrix::from_fn(r, c, |i, j| {
-        T::from_f64(((i * 7 + j * 13) % 17) as f64 / 17.0 - 0.5)
-    })
-}
-
-trait MmGemm: Scalar {
-    /// matrixmultiply's gemm on row-major operands: C = A B.
-    fn mm(a: &Matrix<Self>, b: &Matrix<Self>, c: &mut Matrix<Self>);
-}
-
-impl MmGemm for f32 {
-    fn mm(a: &Matrix<f32>, b: &Matrix<f32>, c: &mut Matrix<f32>) {
-        let (m, k, n) = (a.rows(), a.cols(), b.cols());
-        // SAFETY: row-major buffers of exactly m*k, k*n and m*n elements.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_slice().as_ptr(),
-                k as isize,
-                1,
-                b.as_slice().as_ptr(),
-                n as isize,
-                1,
-                0.0,
-                c.as_mut_slice().as_mut_ptr(),
-                n as isize,
-                1,
-            )
-        }
-    }
-}
-
-impl MmGemm for f64 {
-    fn mm(a: &Matrix<f64>, b: &Matrix<f64>, c: &mut Matrix<f64>) {
-        let (m, k, n) = (a.rows(), a.cols(), b.cols());
-        // SAFETY: as for f32.
-        unsafe {
-            matrixmultiply::dgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a.as_slice().as_ptr(),
-                k as isize,
-                1,
-                b.as_slice().as_ptr(),
-                n as isize,
-                1,
-                0.0,
-                c.as_mut_slice().as_mut_ptr(),
-                n as isize,
-                1,
-            )
-        }
-    }
-}
+#[path = "support/matrixmultiply.rs"]
+mod support;
+use support::{input, MmGemm, SHAPES};
 
 fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
     for &threads in &[1usize, 2] {

@@ -23,16 +23,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use matrix::{gemm, Matrix, Scalar};
+use matrix::{gemm, Matrix};
 
-/// The shapes of `benches/matmul.rs`.
-const DEFAULT_SHAPES: &[&str] = &[
-    "256:256:256",
-    "1024:1024:1024",
-    "128:784:800",
-    "128:800:10",
-    "1009:997:1013",
-];
+#[path = "../benches/support/matrixmultiply.rs"]
+mod support;
+use support::{input, MmGemm, SHAPES};
 
 #[derive(Parser)]
 #[command(about = "matnet gemm vs matrixmultiply, one thread, alternated rounds")]
@@ -65,52 +60,9 @@ fn parse_shape(s: &str) -> Result<(usize, usize, usize), String> {
     }
 }
 
-/// matrixmultiply's gemm for one element type.
-trait MmGemm: Scalar {
-    /// `C = A B` for row-major operands.
-    fn mm(a: &Matrix<Self>, b: &Matrix<Self>, c: &mut Matrix<Self>);
-}
-
-macro_rules! mm_gemm {
-    ($t:ty, $f:ident) => {
-        impl MmGemm for $t {
-            fn mm(a: &Matrix<$t>, b: &Matrix<$t>, c: &mut Matrix<$t>) {
-                let (m, k, n) = (a.rows(), a.cols(), b.cols());
-                // SAFETY: row-major buffers of exactly m*k, k*n and m*n
-                // elements, with the strides given.
-                unsafe {
-                    matrixmultiply::$f(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.as_slice().as_ptr(),
-                        k as isize,
-                        1,
-                        b.as_slice().as_ptr(),
-                        n as isize,
-                        1,
-                        0.0,
-                        c.as_mut_slice().as_mut_ptr(),
-                        n as isize,
-                        1,
-                    )
-                }
-            }
-        }
-    };
-}
-mm_gemm!(f32, sgemm);
-mm_gemm!(f64, dgemm);
-
 /// (best, median) GFLOP/s of each library over `rounds` alternated rounds.
 fn compare<T: MmGemm>((m, k, n): (usize, usize, usize), rounds: usize) -> [(f64, f64); 2] {
-    let fill = |r, c, s: usize| {
-        Matrix::<T>::from_fn(r, c, |i, j| {
-            T::from_f64(((i * 7 + j * s) % 17) as f64 / 17.0 - 0.5)
-        })
-    };
-    let (a, b) = (fill(m, k, 13), fill(k, n, 11));
+    let (a, b) = (input::<T>(m, k), input::<T>(k, n));
     let mut c = Matrix::<T>::zeros(m, n);
     let flop = 2.0 * (m * k * n) as f64;
     // About 2 ms of products per timing at 100 GFLOP/s.
@@ -146,15 +98,14 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(bad) = dtypes.iter().find(|d| !["f32", "f64"].contains(d)) {
         return Err(format!("--dtype: '{bad}' is not f32 or f64"));
     }
-    let shape_args: Vec<String> = if args.shape.is_empty() {
-        DEFAULT_SHAPES.iter().map(|s| s.to_string()).collect()
+    let shapes = if args.shape.is_empty() {
+        SHAPES.iter().map(|&(_, m, k, n)| (m, k, n)).collect()
     } else {
         args.shape
+            .iter()
+            .map(|s| parse_shape(s))
+            .collect::<Result<Vec<_>, _>>()?
     };
-    let shapes = shape_args
-        .iter()
-        .map(|s| parse_shape(s))
-        .collect::<Result<Vec<_>, _>>()?;
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
