@@ -432,10 +432,10 @@ pub(crate) unsafe fn microkernel<
 
     // A full tile with `beta == 0` (the first k block of a product with
     // beta = 0: all of a mini-batch step's products) is written straight
-    // from the registers, every row and vector known at compile time. Through `write_row`'s run-time row count the
-    // accumulators went through memory, which cost as much as the k loop
-    // in a k = 10 product (Zen 4, f32, one thread, `A Bᵀ` 128x10x800: 67
-    // -> 85 GFLOP/s).
+    // from the registers, every row and vector known at compile time.
+    // Through `write_row`'s run-time row count the accumulators went
+    // through memory, which cost as much as the k loop in a k = 10 product
+    // (Zen 4, f32, one thread, `A Bᵀ` 128x10x800: 67 -> 85 GFLOP/s).
     if tile.m == MR && tile.n == nr && tile.cs == 1 && beta == S::T::ZERO {
         let (c, rs, bias) = (tile.ptr, tile.rs, epi.bias);
         match (!bias.is_null(), epi.relu) {
