@@ -269,7 +269,8 @@ fn relu_scalar<T: Scalar>(x: T) -> T {
     }
 }
 
-/// The shortest k loop before which a kernel prefetches its C tile.
+/// The shortest k loop (in steps) for which a kernel prefetches its C tile
+/// (see [`microkernel`]).
 const C_PREFETCH_MIN_KC: usize = 64;
 
 /// How many k steps ahead a kernel reading B in place prefetches B's rows:
