@@ -25,7 +25,7 @@ echo "== building the matrix test binaries"
 # The executables cargo built, one per test target: lib unit tests, gemm,
 # canary, sparse, properties.
 mapfile -t binaries < <(
-  cargo test -p matrix --release --no-run --message-format=json |
+  cargo test -p matnet-matrix --release --no-run --message-format=json |
     python3 -c '
 import json, sys
 wanted = {"matrix", "gemm", "canary", "sparse", "properties"}
