@@ -5,9 +5,11 @@
 //! (uniform pixels, cyclic labels, every pixel nonzero: the first layer
 //! takes the dense gemm, whose cost does not depend on the values). The
 //! MNIST step uses the first 128 real training images, ~19% nonzero, so the
-//! first layer takes the sparse product as in `examples/mnist.rs`; it runs
-//! when the files are found in `$MNIST_DIR`, `../shared/data/mnist` or
-//! `data/mnist`.
+//! first layer takes the sparse product as in `examples/mnist.rs`; the files
+//! come from the tests' lookup (`tests/support/mnist.rs`: `$MNIST_DIR`, else
+//! `data/mnist/` at the workspace root, else downloaded there from
+//! `$MATNET_MNIST_MIRRORS` or the public mirrors), and that step is skipped,
+//! saying why, when there is no MNIST.
 
 use std::time::Duration;
 
@@ -16,6 +18,9 @@ use matrix::Matrix;
 use nn::optim::Optimizer;
 use nn::{Activation, Init, Loss, Network, OptimizerKind};
 use rand::{rngs::StdRng, Rng, SeedableRng};
+
+#[path = "../tests/support/mnist.rs"]
+mod mnist_data;
 
 fn network() -> Network<f32> {
     let mut rng = StdRng::seed_from_u64(0);
@@ -36,22 +41,17 @@ fn images(n: usize) -> Matrix<f32> {
     Matrix::from_fn(n, 784, |_, _| rng.random_range(0.0..1.0))
 }
 
-/// The first 128 MNIST training images and labels, if the files are found.
-fn mnist_batch() -> Option<(Matrix<f32>, Vec<u8>)> {
-    let dirs = std::env::var_os("MNIST_DIR")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(["../shared/data/mnist", "data/mnist"].map(Into::into));
-    let mnist = dirs
-        .into_iter()
-        .find_map(|d| nn::dataset::load_mnist(&d).ok())?;
+/// The first 128 MNIST training images and labels, or why there are none.
+fn mnist_batch() -> Result<(Matrix<f32>, Vec<u8>), String> {
+    let dir = mnist_data::try_mnist_dir()?;
+    let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let x = mnist
         .train
         .images
         .view()
         .submatrix(0, 0, 128, 784)
         .to_matrix();
-    Some((x, mnist.train.labels[..128].to_vec()))
+    Ok((x, mnist.train.labels[..128].to_vec()))
 }
 
 fn bench(c: &mut Criterion) {
@@ -91,15 +91,13 @@ fn bench(c: &mut Criterion) {
         false,
     );
     match mnist_batch() {
-        Some((x, labels)) => step(
+        Ok((x, labels)) => step(
             "train step, batch 128, MNIST (sparse input)",
             &x,
             &labels,
             true,
         ),
-        None => eprintln!(
-            "MNIST not found ($MNIST_DIR, ../shared/data/mnist, data/mnist): sparse step skipped"
-        ),
+        Err(why) => eprintln!("sparse step skipped: {why}"),
     }
 
     let test = images(10_000);

@@ -12,10 +12,15 @@
 //! ```text
 //! cargo run --release --example full_batch -- [--data DIR] [--rows 33600]
 //! ```
+//!
+//! MNIST is found as the `mnist` example finds it: `--data DIR`, else
+//! `$MNIST_DIR`, else `data/mnist/` (downloaded there if missing, from
+//! `$MATNET_MNIST_MIRRORS` or the built-in mirrors).
 
+use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
 use matrix::{gemm, sparse_gemm, Epilogue, Matrix, SparseMatrix};
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Best of 5 rounds of `reps` calls, in milliseconds per call.
@@ -31,10 +36,10 @@ fn best_ms(reps: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let (mut dir, mut rows) = (PathBuf::from("../shared/data/mnist"), 33_600usize);
+    let (mut dir, mut rows) = (None::<PathBuf>, 33_600usize);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--data" => dir = args.next().ok_or("--data needs a directory")?.into(),
+            "--data" => dir = Some(args.next().ok_or("--data needs a directory")?.into()),
             "--rows" => {
                 rows = args
                     .next()
@@ -42,12 +47,27 @@ fn main() -> Result<(), String> {
                     .ok_or("--rows needs a number")?
             }
             "-h" | "--help" => {
-                println!("usage: full_batch [--data DIR] [--rows N]  (default ../shared/data/mnist, 33600)");
+                println!(
+                    "usage: full_batch [--data DIR] [--rows N]  (data as for the mnist example: \
+                     --data, else $MNIST_DIR, else data/mnist/, downloaded there from \
+                     $MATNET_MNIST_MIRRORS or the built-in mirrors; rows default 33600)"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument '{other}' (try --help)")),
         }
     }
+    let mirrors = mirrors_from_env();
+    let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
+    let env = std::env::var_os(MNIST_DIR_ENV);
+    let dir = locate_mnist(
+        dir.as_deref(),
+        env.as_deref(),
+        Path::new(DEFAULT_DATA_DIR),
+        &mirrors,
+        true,
+    )
+    .map_err(|e| e.to_string())?;
     let mnist = nn::dataset::load_mnist(&dir).map_err(|e| e.to_string())?;
     let rows = rows.min(mnist.train.len());
     let x = mnist

@@ -1,5 +1,7 @@
-//! gemm throughput, in the format of `../shared/bench/np_gemm.py`, so that
-//! `compare_gemm.sh` can put matnet beside OpenBLAS in one run.
+//! gemm throughput, in the format of the peer benchmark script `np_gemm.py`
+//! (numpy/OpenBLAS; it and `compare_gemm.sh` are not part of this
+//! repository), so that `compare_gemm.sh` can put matnet beside OpenBLAS in
+//! one run.
 //!
 //! ```text
 //! cargo run --release --example gemm -- [--threads 1,2] [--dtype f32,f64] [--shape KIND:M:K:N ...]

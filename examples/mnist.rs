@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Data: `--data DIR`, else `$MNIST_DIR`, else `data/mnist/` (downloaded
-//! there, checksum-verified, if missing). The last line of stdout is
+//! there, checksum-verified, if missing, from the base URLs in
+//! `$MATNET_MNIST_MIRRORS` when set, else the built-in public mirrors). The
+//! last line of stdout is
 //! `result: test_accuracy=... train_seconds=... samples_per_second=...`.
 
 use std::path::{Path, PathBuf};
@@ -43,10 +45,22 @@ enum ScheduleArg {
 
 /// Train a dense network on MNIST and evaluate it on the test set.
 #[derive(Parser, Debug)]
-#[command(version, about = "Train a dense network on MNIST and evaluate it on the test set.", long_about = None)]
+#[command(
+    version,
+    about = "Train a dense network on MNIST and evaluate it on the test set.",
+    long_about = None,
+    after_help = "Environment:\n  \
+        MNIST_DIR             directory with the MNIST files (when --data is not given)\n  \
+        MATNET_MNIST_MIRRORS  comma-separated base URLs to download MNIST from, replacing\n                        \
+        the built-in public mirrors (e.g. a local mirror or a proxy); files are\n                        \
+        still SHA-256 checked\n  \
+        MATNET_KERNEL         avx512 | avx2 | portable: force a gemm kernel\n  \
+        RAYON_NUM_THREADS     threads (also --threads)"
+)]
 struct Args {
     /// Directory with the four MNIST IDX files (.gz or not). Default:
-    /// $MNIST_DIR, else data/mnist/ (downloaded there if missing).
+    /// $MNIST_DIR, else data/mnist/ (downloaded there if missing, from
+    /// $MATNET_MNIST_MIRRORS or the built-in mirrors).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Hidden layer widths, comma-separated (e.g. 800 or 512,256).
@@ -214,15 +228,18 @@ fn plan(args: &Args) -> Plan {
     }
 }
 
-/// `--data`, else `$MNIST_DIR`, else `data/mnist/` (downloading it there).
+/// `--data`, else `$MNIST_DIR`, else `data/mnist/` (downloading it there
+/// from `$MATNET_MNIST_MIRRORS` or the built-in mirrors).
 fn data_dir(flag: Option<&Path>, progress: bool) -> Result<PathBuf, String> {
-    use matnet::download::{locate_mnist, DEFAULT_DATA_DIR, DEFAULT_MIRRORS, MNIST_DIR_ENV};
+    use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
     let env = std::env::var_os(MNIST_DIR_ENV);
+    let mirrors = mirrors_from_env();
+    let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
     locate_mnist(
         flag,
         env.as_deref(),
         Path::new(DEFAULT_DATA_DIR),
-        DEFAULT_MIRRORS,
+        &mirrors,
         progress,
     )
     .map_err(|e| e.to_string())

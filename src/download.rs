@@ -11,6 +11,17 @@
 //! given explicitly (flag or variable) that lacks the files is an error: the
 //! user's directory is never written to behind their back.
 //!
+//! The environment variable `MATNET_MNIST_MIRRORS` ([`MIRRORS_ENV`]), a
+//! comma-separated list of base URLs (e.g.
+//! `http://127.0.0.1:8000/,https://proxy.example/mnist/`), replaces the
+//! built-in mirror list when it is set and not empty; empty entries are
+//! ignored ([`mirrors_from_env`]). The file name is appended to each base URL
+//! and the SHA-256 checks are the same, so a local mirror or a proxy can only
+//! serve the original files. The root package's tests find MNIST through this
+//! same lookup (with `data/mnist/` and a relative `MNIST_DIR` taken from the
+//! workspace root), and CI, which has no internet, points
+//! `MATNET_MNIST_MIRRORS` at a loopback server.
+//!
 //! Every download is streamed to a temporary file in the target directory,
 //! its SHA-256 is computed while it streams and checked against the original
 //! file's sum ([`MNIST_FILES`]), and only a verified file is synced and
@@ -19,11 +30,13 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use matnet::download::{locate_mnist, DEFAULT_DATA_DIR, DEFAULT_MIRRORS, MNIST_DIR_ENV};
+//! use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
 //!
 //! let flag: Option<&Path> = None; // from `--data DIR`
 //! let env = std::env::var_os(MNIST_DIR_ENV);
-//! let dir = locate_mnist(flag, env.as_deref(), Path::new(DEFAULT_DATA_DIR), DEFAULT_MIRRORS, true)?;
+//! let mirrors = mirrors_from_env(); // MATNET_MNIST_MIRRORS, else DEFAULT_MIRRORS
+//! let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
+//! let dir = locate_mnist(flag, env.as_deref(), Path::new(DEFAULT_DATA_DIR), &mirrors, true)?;
 //! println!("reading MNIST from {}", dir.display());
 //! # Ok::<(), matnet::download::DownloadError>(())
 //! ```
@@ -82,6 +95,32 @@ pub const DEFAULT_DATA_DIR: &str = "data/mnist";
 
 /// Name of the environment variable that points at an existing MNIST copy.
 pub const MNIST_DIR_ENV: &str = "MNIST_DIR";
+
+/// Name of the environment variable whose comma-separated base URLs replace
+/// [`DEFAULT_MIRRORS`] (see [`mirrors_from_env`]).
+pub const MIRRORS_ENV: &str = "MATNET_MNIST_MIRRORS";
+
+/// The mirrors to download MNIST from: the base URLs in `MATNET_MNIST_MIRRORS`
+/// ([`MIRRORS_ENV`]) when it is set and has at least one non-empty entry,
+/// else [`DEFAULT_MIRRORS`]. See [`parse_mirrors`].
+pub fn mirrors_from_env() -> Vec<String> {
+    std::env::var_os(MIRRORS_ENV)
+        .map(|v| parse_mirrors(&v.to_string_lossy()))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect())
+}
+
+/// Splits a `MATNET_MNIST_MIRRORS` value at commas into base URLs, trimming
+/// white space around each and dropping empty entries (so `""`, `","` and
+/// `" "` give no mirrors, and a trailing comma is harmless).
+pub fn parse_mirrors(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect()
+}
 
 /// Time allowed to resolve a mirror's name and to open a connection to it.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -269,7 +308,8 @@ impl fmt::Display for DownloadError {
                     f,
                     "\nTo install the data by hand, put {} into {} \
                      (or point `--data DIR` or the {MNIST_DIR_ENV} environment variable \
-                     at a directory that already has them).",
+                     at a directory that already has them, or set {MIRRORS_ENV} to \
+                     comma-separated base URLs of mirrors you can reach).",
                     all_files.join(", "),
                     dir.display(),
                 )

@@ -7,17 +7,21 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use matnet::download::{
-    download_files, download_mnist, locate_mnist, resolve_data_dir, DataOrigin, DataSource,
-    DownloadError, FailureKind, DEFAULT_MIRRORS, MNIST_DIR_ENV, MNIST_FILES,
+    download_files, download_mnist, locate_mnist, mirrors_from_env, parse_mirrors,
+    resolve_data_dir, DataOrigin, DataSource, DownloadError, FailureKind, DEFAULT_MIRRORS,
+    MIRRORS_ENV, MNIST_DIR_ENV, MNIST_FILES,
 };
 use sha2::{Digest, Sha256};
+
+#[path = "support/mnist.rs"]
+mod mnist_data;
 
 // ---------------------------------------------------------------------------
 // A tiny HTTP/1.1 server: one request per connection, then it closes.
@@ -629,15 +633,38 @@ fn resolve_accepts_both_namings_gzipped_or_not() {
 }
 
 // ---------------------------------------------------------------------------
-// The real MNIST files, served from the shared copy over loopback.
+// The real MNIST files, found by the tests' shared lookup, served over loopback.
 
-/// The shared MNIST copy next to the repository, if this machine has it.
-fn shared_mnist() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist");
+/// The four original (gzip'd) MNIST files, read from the directory the
+/// tests' shared lookup finds or downloads (`tests/support/mnist.rs`).
+fn real_mnist() -> Vec<(&'static str, Vec<u8>)> {
+    let dir = mnist_data::mnist_dir();
     STANDARD_NAMES
         .iter()
-        .all(|n| dir.join(n).is_file())
-        .then_some(dir)
+        .map(|&n| {
+            let bytes = fs::read(dir.join(n)).unwrap_or_else(|e| {
+                panic!(
+                    "this test serves the original MNIST files and needs {n} in {}: {e}",
+                    dir.display()
+                )
+            });
+            (n, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn mirror_lists_split_at_commas_and_drop_empty_entries() {
+    assert_eq!(
+        parse_mirrors("http://127.0.0.1:8000/, https://m.example/mnist ,,"),
+        ["http://127.0.0.1:8000/", "https://m.example/mnist"]
+    );
+    for empty in ["", ",", " , ", "  "] {
+        assert!(parse_mirrors(empty).is_empty(), "{empty:?}");
+    }
+    assert_eq!(MIRRORS_ENV, "MATNET_MNIST_MIRRORS");
+    // Set or not in this environment, the answer is never an empty list.
+    assert!(!mirrors_from_env().is_empty());
 }
 
 #[test]
@@ -656,18 +683,10 @@ fn mnist_constants_are_sane() {
 
 #[test]
 fn locate_mnist_downloads_the_real_files_into_the_default_dir() {
-    let Some(shared) = shared_mnist() else {
-        eprintln!("skipped: no shared MNIST copy at ../shared/data/mnist");
-        return;
-    };
-    let routes: Vec<(String, Reply)> = STANDARD_NAMES
+    let real = real_mnist();
+    let routes: Vec<(String, Reply)> = real
         .iter()
-        .map(|n| {
-            (
-                format!("/mnist/{n}"),
-                Reply::Ok(fs::read(shared.join(n)).unwrap()),
-            )
-        })
+        .map(|(n, bytes)| (format!("/mnist/{n}"), Reply::Ok(bytes.clone())))
         .collect();
     let server = Server::start(
         routes
@@ -684,11 +703,8 @@ fn locate_mnist_downloads_the_real_files_into_the_default_dir() {
     let mut expected: Vec<&str> = STANDARD_NAMES.to_vec();
     expected.sort();
     assert_eq!(entries(&dir), expected);
-    for n in STANDARD_NAMES {
-        assert_eq!(
-            fs::read(dir.join(n)).unwrap(),
-            fs::read(shared.join(n)).unwrap()
-        );
+    for (n, bytes) in &real {
+        assert_eq!(&fs::read(dir.join(n)).unwrap(), bytes);
     }
     assert_eq!(server.requests().len(), 4);
 

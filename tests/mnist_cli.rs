@@ -5,6 +5,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+#[path = "support/mnist.rs"]
+mod mnist_data;
+use mnist_data::mnist_dir;
+
 /// `target/<profile>/examples/mnist`, next to this test's `deps/` directory.
 fn example(name: &str) -> PathBuf {
     let mut dir = std::env::current_exe().expect("test executable path");
@@ -21,20 +25,6 @@ fn example(name: &str) -> PathBuf {
         bin.display()
     );
     bin
-}
-
-/// The real MNIST files: `$MNIST_DIR`, else `../shared/data/mnist`.
-fn mnist_dir() -> PathBuf {
-    let dir = std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"));
-    assert!(
-        dir.join("t10k-labels-idx1-ubyte.gz").exists()
-            || dir.join("t10k-labels-idx1-ubyte").exists(),
-        "MNIST not found in {} (set MNIST_DIR)",
-        dir.display()
-    );
-    dir
 }
 
 fn mnist(args: &[&str]) -> Output {

@@ -6,16 +6,22 @@
 //! (`python3 -m pip install safetensors numpy`). Without them the test
 //! prints why and passes, except when `CI` is set: there it fails, since CI
 //! installs them.
+//!
+//! MNIST comes from the tests' shared lookup (`tests/support/mnist.rs`:
+//! `MNIST_DIR`, else `data/mnist/`, else a download); without it the test
+//! fails, whatever `CI` says.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use matrix::Matrix;
-use nn::dataset::{load_mnist, mnist_files_present, Dataset};
+use nn::dataset::{load_mnist, Dataset};
 use nn::model_file::save_model;
 use nn::{fit, Activation, Init, Loss, Network, TrainConfig};
-use rand::{rngs::StdRng, Rng, SeedableRng};
+use rand::{rngs::StdRng, SeedableRng};
+
+#[path = "support/mnist.rs"]
+mod mnist_data;
+use mnist_data::mnist_dir;
 
 /// The forward pass a numpy user writes, driven by the architecture in the
 /// metadata. Weights are `inputs x outputs`, so a Dense layer is `x @ W + b`.
@@ -83,33 +89,11 @@ fn python_ready() -> Result<(), String> {
     }
 }
 
-fn mnist_dir() -> PathBuf {
-    std::env::var_os("MNIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"))
-}
-
-/// MNIST (train, test) if present, else a synthetic 784-feature, 10-class set.
-fn data() -> (Dataset, Dataset, &'static str) {
+/// MNIST (train, test), found or downloaded by the tests' shared lookup.
+fn data() -> (Dataset, Dataset) {
     let dir = mnist_dir();
-    if mnist_files_present(&dir) {
-        let m = load_mnist(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        return (m.train, m.test, "MNIST");
-    }
-    eprintln!(
-        "python_interop: MNIST not in {} (set MNIST_DIR); using synthetic data",
-        dir.display()
-    );
-    let mut rng = StdRng::seed_from_u64(9);
-    let centers = Matrix::from_fn(10, 784, |_, _| rng.random_range(0.0..1.0f32));
-    let mut make = |n: usize| {
-        let labels: Vec<u8> = (0..n).map(|_| rng.random_range(0..10)).collect();
-        let images = Matrix::from_fn(n, 784, |i, j| {
-            (centers[(labels[i] as usize, j)] + rng.random_range(-0.3..0.3f32)).clamp(0.0, 1.0)
-        });
-        Dataset::new(images, labels, 10, (28, 28)).unwrap()
-    };
-    (make(6000), make(1000), "synthetic")
+    let m = load_mnist(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    (m.train, m.test)
 }
 
 #[test]
@@ -122,7 +106,7 @@ fn numpy_reads_the_model_and_predicts_the_same() {
         eprintln!("python_interop: SKIPPED: {why}");
         return;
     }
-    let (train, test, source) = data();
+    let (train, test) = data();
     let mut net = Network::mlp(
         784,
         &[32],
@@ -213,7 +197,7 @@ fn numpy_reads_the_model_and_predicts_the_same() {
         "softmax outputs differ by up to {max_diff}"
     );
     eprintln!(
-        "python_interop: 784-32-10 trained 1 epoch on {source}; numpy and matnet agree on \
+        "python_interop: 784-32-10 trained 1 epoch on MNIST; numpy and matnet agree on \
          all {n} predictions ({accuracy}/{n} correct), outputs within {max_diff:.1e}, in {:.1?}",
         started.elapsed()
     );

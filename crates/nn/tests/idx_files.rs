@@ -1,6 +1,7 @@
-//! IDX files and MNIST loading: the real data set, synthetic sets under
-//! every accepted naming, every kind of malformed file, and a mutation test
-//! that no input makes the reader panic.
+//! IDX files and MNIST loading: synthetic sets under every accepted naming,
+//! every kind of malformed file, and a mutation test that no input makes the
+//! reader panic. These tests write their own files; the real MNIST set is
+//! checked by the root package's `tests/mnist_data.rs`.
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -76,53 +77,6 @@ fn header(code: u8, dims: &[u32]) -> Vec<u8> {
         h.extend(d.to_be_bytes());
     }
     h
-}
-
-// ------------------------------------------------------------------ real data
-
-fn mnist_dir() -> PathBuf {
-    match std::env::var_os("MNIST_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist"),
-    }
-}
-
-#[test]
-fn real_mnist_loads() {
-    let dir = mnist_dir();
-    assert!(
-        dir.is_dir(),
-        "MNIST directory {} does not exist: set MNIST_DIR to a directory holding the four MNIST IDX files",
-        dir.display()
-    );
-    assert!(
-        mnist_files_present(&dir),
-        "{}: the four MNIST files are not all present",
-        dir.display()
-    );
-    let m =
-        load_mnist(&dir).unwrap_or_else(|e| panic!("loading MNIST from {}: {e}", dir.display()));
-    assert_eq!(m.train.len(), 60_000);
-    assert_eq!(m.test.len(), 10_000);
-    for d in [&m.train, &m.test] {
-        assert_eq!(d.features(), 784);
-        assert_eq!(d.image_shape, (28, 28));
-        assert_eq!(d.classes, 10);
-        assert_eq!(d.images.rows(), d.len());
-        assert!(d.labels.iter().all(|&l| l <= 9));
-        let px = d.images.as_slice();
-        assert!(px.iter().all(|&p| (0.0..=1.0).contains(&p)));
-        assert!(px.contains(&0.0) && px.contains(&1.0));
-        // Every class occurs.
-        assert!(d.class_counts().iter().all(|&c| c > 0));
-    }
-    assert_eq!(m.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
-    assert_eq!(m.test.labels[0], 7);
-    // The famous first training digit (a 5): its corners are blank, its
-    // middle is not.
-    let five = m.train.images.row(0);
-    assert_eq!(five[0], 0.0);
-    assert!(five.iter().sum::<f32>() > 50.0);
 }
 
 // ------------------------------------------------------------------ synthetic sets
