@@ -38,13 +38,13 @@ pub(crate) fn exp_f32_slice(xs: &mut [f32]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn exp_avx512(xs: &mut [f32]) {
+fn exp_avx512(xs: &mut [f32]) {
     exp_loop(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn exp_avx2(xs: &mut [f32]) {
+fn exp_avx2(xs: &mut [f32]) {
     exp_loop(xs)
 }
 

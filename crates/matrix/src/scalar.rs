@@ -114,45 +114,54 @@ pub(crate) mod sealed {
         ($t:ty) => {
             impl Sealed for $t {
                 unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize) {
-                    use crate::gemm::driver::run;
-                    use crate::gemm::portable::PortableSkinny;
-                    use crate::gemm::skinny::{self, SkinnyKernel};
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::*, avx512::*, kernel::Kernel};
-                    // Products no wider than one vector: row-major A takes
-                    // the dot-product kernel (no A packing); otherwise the
-                    // narrow kernel, so a 10-column C fills 10 of 16 lanes.
-                    match kind {
+                    // SAFETY: the caller upholds this function's `# Safety` contract.
+                    unsafe {
+                        use crate::gemm::driver::run;
+                        use crate::gemm::portable::PortableSkinny;
+                        use crate::gemm::skinny::{self, SkinnyKernel};
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512
-                            if skinny::applies(p, <Avx512Skinny as SkinnyKernel<$t>>::LANES) =>
-                        {
-                            skinny::run::<$t, Avx512Skinny>(p, threads)
+                        use crate::gemm::{avx2::*, avx512::*, kernel::Kernel};
+                        // Products no wider than one vector: row-major A takes
+                        // the dot-product kernel (no A packing); otherwise the
+                        // narrow kernel, so a 10-column C fills 10 of 16 lanes.
+                        match kind {
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512
+                                if skinny::applies(
+                                    p,
+                                    <Avx512Skinny as SkinnyKernel<$t>>::LANES,
+                                ) =>
+                            {
+                                skinny::run::<$t, Avx512Skinny>(p, threads)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2
+                                if skinny::applies(p, <Avx2Skinny as SkinnyKernel<$t>>::LANES) =>
+                            {
+                                skinny::run::<$t, Avx2Skinny>(p, threads)
+                            }
+                            KernelKind::Portable
+                                if skinny::applies(
+                                    p,
+                                    <PortableSkinny as SkinnyKernel<$t>>::LANES,
+                                ) =>
+                            {
+                                skinny::run::<$t, PortableSkinny>(p, threads)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512 if p.n <= <Avx512Narrow as Kernel<$t>>::NR => {
+                                run::<$t, Avx512Narrow>(p, threads)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512 => run::<$t, Avx512>(p, threads),
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2 if p.n <= <Avx2Narrow as Kernel<$t>>::NR => {
+                                run::<$t, Avx2Narrow>(p, threads)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
+                            _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
                         }
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2
-                            if skinny::applies(p, <Avx2Skinny as SkinnyKernel<$t>>::LANES) =>
-                        {
-                            skinny::run::<$t, Avx2Skinny>(p, threads)
-                        }
-                        KernelKind::Portable
-                            if skinny::applies(p, <PortableSkinny as SkinnyKernel<$t>>::LANES) =>
-                        {
-                            skinny::run::<$t, PortableSkinny>(p, threads)
-                        }
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 if p.n <= <Avx512Narrow as Kernel<$t>>::NR => {
-                            run::<$t, Avx512Narrow>(p, threads)
-                        }
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => run::<$t, Avx512>(p, threads),
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 if p.n <= <Avx2Narrow as Kernel<$t>>::NR => {
-                            run::<$t, Avx2Narrow>(p, threads)
-                        }
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
-                        _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
                     }
                 }
 
@@ -162,16 +171,21 @@ pub(crate) mod sealed {
                     g0: usize,
                     g1: usize,
                 ) {
-                    use crate::gemm::portable::PortableSparse;
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
-                    use crate::sparse::SparseKernel;
-                    match kind {
+                    // SAFETY: the caller upholds this function's `# Safety` contract.
+                    unsafe {
+                        use crate::gemm::portable::PortableSparse;
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::groups(p, g0, g1),
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
-                        _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
+                        use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
+                        use crate::sparse::SparseKernel;
+                        match kind {
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512 => {
+                                <Avx512Sparse as SparseKernel<$t>>::groups(p, g0, g1)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
+                            _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
+                        }
                     }
                 }
 
@@ -184,20 +198,23 @@ pub(crate) mod sealed {
                     dst: *mut Self,
                     drs: usize,
                 ) {
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::Avx2Transpose, avx512::Avx512Transpose};
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::transpose::TransposeKernel;
-                    match kind {
+                    // SAFETY: the caller upholds this function's `# Safety` contract.
+                    unsafe {
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => <Avx512Transpose as TransposeKernel<$t>>::tiles(
-                            rows, cols, s, scs, dst, drs,
-                        ),
+                        use crate::gemm::{avx2::Avx2Transpose, avx512::Avx512Transpose};
                         #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => <Avx2Transpose as TransposeKernel<$t>>::tiles(
-                            rows, cols, s, scs, dst, drs,
-                        ),
-                        _ => crate::transpose::transpose_tiles(rows, cols, s, scs, dst, drs),
+                        use crate::transpose::TransposeKernel;
+                        match kind {
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512 => <Avx512Transpose as TransposeKernel<$t>>::tiles(
+                                rows, cols, s, scs, dst, drs,
+                            ),
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2 => <Avx2Transpose as TransposeKernel<$t>>::tiles(
+                                rows, cols, s, scs, dst, drs,
+                            ),
+                            _ => crate::transpose::transpose_tiles(rows, cols, s, scs, dst, drs),
+                        }
                     }
                 }
             }

@@ -162,24 +162,27 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
 /// # Safety
 /// `dst + i * drs + j * dcs` is writable for every in-shape `(i, j)`.
 unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, dcs: usize) {
-    let (rows, cols) = src.shape();
-    let (srs, scs) = (src.row_stride(), src.col_stride());
-    let s = src.as_ptr();
-    if scs == 1 && dcs == 1 {
-        for i in 0..rows {
-            std::ptr::copy_nonoverlapping(s.add(i * srs), dst.add(i * drs), cols);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let (rows, cols) = src.shape();
+        let (srs, scs) = (src.row_stride(), src.col_stride());
+        let s = src.as_ptr();
+        if scs == 1 && dcs == 1 {
+            for i in 0..rows {
+                std::ptr::copy_nonoverlapping(s.add(i * srs), dst.add(i * drs), cols);
+            }
+            return;
         }
-        return;
-    }
-    if srs == 1 && dcs == 1 {
-        let kind = crate::gemm::selected_kernel().unwrap_or(crate::KernelKind::Portable);
-        return T::run_transpose(kind, rows, cols, s, scs, dst, drs);
-    }
-    for bi in (0..rows).step_by(TILE) {
-        for bj in (0..cols).step_by(TILE) {
-            for i in bi..(bi + TILE).min(rows) {
-                for j in bj..(bj + TILE).min(cols) {
-                    *dst.add(i * drs + j * dcs) = *s.add(i * srs + j * scs);
+        if srs == 1 && dcs == 1 {
+            let kind = crate::gemm::selected_kernel().unwrap_or(crate::KernelKind::Portable);
+            return T::run_transpose(kind, rows, cols, s, scs, dst, drs);
+        }
+        for bi in (0..rows).step_by(TILE) {
+            for bj in (0..cols).step_by(TILE) {
+                for i in bi..(bi + TILE).min(rows) {
+                    for j in bj..(bj + TILE).min(cols) {
+                        *dst.add(i * drs + j * dcs) = *s.add(i * srs + j * scs);
+                    }
                 }
             }
         }
@@ -202,12 +205,15 @@ pub(crate) unsafe fn transpose_tiles<T: Scalar>(
     dst: *mut T,
     drs: usize,
 ) {
-    let mut tile = [T::ZERO; TILE * TILE];
-    // BLOCK x BLOCK regions first, tiles inside: each source and destination
-    // page is then visited for several tiles in a row (fewer TLB misses).
-    for bj0 in (0..cols).step_by(BLOCK) {
-        for bi in (0..rows).step_by(TILE) {
-            transpose_block_row(bi, bj0, rows, cols, s, scs, dst, drs, &mut tile);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let mut tile = [T::ZERO; TILE * TILE];
+        // BLOCK x BLOCK regions first, tiles inside: each source and destination
+        // page is then visited for several tiles in a row (fewer TLB misses).
+        for bj0 in (0..cols).step_by(BLOCK) {
+            for bi in (0..rows).step_by(TILE) {
+                transpose_block_row(bi, bj0, rows, cols, s, scs, dst, drs, &mut tile);
+            }
         }
     }
 }
@@ -229,21 +235,24 @@ unsafe fn transpose_block_row<T: Scalar>(
     drs: usize,
     tile: &mut [T; TILE * TILE],
 ) {
-    let ti = TILE.min(rows - bi);
-    for bj in (bj0..(bj0 + BLOCK).min(cols)).step_by(TILE) {
-        let tj = TILE.min(cols - bj);
-        for jj in 0..tj {
-            let src = std::slice::from_raw_parts(s.add((bj + jj) * scs + bi), ti);
-            // An element loop, not copy_from_slice: 32-element runs are
-            // cheaper inline than through a memcpy call.
-            for (t, &x) in tile[jj * TILE..jj * TILE + ti].iter_mut().zip(src) {
-                *t = x;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let ti = TILE.min(rows - bi);
+        for bj in (bj0..(bj0 + BLOCK).min(cols)).step_by(TILE) {
+            let tj = TILE.min(cols - bj);
+            for jj in 0..tj {
+                let src = std::slice::from_raw_parts(s.add((bj + jj) * scs + bi), ti);
+                // An element loop, not copy_from_slice: 32-element runs are
+                // cheaper inline than through a memcpy call.
+                for (t, &x) in tile[jj * TILE..jj * TILE + ti].iter_mut().zip(src) {
+                    *t = x;
+                }
             }
-        }
-        for ii in 0..ti {
-            let out = std::slice::from_raw_parts_mut(dst.add((bi + ii) * drs + bj), tj);
-            for (jj, o) in out.iter_mut().enumerate() {
-                *o = tile[jj * TILE + ii];
+            for ii in 0..ti {
+                let out = std::slice::from_raw_parts_mut(dst.add((bi + ii) * drs + bj), tj);
+                for (jj, o) in out.iter_mut().enumerate() {
+                    *o = tile[jj * TILE + ii];
+                }
             }
         }
     }
@@ -281,33 +290,36 @@ pub(crate) unsafe fn transpose_tiles_simd<S: Simd>(
     dst: *mut S::T,
     drs: usize,
 ) {
-    let size = std::mem::size_of::<S::T>();
-    let line = S::LANES * size;
-    // Streaming needs every destination block row aligned to the vector:
-    // rows a whole number of vectors apart, and the first `peel` columns
-    // (up to the first aligned one, fewer than a vector: the region's
-    // element loop) done apart.
-    let peel = (line - dst as usize % line) % line / size;
-    let stream = rows * cols * size >= STREAM_MIN_BYTES
-        && (drs * size).is_multiple_of(line)
-        && (dst as usize).is_multiple_of(size)
-        && peel < cols;
-    if !stream {
-        return transpose_region::<S, false>(rows, cols, s, scs, dst, drs);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let size = std::mem::size_of::<S::T>();
+        let line = S::LANES * size;
+        // Streaming needs every destination block row aligned to the vector:
+        // rows a whole number of vectors apart, and the first `peel` columns
+        // (up to the first aligned one, fewer than a vector: the region's
+        // element loop) done apart.
+        let peel = (line - dst as usize % line) % line / size;
+        let stream = rows * cols * size >= STREAM_MIN_BYTES
+            && (drs * size).is_multiple_of(line)
+            && (dst as usize).is_multiple_of(size)
+            && peel < cols;
+        if !stream {
+            return transpose_region::<S, false>(rows, cols, s, scs, dst, drs);
+        }
+        transpose_region::<S, false>(rows, peel, s, scs, dst, drs);
+        transpose_region::<S, true>(
+            rows,
+            cols - peel,
+            s.add(peel * scs),
+            scs,
+            dst.add(peel),
+            drs,
+        );
+        // Non-temporal stores are weakly ordered: make them visible before
+        // the caller (or a thread joining it) reads the destination.
+        #[cfg(target_arch = "x86_64")]
+        std::arch::x86_64::_mm_sfence();
     }
-    transpose_region::<S, false>(rows, peel, s, scs, dst, drs);
-    transpose_region::<S, true>(
-        rows,
-        cols - peel,
-        s.add(peel * scs),
-        scs,
-        dst.add(peel),
-        drs,
-    );
-    // Non-temporal stores are weakly ordered: make them visible before
-    // the caller (or a thread joining it) reads the destination.
-    #[cfg(target_arch = "x86_64")]
-    std::arch::x86_64::_mm_sfence();
 }
 
 /// [`transpose_tiles_simd`] proper; with `STREAM`, whole blocks are
@@ -325,35 +337,38 @@ unsafe fn transpose_region<S: Simd, const STREAM: bool>(
     dst: *mut S::T,
     drs: usize,
 ) {
-    let l = S::LANES;
-    let mut buf = [S::T::ZERO; 256];
-    debug_assert!(l * l <= buf.len());
-    // BLOCK-wide column regions (as transpose_tiles: fewer TLB misses),
-    // strips of `l` destination rows inside.
-    for bj0 in (0..cols).step_by(BLOCK) {
-        let bj_end = (bj0 + BLOCK).min(cols);
-        for bi in (0..rows).step_by(l) {
-            let ti = l.min(rows - bi);
-            let mut bj = bj0;
-            if ti == l {
-                while bj + l <= bj_end {
-                    // Block rows bj.. of the source's storage (its columns
-                    // bi..bi + l, contiguous) become destination rows bi...
-                    let (src, out) = (s.add(bj * scs + bi), dst.add(bi * drs + bj));
-                    if STREAM {
-                        S::transpose_block(src, scs, l, l, buf.as_mut_ptr(), l, l);
-                        for r in 0..l {
-                            S::store_stream(out.add(r * drs), S::load(buf.as_ptr().add(r * l)));
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let l = S::LANES;
+        let mut buf = [S::T::ZERO; 256];
+        debug_assert!(l * l <= buf.len());
+        // BLOCK-wide column regions (as transpose_tiles: fewer TLB misses),
+        // strips of `l` destination rows inside.
+        for bj0 in (0..cols).step_by(BLOCK) {
+            let bj_end = (bj0 + BLOCK).min(cols);
+            for bi in (0..rows).step_by(l) {
+                let ti = l.min(rows - bi);
+                let mut bj = bj0;
+                if ti == l {
+                    while bj + l <= bj_end {
+                        // Block rows bj.. of the source's storage (its columns
+                        // bi..bi + l, contiguous) become destination rows bi...
+                        let (src, out) = (s.add(bj * scs + bi), dst.add(bi * drs + bj));
+                        if STREAM {
+                            S::transpose_block(src, scs, l, l, buf.as_mut_ptr(), l, l);
+                            for r in 0..l {
+                                S::store_stream(out.add(r * drs), S::load(buf.as_ptr().add(r * l)));
+                            }
+                        } else {
+                            S::transpose_block(src, scs, l, l, out, drs, l);
                         }
-                    } else {
-                        S::transpose_block(src, scs, l, l, out, drs, l);
+                        bj += l;
                     }
-                    bj += l;
                 }
-            }
-            for i in bi..bi + ti {
-                for j in bj..bj_end {
-                    *dst.add(i * drs + j) = *s.add(j * scs + i);
+                for i in bi..bi + ti {
+                    for j in bj..bj_end {
+                        *dst.add(i * drs + j) = *s.add(j * scs + i);
+                    }
                 }
             }
         }
@@ -368,13 +383,16 @@ macro_rules! transpose_kernel {
         $(
             impl $crate::transpose::TransposeKernel<$t> for $name {
                 unsafe fn tiles(rows: usize, cols: usize, s: *const $t, scs: usize, dst: *mut $t, drs: usize) {
+                    /// # Safety
+                    /// As the trait method it instantiates.
                     #[target_feature(enable = $feature)]
                     unsafe fn body(rows: usize, cols: usize, s: *const $t, scs: usize, dst: *mut $t, drs: usize) {
-                        $crate::transpose::transpose_tiles_simd::<$simd>(rows, cols, s, scs, dst, drs)
+                        // SAFETY: `body`'s contract is its caller's, passed on unchanged.
+                        unsafe { $crate::transpose::transpose_tiles_simd::<$simd>(rows, cols, s, scs, dst, drs) }
                     }
                     // SAFETY: selected only after run-time detection of the
                     // features; the memory contract is forwarded unchanged.
-                    body(rows, cols, s, scs, dst, drs)
+                    unsafe { body(rows, cols, s, scs, dst, drs) }
                 }
             }
         )+

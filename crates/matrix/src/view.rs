@@ -40,13 +40,22 @@ fn check_layout(
     }
 }
 
-/// True if no two `(i, j)` map to the same offset: one dimension's whole
-/// extent fits inside one step of the other.
+/// True if no two `(i, j)` of a `rows x cols` layout map to the same offset.
+///
+/// A dimension of length 1 never steps along its stride, so only the other
+/// stride matters, and it must be nonzero. With both dimensions longer than 1
+/// the layout is accepted when one dimension's whole extent fits inside one
+/// step of the other (the nested layouts: row-major, column-major, and their
+/// padded and transposed forms). That test is sufficient, not necessary:
+/// interleaved layouts such as strides `(3, 2)` on a 2 x 2 view do not overlap
+/// but are refused too, which costs nothing that a safe API needs.
 fn non_aliasing(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
-    rows <= 1
-        || cols <= 1
-        || (cs > 0 && rs >= cols.saturating_mul(cs))
-        || (rs > 0 && cs >= rows.saturating_mul(rs))
+    match (rows, cols) {
+        (0, _) | (_, 0) | (1, 1) => true,
+        (_, 1) => rs > 0,
+        (1, _) => cs > 0,
+        _ => (cs > 0 && rs >= cols.saturating_mul(cs)) || (rs > 0 && cs >= rows.saturating_mul(rs)),
+    }
 }
 
 fn check_block(
@@ -640,6 +649,14 @@ mod tests {
         assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 4, 1).is_ok());
         assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 1, 4).is_ok());
         assert!(MatrixViewMut::try_from_slice(&mut buf, 4, 4, 4, 2).is_err());
+        // A one-column view whose rows all start at one element: every row
+        // would hand out the same `&mut`.
+        let mut one = [0.0f32];
+        assert!(MatrixViewMut::try_from_slice(&mut one, 1000, 1, 0, 1).is_err());
+        assert!(MatrixViewMut::try_from_slice(&mut one, 1, 1000, 1, 0).is_err());
+        assert!(MatrixViewMut::try_from_slice(&mut one, 1, 1, 0, 0).is_ok());
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 16, 1, 1, 0).is_ok());
+        assert!(MatrixViewMut::try_from_slice(&mut buf, 1, 16, 0, 1).is_ok());
     }
 
     #[test]

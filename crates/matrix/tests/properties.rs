@@ -114,3 +114,50 @@ proptest! {
         }
     }
 }
+
+/// True if two in-shape indices of the layout share an offset, by listing them.
+fn overlaps_brute_force(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    (0..rows).any(|i| (0..cols).any(|j| !seen.insert(i * rs + j * cs)))
+}
+
+/// Small shapes and strides, with the degenerate values (0, 1) and exact
+/// nestings (a stride equal to the other dimension's extent) well represented.
+fn layout() -> impl Strategy<Value = (usize, usize, usize, usize)> {
+    let dim = prop_oneof![Just(0usize), Just(1usize), 2usize..9];
+    (dim.clone(), dim).prop_flat_map(|(rows, cols)| {
+        let stride =
+            move |other: usize| prop_oneof![Just(0usize), Just(1usize), Just(other), 0usize..20];
+        (Just(rows), Just(cols), stride(cols), stride(rows))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(20000), ..ProptestConfig::default() })]
+
+    /// A mutable view is accepted only if no two of its indices share an
+    /// element, and every nested layout (row- or column-major, padded or
+    /// not) is accepted. Views derived from an accepted one (transpose,
+    /// sub-block, row split) stay non-overlapping.
+    #[test]
+    fn mutable_views_never_alias((rows, cols, rs, cs) in layout()) {
+        let mut buf = vec![0.0f32; 400];
+        let accepted = matrix::MatrixViewMut::try_from_slice(&mut buf, rows, cols, rs, cs).is_ok();
+        let overlap = overlaps_brute_force(rows, cols, rs, cs);
+        prop_assert!(!(accepted && overlap), "accepted an overlapping {rows}x{cols} layout, strides ({rs}, {cs})");
+        let padded = (cs == 1 && rs >= cols) || (rs == 1 && cs >= rows);
+        let vector = (cols == 1 && rs > 0) || (rows == 1 && cs > 0);
+        if padded || vector {
+            prop_assert!(accepted, "refused the {rows}x{cols} layout with strides ({rs}, {cs})");
+        }
+        if let Ok(view) = matrix::MatrixViewMut::try_from_slice(&mut buf, rows, cols, rs, cs) {
+            let t = view.t_mut();
+            prop_assert!(!overlaps_brute_force(t.rows(), t.cols(), t.row_stride(), t.col_stride()));
+            let half = t.rows() / 2;
+            let (top, bottom) = t.split_at_row(half);
+            for part in [top, bottom] {
+                prop_assert!(!overlaps_brute_force(part.rows(), part.cols(), part.row_stride(), part.col_stride()));
+            }
+        }
+    }
+}

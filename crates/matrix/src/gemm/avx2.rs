@@ -3,6 +3,10 @@
 //!
 //! 16 ymm registers: 12 accumulators (6 rows x 2 vectors), 2 for the B row,
 //! 1 for the broadcast A element.
+//!
+//! Every `unsafe fn` here implements a [`Simd`] method, whose `# Safety`
+//! section is its contract: the CPU has the instructions, and pointers cover
+//! the lanes the method reads or writes.
 
 use std::arch::x86_64::*;
 
@@ -20,52 +24,69 @@ impl Simd for F32x8 {
     const LANES: usize = 8;
     #[inline(always)]
     unsafe fn zero() -> __m256 {
-        _mm256_setzero_ps()
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_setzero_ps() }
     }
     #[inline(always)]
     unsafe fn splat(x: f32) -> __m256 {
-        _mm256_set1_ps(x)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_set1_ps(x) }
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> __m256 {
-        _mm256_loadu_ps(p)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_loadu_ps(p) }
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f32, n: usize) -> __m256 {
-        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane))
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), lane))
+        }
     }
     #[inline(always)]
     unsafe fn store(p: *mut f32, v: __m256) {
-        _mm256_storeu_ps(p, v)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_storeu_ps(p, v) }
     }
     #[inline(always)]
     unsafe fn store_stream(p: *mut f32, v: __m256) {
-        _mm256_stream_ps(p, v)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_stream_ps(p, v) }
     }
     #[inline(always)]
     unsafe fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
-        _mm256_fmadd_ps(a, b, c)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_fmadd_ps(a, b, c) }
     }
     #[inline(always)]
     unsafe fn add(a: __m256, b: __m256) -> __m256 {
-        _mm256_add_ps(a, b)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_add_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn mul(a: __m256, b: __m256) -> __m256 {
-        _mm256_mul_ps(a, b)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_mul_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn relu(x: __m256) -> __m256 {
-        // max returns its second operand when either is NaN or both are zero:
-        // exactly `if x > 0 { x } else { 0 }`.
-        _mm256_max_ps(x, _mm256_setzero_ps())
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // max returns its second operand when either is NaN or both are zero:
+            // exactly `if x > 0 { x } else { 0 }`.
+            _mm256_max_ps(x, _mm256_setzero_ps())
+        }
     }
     #[inline(always)]
     unsafe fn reduce_sum(x: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+        }
     }
     /// 8 x 8: `unpack{lo,hi}_ps` pairs rows, `unpack{lo,hi}_pd` makes 4-row
     /// columns in each 128-bit lane, `permute2f128` joins the two halves.
@@ -79,34 +100,37 @@ impl Simd for F32x8 {
         d_stride: usize,
         out: usize,
     ) {
-        let r = Self::load_rows::<8>(src, s_w, rows, depth);
-        let mut t = [_mm256_setzero_ps(); 8];
-        for i in 0..4 {
-            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-        }
-        // u[4g + c], lane L: rows 4g..4g+4 of column 4L + c.
-        let pd = _mm256_castps_pd;
-        let ps = _mm256_castpd_ps;
-        let mut u = [_mm256_setzero_ps(); 8];
-        for g in 0..2 {
-            let (lo, hi) = (t[4 * g], t[4 * g + 1]);
-            let (lo2, hi2) = (t[4 * g + 2], t[4 * g + 3]);
-            u[4 * g] = ps(_mm256_unpacklo_pd(pd(lo), pd(lo2)));
-            u[4 * g + 1] = ps(_mm256_unpackhi_pd(pd(lo), pd(lo2)));
-            u[4 * g + 2] = ps(_mm256_unpacklo_pd(pd(hi), pd(hi2)));
-            u[4 * g + 3] = ps(_mm256_unpackhi_pd(pd(hi), pd(hi2)));
-        }
-        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(out as i32), lane);
-        for c in 0..4 {
-            let lo = _mm256_permute2f128_ps::<0x20>(u[c], u[4 + c]);
-            let hi = _mm256_permute2f128_ps::<0x31>(u[c], u[4 + c]);
-            if c < depth {
-                _mm256_maskstore_ps(dst.add(c * d_stride), mask, lo);
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let r = Self::load_rows::<8>(src, s_w, rows, depth);
+            let mut t = [_mm256_setzero_ps(); 8];
+            for i in 0..4 {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
             }
-            if 4 + c < depth {
-                _mm256_maskstore_ps(dst.add((4 + c) * d_stride), mask, hi);
+            // u[4g + c], lane L: rows 4g..4g+4 of column 4L + c.
+            let pd = _mm256_castps_pd;
+            let ps = _mm256_castpd_ps;
+            let mut u = [_mm256_setzero_ps(); 8];
+            for g in 0..2 {
+                let (lo, hi) = (t[4 * g], t[4 * g + 1]);
+                let (lo2, hi2) = (t[4 * g + 2], t[4 * g + 3]);
+                u[4 * g] = ps(_mm256_unpacklo_pd(pd(lo), pd(lo2)));
+                u[4 * g + 1] = ps(_mm256_unpackhi_pd(pd(lo), pd(lo2)));
+                u[4 * g + 2] = ps(_mm256_unpacklo_pd(pd(hi), pd(hi2)));
+                u[4 * g + 3] = ps(_mm256_unpackhi_pd(pd(hi), pd(hi2)));
+            }
+            let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(out as i32), lane);
+            for c in 0..4 {
+                let lo = _mm256_permute2f128_ps::<0x20>(u[c], u[4 + c]);
+                let hi = _mm256_permute2f128_ps::<0x31>(u[c], u[4 + c]);
+                if c < depth {
+                    _mm256_maskstore_ps(dst.add(c * d_stride), mask, lo);
+                }
+                if 4 + c < depth {
+                    _mm256_maskstore_ps(dst.add((4 + c) * d_stride), mask, hi);
+                }
             }
         }
     }
@@ -118,49 +142,64 @@ impl Simd for F64x4 {
     const LANES: usize = 4;
     #[inline(always)]
     unsafe fn zero() -> __m256d {
-        _mm256_setzero_pd()
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_setzero_pd() }
     }
     #[inline(always)]
     unsafe fn splat(x: f64) -> __m256d {
-        _mm256_set1_pd(x)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_set1_pd(x) }
     }
     #[inline(always)]
     unsafe fn load(p: *const f64) -> __m256d {
-        _mm256_loadu_pd(p)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_loadu_pd(p) }
     }
     #[inline(always)]
     unsafe fn load_partial(p: *const f64, n: usize) -> __m256d {
-        let lane = _mm256_setr_epi64x(0, 1, 2, 3);
-        _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), lane))
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+            _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), lane))
+        }
     }
     #[inline(always)]
     unsafe fn store(p: *mut f64, v: __m256d) {
-        _mm256_storeu_pd(p, v)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_storeu_pd(p, v) }
     }
     #[inline(always)]
     unsafe fn store_stream(p: *mut f64, v: __m256d) {
-        _mm256_stream_pd(p, v)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_stream_pd(p, v) }
     }
     #[inline(always)]
     unsafe fn mul_add(a: __m256d, b: __m256d, c: __m256d) -> __m256d {
-        _mm256_fmadd_pd(a, b, c)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_fmadd_pd(a, b, c) }
     }
     #[inline(always)]
     unsafe fn add(a: __m256d, b: __m256d) -> __m256d {
-        _mm256_add_pd(a, b)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_add_pd(a, b) }
     }
     #[inline(always)]
     unsafe fn mul(a: __m256d, b: __m256d) -> __m256d {
-        _mm256_mul_pd(a, b)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_mul_pd(a, b) }
     }
     #[inline(always)]
     unsafe fn relu(x: __m256d) -> __m256d {
-        _mm256_max_pd(x, _mm256_setzero_pd())
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { _mm256_max_pd(x, _mm256_setzero_pd()) }
     }
     #[inline(always)]
     unsafe fn reduce_sum(x: __m256d) -> f64 {
-        let s = _mm_add_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
-        _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let s = _mm_add_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
+            _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+        }
     }
     /// 4 x 4: `unpack{lo,hi}_pd` pairs rows, `permute2f128` joins the halves.
     #[inline(always)]
@@ -173,24 +212,27 @@ impl Simd for F64x4 {
         d_stride: usize,
         out: usize,
     ) {
-        let r = Self::load_rows::<4>(src, s_w, rows, depth);
-        // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
-        let t = [
-            _mm256_unpacklo_pd(r[0], r[1]),
-            _mm256_unpackhi_pd(r[0], r[1]),
-            _mm256_unpacklo_pd(r[2], r[3]),
-            _mm256_unpackhi_pd(r[2], r[3]),
-        ];
-        let lane = _mm256_setr_epi64x(0, 1, 2, 3);
-        let mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(out as i64), lane);
-        for c in 0..2 {
-            let lo = _mm256_permute2f128_pd::<0x20>(t[c], t[2 + c]);
-            let hi = _mm256_permute2f128_pd::<0x31>(t[c], t[2 + c]);
-            if c < depth {
-                _mm256_maskstore_pd(dst.add(c * d_stride), mask, lo);
-            }
-            if 2 + c < depth {
-                _mm256_maskstore_pd(dst.add((2 + c) * d_stride), mask, hi);
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let r = Self::load_rows::<4>(src, s_w, rows, depth);
+            // t[2g + c], lane L: rows 2g..2g+2 of column 2L + c.
+            let t = [
+                _mm256_unpacklo_pd(r[0], r[1]),
+                _mm256_unpackhi_pd(r[0], r[1]),
+                _mm256_unpacklo_pd(r[2], r[3]),
+                _mm256_unpackhi_pd(r[2], r[3]),
+            ];
+            let lane = _mm256_setr_epi64x(0, 1, 2, 3);
+            let mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(out as i64), lane);
+            for c in 0..2 {
+                let lo = _mm256_permute2f128_pd::<0x20>(t[c], t[2 + c]);
+                let hi = _mm256_permute2f128_pd::<0x31>(t[c], t[2 + c]);
+                if c < depth {
+                    _mm256_maskstore_pd(dst.add(c * d_stride), mask, lo);
+                }
+                if 2 + c < depth {
+                    _mm256_maskstore_pd(dst.add((2 + c) * d_stride), mask, hi);
+                }
             }
         }
     }

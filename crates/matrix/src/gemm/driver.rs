@@ -169,7 +169,8 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, threads: usize
         .unwrap_or(0);
     with_workspace::<T, _>(region * parts, |ws| {
         if parts == 1 {
-            return run_part::<T, K>(p, caches, kc, ws);
+            // SAFETY: the whole problem in one part, with the whole region.
+            return unsafe { run_part::<T, K>(p, caches, kc, ws) };
         }
         let shared = Shared(ws);
         (0..parts).into_par_iter().for_each(|t| {
@@ -221,17 +222,20 @@ pub(crate) fn split_rows_first(
 /// # Safety
 /// `i0 <= i1 <= p.m`.
 unsafe fn split_rows<T: Scalar>(p: &Problem<T>, i0: usize, i1: usize) -> Problem<T> {
-    Problem {
-        m: i1 - i0,
-        a: Operand {
-            ptr: p.a.ptr.add(i0 * p.a.rs),
-            ..p.a
-        },
-        c: OutOperand {
-            ptr: p.c.ptr.add(i0 * p.c.rs),
-            ..p.c
-        },
-        ..*p
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        Problem {
+            m: i1 - i0,
+            a: Operand {
+                ptr: p.a.ptr.add(i0 * p.a.rs),
+                ..p.a
+            },
+            c: OutOperand {
+                ptr: p.c.ptr.add(i0 * p.c.rs),
+                ..p.c
+            },
+            ..*p
+        }
     }
 }
 
@@ -240,18 +244,21 @@ unsafe fn split_rows<T: Scalar>(p: &Problem<T>, i0: usize, i1: usize) -> Problem
 /// # Safety
 /// `j0 <= j1 <= p.n`.
 unsafe fn split_columns<T: Scalar>(p: &Problem<T>, j0: usize, j1: usize) -> Problem<T> {
-    Problem {
-        n: j1 - j0,
-        b: Operand {
-            ptr: p.b.ptr.add(j0 * p.b.cs),
-            ..p.b
-        },
-        c: OutOperand {
-            ptr: p.c.ptr.add(j0 * p.c.cs),
-            ..p.c
-        },
-        bias: bias_from(p.bias, j0),
-        ..*p
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        Problem {
+            n: j1 - j0,
+            b: Operand {
+                ptr: p.b.ptr.add(j0 * p.b.cs),
+                ..p.b
+            },
+            c: OutOperand {
+                ptr: p.c.ptr.add(j0 * p.c.cs),
+                ..p.c
+            },
+            bias: bias_from(p.bias, j0),
+            ..*p
+        }
     }
 }
 
@@ -372,92 +379,95 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(
     kc_block: usize,
     ws: *mut T,
 ) {
-    let (mr, nr) = (K::MR, K::NR);
-    // With a few row panels each B panel is used a few times, and packing
-    // it costs about as much as the product: row-major B is then read in
-    // place, the kernel prefetching its rows (a row of B apart, too far for
-    // the hardware prefetcher). Measured on Zen 4, f32, one thread, packed
-    // -> in place, GFLOP/s: 10x784x800 55 -> 89, 12x784x800 70 -> 109,
-    // 8x1000x1000 53 -> 99, 24x784x800 75 -> 105, 48x784x800 87 -> 95;
-    // from 96 rows on, packing wins (128x784x800: 85 in place, 95 packed).
-    let direct_b = p.m <= DIRECT_B_MAX_PANELS * mr && p.b.cs == 1;
-    // Otherwise row-major B's full panels are packed by the first row of
-    // tiles, whose kernels read B in place and store each row they load
-    // into the panel, instead of by a pass of their own (see
-    // FILL_B_MAX_ROW_BYTES).
-    let fill_b = !direct_b
-        && p.b.cs == 1
-        && p.b.rs.saturating_mul(std::mem::size_of::<T>()) <= FILL_B_MAX_ROW_BYTES;
-    let direct_a = reads_a_in_place(p, mr, caches.l2);
-    let bl = part_blocking::<T, K>(p, caches, kc_block);
-    let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
-    let (bpack, apack) = (ws, ws.add(b_elems));
-    // All of B packed once: the block (pc, jc) sits at pc * n_pad + jc * kc,
-    // its panels in order, and is packed by the first A chunk only.
-    let whole_b = packs_whole_b::<T, K>(p, &bl);
-    let n_pad = p.n.div_ceil(nr) * nr;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let (mr, nr) = (K::MR, K::NR);
+        // With a few row panels each B panel is used a few times, and packing
+        // it costs about as much as the product: row-major B is then read in
+        // place, the kernel prefetching its rows (a row of B apart, too far for
+        // the hardware prefetcher). Measured on Zen 4, f32, one thread, packed
+        // -> in place, GFLOP/s: 10x784x800 55 -> 89, 12x784x800 70 -> 109,
+        // 8x1000x1000 53 -> 99, 24x784x800 75 -> 105, 48x784x800 87 -> 95;
+        // from 96 rows on, packing wins (128x784x800: 85 in place, 95 packed).
+        let direct_b = p.m <= DIRECT_B_MAX_PANELS * mr && p.b.cs == 1;
+        // Otherwise row-major B's full panels are packed by the first row of
+        // tiles, whose kernels read B in place and store each row they load
+        // into the panel, instead of by a pass of their own (see
+        // FILL_B_MAX_ROW_BYTES).
+        let fill_b = !direct_b
+            && p.b.cs == 1
+            && p.b.rs.saturating_mul(std::mem::size_of::<T>()) <= FILL_B_MAX_ROW_BYTES;
+        let direct_a = reads_a_in_place(p, mr, caches.l2);
+        let bl = part_blocking::<T, K>(p, caches, kc_block);
+        let (b_elems, _) = pack_sizes::<T, K>(p, &bl);
+        let (bpack, apack) = (ws, ws.add(b_elems));
+        // All of B packed once: the block (pc, jc) sits at pc * n_pad + jc * kc,
+        // its panels in order, and is packed by the first A chunk only.
+        let whole_b = packs_whole_b::<T, K>(p, &bl);
+        let n_pad = p.n.div_ceil(nr) * nr;
 
-    let mut ic = 0;
-    while ic < p.m {
-        let mc = bl.mc.min(p.m - ic);
-        let mut pc = 0;
-        while pc < p.k {
-            let kc = bl.kc.min(p.k - pc);
-            let first = pc == 0;
-            let last = pc + kc == p.k;
-            let a_src = p.a.ptr.add(ic * p.a.rs + pc * p.a.cs);
-            // Read in place, A's full panels need no packing; the last,
-            // partial one still does (the kernel reads all MR rows).
-            let skip = if direct_a { mc / mr * mr } else { 0 };
-            let (src, dst) = (a_src.add(skip * p.a.rs), apack.add(skip * kc));
-            K::pack(mc - skip, kc, mr, src, p.a.rs, p.a.cs, dst);
-            let mut jc = 0;
-            while jc < p.n {
-                let nc = bl.nc.min(p.n - jc);
-                let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
-                let b_block = if whole_b {
-                    bpack.add(pc * n_pad + jc * kc)
-                } else {
-                    bpack
-                };
-                let pack_b = !whole_b || ic == 0;
-                let fill = fill_b && pack_b;
-                if pack_b {
-                    // Full panels read in place (or packed by the kernels
-                    // that read them first) are skipped: only the last,
-                    // partial panel needs packing here (zero padding).
-                    let skip = if direct_b || fill { nc / nr * nr } else { 0 };
-                    let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kc));
-                    K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
+        let mut ic = 0;
+        while ic < p.m {
+            let mc = bl.mc.min(p.m - ic);
+            let mut pc = 0;
+            while pc < p.k {
+                let kc = bl.kc.min(p.k - pc);
+                let first = pc == 0;
+                let last = pc + kc == p.k;
+                let a_src = p.a.ptr.add(ic * p.a.rs + pc * p.a.cs);
+                // Read in place, A's full panels need no packing; the last,
+                // partial one still does (the kernel reads all MR rows).
+                let skip = if direct_a { mc / mr * mr } else { 0 };
+                let (src, dst) = (a_src.add(skip * p.a.rs), apack.add(skip * kc));
+                K::pack(mc - skip, kc, mr, src, p.a.rs, p.a.cs, dst);
+                let mut jc = 0;
+                while jc < p.n {
+                    let nc = bl.nc.min(p.n - jc);
+                    let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
+                    let b_block = if whole_b {
+                        bpack.add(pc * n_pad + jc * kc)
+                    } else {
+                        bpack
+                    };
+                    let pack_b = !whole_b || ic == 0;
+                    let fill = fill_b && pack_b;
+                    if pack_b {
+                        // Full panels read in place (or packed by the kernels
+                        // that read them first) are skipped: only the last,
+                        // partial panel needs packing here (zero padding).
+                        let skip = if direct_b || fill { nc / nr * nr } else { 0 };
+                        let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kc));
+                        K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
+                    }
+                    let block = Block {
+                        ic,
+                        jc,
+                        mc,
+                        nc,
+                        kc,
+                        beta: if first { p.beta } else { T::ONE },
+                        epi: if last {
+                            TileEpilogue::at(p.bias, p.relu, jc)
+                        } else {
+                            TileEpilogue::NONE
+                        },
+                        apack,
+                        bpack: b_block,
+                        b_direct: if direct_b || fill {
+                            b_src
+                        } else {
+                            std::ptr::null()
+                        },
+                        b_fill: fill,
+                        a_direct: if direct_a { a_src } else { std::ptr::null() },
+                    };
+                    compute_block::<T, K>(p, &block);
+                    jc += nc;
                 }
-                let block = Block {
-                    ic,
-                    jc,
-                    mc,
-                    nc,
-                    kc,
-                    beta: if first { p.beta } else { T::ONE },
-                    epi: if last {
-                        TileEpilogue::at(p.bias, p.relu, jc)
-                    } else {
-                        TileEpilogue::NONE
-                    },
-                    apack,
-                    bpack: b_block,
-                    b_direct: if direct_b || fill {
-                        b_src
-                    } else {
-                        std::ptr::null()
-                    },
-                    b_fill: fill,
-                    a_direct: if direct_a { a_src } else { std::ptr::null() },
-                };
-                compute_block::<T, K>(p, &block);
-                jc += nc;
+                pc += kc;
             }
-            pc += kc;
+            ic += mc;
         }
-        ic += mc;
     }
 }
 
@@ -489,38 +499,41 @@ struct Block<T> {
 /// # Safety
 /// As [`run`]; the block's packed buffers hold its panels.
 unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>) {
-    let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
-    for ir in 0..blk.mc.div_ceil(mr) {
-        let i0 = ir * mr;
-        let (a, a_rs) = if !blk.a_direct.is_null() && i0 + mr <= blk.mc {
-            (blk.a_direct.add(i0 * p.a.rs), p.a.rs)
-        } else {
-            (blk.apack.add(ir * mr * kc), 1)
-        };
-        // In place: always, or (filling) in the first row of tiles only.
-        let b_in_place = !blk.b_direct.is_null() && (!blk.b_fill || ir == 0);
-        for jr in 0..blk.nc.div_ceil(nr) {
-            let j0 = jr * nr;
-            let packed = blk.bpack.add(jr * nr * kc);
-            let tile = Tile {
-                ptr: p.c.ptr.add((blk.ic + i0) * p.c.rs + (blk.jc + j0) * p.c.cs),
-                rs: p.c.rs,
-                cs: p.c.cs,
-                m: mr.min(blk.mc - i0),
-                n: nr.min(blk.nc - j0),
-            };
-            let epi = TileEpilogue::at(blk.epi.bias, blk.epi.relu, j0);
-            let (b, b_rs, b_copy) = if b_in_place && j0 + nr <= blk.nc {
-                let copy = if blk.b_fill {
-                    packed
-                } else {
-                    std::ptr::null_mut()
-                };
-                (blk.b_direct.add(j0), p.b.rs, copy)
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
+        for ir in 0..blk.mc.div_ceil(mr) {
+            let i0 = ir * mr;
+            let (a, a_rs) = if !blk.a_direct.is_null() && i0 + mr <= blk.mc {
+                (blk.a_direct.add(i0 * p.a.rs), p.a.rs)
             } else {
-                (packed as *const T, nr, std::ptr::null_mut())
+                (blk.apack.add(ir * mr * kc), 1)
             };
-            K::tile(kc, a, a_rs, b, b_rs, b_copy, tile, p.alpha, blk.beta, epi);
+            // In place: always, or (filling) in the first row of tiles only.
+            let b_in_place = !blk.b_direct.is_null() && (!blk.b_fill || ir == 0);
+            for jr in 0..blk.nc.div_ceil(nr) {
+                let j0 = jr * nr;
+                let packed = blk.bpack.add(jr * nr * kc);
+                let tile = Tile {
+                    ptr: p.c.ptr.add((blk.ic + i0) * p.c.rs + (blk.jc + j0) * p.c.cs),
+                    rs: p.c.rs,
+                    cs: p.c.cs,
+                    m: mr.min(blk.mc - i0),
+                    n: nr.min(blk.nc - j0),
+                };
+                let epi = TileEpilogue::at(blk.epi.bias, blk.epi.relu, j0);
+                let (b, b_rs, b_copy) = if b_in_place && j0 + nr <= blk.nc {
+                    let copy = if blk.b_fill {
+                        packed
+                    } else {
+                        std::ptr::null_mut()
+                    };
+                    (blk.b_direct.add(j0), p.b.rs, copy)
+                } else {
+                    (packed as *const T, nr, std::ptr::null_mut())
+                };
+                K::tile(kc, a, a_rs, b, b_rs, b_copy, tile, p.alpha, blk.beta, epi);
+            }
         }
     }
 }

@@ -34,10 +34,13 @@ pub(crate) unsafe fn pack_block<T: Scalar>(
     s_k: usize,
     dst: *mut T,
 ) {
-    for p in 0..len.div_ceil(width) {
-        let rows = width.min(len - p * width);
-        let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kc));
-        pack_panel(rows, kc, width, s, s_w, s_k, d);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        for p in 0..len.div_ceil(width) {
+            let rows = width.min(len - p * width);
+            let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kc));
+            pack_panel(rows, kc, width, s, s_w, s_k, d);
+        }
     }
 }
 
@@ -65,51 +68,54 @@ pub(crate) unsafe fn pack_block_simd<S: Simd>(
     s_k: usize,
     dst: *mut S::T,
 ) {
-    if s_w != 1 {
-        for p in 0..len.div_ceil(width) {
-            let rows = width.min(len - p * width);
-            let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kc));
-            pack_panel_simd::<S>(rows, kc, width, s, s_w, s_k, d);
-        }
-        return;
-    }
-    if len == 0 {
-        return;
-    }
-    let lanes = S::LANES;
-    let panels = len.div_ceil(width);
-    let line = (64 / std::mem::size_of::<S::T>()).max(1);
-    for k in 0..kc {
-        let s_row = src.add(k * s_k);
-        // Each source row is only a few cache lines long, too short a run for
-        // the hardware prefetcher: ask for the row PREFETCH_ROWS ahead.
-        if k + PREFETCH_ROWS < kc {
-            let ahead = s_row.add(PREFETCH_ROWS * s_k);
-            let mut r = 0;
-            while r < len {
-                prefetch(ahead.add(r));
-                r += line;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if s_w != 1 {
+            for p in 0..len.div_ceil(width) {
+                let rows = width.min(len - p * width);
+                let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kc));
+                pack_panel_simd::<S>(rows, kc, width, s, s_w, s_k, d);
             }
-            prefetch(ahead.add(len - 1));
+            return;
         }
-        for p in 0..panels {
-            let rows = width.min(len - p * width);
-            let (s, d) = (s_row.add(p * width), dst.add(p * width * kc + k * width));
-            let mut r = 0;
-            while r < width {
-                let n = lanes.min(width - r);
-                let real = rows.saturating_sub(r).min(n);
-                let v = if real == lanes {
-                    S::load(s.add(r))
-                } else {
-                    S::load_partial(s.add(r), real)
-                };
-                if n == lanes {
-                    S::store(d.add(r), v);
-                } else {
-                    S::store_partial(d.add(r), v, n);
+        if len == 0 {
+            return;
+        }
+        let lanes = S::LANES;
+        let panels = len.div_ceil(width);
+        let line = (64 / std::mem::size_of::<S::T>()).max(1);
+        for k in 0..kc {
+            let s_row = src.add(k * s_k);
+            // Each source row is only a few cache lines long, too short a run for
+            // the hardware prefetcher: ask for the row PREFETCH_ROWS ahead.
+            if k + PREFETCH_ROWS < kc {
+                let ahead = s_row.add(PREFETCH_ROWS * s_k);
+                let mut r = 0;
+                while r < len {
+                    prefetch(ahead.add(r));
+                    r += line;
                 }
-                r += lanes;
+                prefetch(ahead.add(len - 1));
+            }
+            for p in 0..panels {
+                let rows = width.min(len - p * width);
+                let (s, d) = (s_row.add(p * width), dst.add(p * width * kc + k * width));
+                let mut r = 0;
+                while r < width {
+                    let n = lanes.min(width - r);
+                    let real = rows.saturating_sub(r).min(n);
+                    let v = if real == lanes {
+                        S::load(s.add(r))
+                    } else {
+                        S::load_partial(s.add(r), real)
+                    };
+                    if n == lanes {
+                        S::store(d.add(r), v);
+                    } else {
+                        S::store_partial(d.add(r), v, n);
+                    }
+                    r += lanes;
+                }
             }
         }
     }
@@ -133,47 +139,50 @@ pub(crate) unsafe fn pack_panel<T: Scalar>(
     s_k: usize,
     dst: *mut T,
 ) {
-    if s_w == 1 {
-        // The panel's rows are contiguous in memory for each k: one copy per k.
-        // A plain loop, not `copy_nonoverlapping`: the runs are 4 to 32
-        // elements, where a libc call costs more than the copy.
-        for k in 0..kc {
-            let (d, s) = (dst.add(k * width), src.add(k * s_k));
-            for r in 0..rows {
-                *d.add(r) = *s.add(r);
-            }
-            for r in rows..width {
-                *d.add(r) = T::ZERO;
-            }
-        }
-    } else if s_k == 1 {
-        // Each row is contiguous along k: read rows sequentially, scatter by
-        // `width`. Blocks of 8 k's keep the writes inside a few cache lines.
-        const KB: usize = 8;
-        let mut k0 = 0;
-        while k0 < kc {
-            let kb = KB.min(kc - k0);
-            for r in 0..rows {
-                let s = src.add(r * s_w + k0);
-                for kk in 0..kb {
-                    *dst.add((k0 + kk) * width + r) = *s.add(kk);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if s_w == 1 {
+            // The panel's rows are contiguous in memory for each k: one copy per k.
+            // A plain loop, not `copy_nonoverlapping`: the runs are 4 to 32
+            // elements, where a libc call costs more than the copy.
+            for k in 0..kc {
+                let (d, s) = (dst.add(k * width), src.add(k * s_k));
+                for r in 0..rows {
+                    *d.add(r) = *s.add(r);
+                }
+                for r in rows..width {
+                    *d.add(r) = T::ZERO;
                 }
             }
-            for r in rows..width {
-                for kk in 0..kb {
-                    *dst.add((k0 + kk) * width + r) = T::ZERO;
+        } else if s_k == 1 {
+            // Each row is contiguous along k: read rows sequentially, scatter by
+            // `width`. Blocks of 8 k's keep the writes inside a few cache lines.
+            const KB: usize = 8;
+            let mut k0 = 0;
+            while k0 < kc {
+                let kb = KB.min(kc - k0);
+                for r in 0..rows {
+                    let s = src.add(r * s_w + k0);
+                    for kk in 0..kb {
+                        *dst.add((k0 + kk) * width + r) = *s.add(kk);
+                    }
                 }
+                for r in rows..width {
+                    for kk in 0..kb {
+                        *dst.add((k0 + kk) * width + r) = T::ZERO;
+                    }
+                }
+                k0 += kb;
             }
-            k0 += kb;
-        }
-    } else {
-        for k in 0..kc {
-            let d = dst.add(k * width);
-            for r in 0..rows {
-                *d.add(r) = *src.add(r * s_w + k * s_k);
-            }
-            for r in rows..width {
-                *d.add(r) = T::ZERO;
+        } else {
+            for k in 0..kc {
+                let d = dst.add(k * width);
+                for r in 0..rows {
+                    *d.add(r) = *src.add(r * s_w + k * s_k);
+                }
+                for r in rows..width {
+                    *d.add(r) = T::ZERO;
+                }
             }
         }
     }
@@ -198,37 +207,40 @@ pub(crate) unsafe fn pack_panel_simd<S: Simd>(
     s_k: usize,
     dst: *mut S::T,
 ) {
-    let lanes = S::LANES;
-    if s_k != 1 || s_w == 1 {
-        return pack_panel(rows, kc, width, src, s_w, s_k, dst);
-    }
-    let mut k0 = 0;
-    while k0 < kc {
-        // The source rows are short runs (kc elements) spread over many
-        // pages, too short for the hardware prefetcher to lock on to: ask
-        // for the next panel's rows (one cache line each) a panel ahead.
-        for r in 0..width {
-            prefetch(src.wrapping_add((width + r) * s_w + k0));
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let lanes = S::LANES;
+        if s_k != 1 || s_w == 1 {
+            return pack_panel(rows, kc, width, src, s_w, s_k, dst);
         }
-        // The last block may be shallower than a vector (k = 10 for the
-        // 10-class layer's `dZ Wᵀ`): masked loads, fewer stores.
-        let depth = lanes.min(kc - k0);
-        let mut r0 = 0;
-        while r0 < width {
-            let real = rows.saturating_sub(r0).min(lanes);
-            let out = lanes.min(width - r0);
-            S::transpose_block(
-                src.add(r0 * s_w + k0),
-                s_w,
-                real,
-                depth,
-                dst.add(k0 * width + r0),
-                width,
-                out,
-            );
-            r0 += lanes;
+        let mut k0 = 0;
+        while k0 < kc {
+            // The source rows are short runs (kc elements) spread over many
+            // pages, too short for the hardware prefetcher to lock on to: ask
+            // for the next panel's rows (one cache line each) a panel ahead.
+            for r in 0..width {
+                prefetch(src.wrapping_add((width + r) * s_w + k0));
+            }
+            // The last block may be shallower than a vector (k = 10 for the
+            // 10-class layer's `dZ Wᵀ`): masked loads, fewer stores.
+            let depth = lanes.min(kc - k0);
+            let mut r0 = 0;
+            while r0 < width {
+                let real = rows.saturating_sub(r0).min(lanes);
+                let out = lanes.min(width - r0);
+                S::transpose_block(
+                    src.add(r0 * s_w + k0),
+                    s_w,
+                    real,
+                    depth,
+                    dst.add(k0 * width + r0),
+                    width,
+                    out,
+                );
+                r0 += lanes;
+            }
+            k0 += lanes;
         }
-        k0 += lanes;
     }
 }
 
@@ -377,12 +389,12 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx512f")]
-            unsafe fn avx512() {
+            fn avx512() {
                 check::<crate::gemm::avx512::F32x16>("avx512 f32");
                 check::<crate::gemm::avx512::F64x8>("avx512 f64");
             }
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn avx2() {
+            fn avx2() {
                 check::<crate::gemm::avx2::F32x8>("avx2 f32");
                 check::<crate::gemm::avx2::F64x4>("avx2 f64");
             }

@@ -33,11 +33,13 @@ impl<T: Scalar> Simd for Arr<T> {
     }
     #[inline(always)]
     unsafe fn load(p: *const T) -> [T; L] {
-        std::ptr::read_unaligned(p as *const [T; L])
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { std::ptr::read_unaligned(p as *const [T; L]) }
     }
     #[inline(always)]
     unsafe fn store(p: *mut T, v: [T; L]) {
-        std::ptr::write_unaligned(p as *mut [T; L], v)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { std::ptr::write_unaligned(p as *mut [T; L], v) }
     }
     #[inline(always)]
     unsafe fn mul_add(a: [T; L], b: [T; L], c: [T; L]) -> [T; L] {
@@ -82,8 +84,11 @@ impl<T: Scalar> Kernel<T> for Portable {
         beta: T,
         epi: TileEpilogue<T>,
     ) {
-        // SAFETY: forwarded contract; the portable body needs no CPU feature.
-        microkernel_fit::<Arr<T>, 4, 2>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // SAFETY: forwarded contract; the portable body needs no CPU feature.
+            microkernel_fit::<Arr<T>, 4, 2>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
+        }
     }
 }
 
@@ -100,8 +105,11 @@ impl<T: Scalar> super::skinny::SkinnyKernel<T> for PortableSkinny {
         i0: usize,
         i1: usize,
     ) {
-        // SAFETY: forwarded contract; no CPU feature needed.
-        super::skinny::rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // SAFETY: forwarded contract; no CPU feature needed.
+            super::skinny::rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
+        }
     }
 }
 
@@ -110,7 +118,10 @@ pub(crate) struct PortableSparse;
 
 impl<T: Scalar> crate::sparse::SparseKernel<T> for PortableSparse {
     unsafe fn groups(p: &crate::sparse::SparseProblem<T>, g0: usize, g1: usize) {
-        // SAFETY: forwarded contract; no CPU feature needed.
-        crate::sparse::groups::<Arr<T>, 2>(p, g0, g1)
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // SAFETY: forwarded contract; no CPU feature needed.
+            crate::sparse::groups::<Arr<T>, 2>(p, g0, g1)
+        }
     }
 }

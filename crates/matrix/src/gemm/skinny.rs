@@ -105,18 +105,24 @@ pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, threads:
     // workspace (see `buffer.rs`: no allocation in steady state).
     with_workspace::<T, _>(bt_elems + parts * acc_region, |ws| {
         let bt = ws;
-        for j in 0..n {
-            let row = bt.add(j * kp);
-            for kk in 0..k {
-                *row.add(kk) = *p.b.ptr.add(kk * p.b.rs + j * p.b.cs);
+        // SAFETY: the workspace holds `bt_elems` elements for Bᵀ (n rows of
+        // kp) and then every part's accumulators; B's in-shape offsets are
+        // readable by the caller's contract.
+        let acc = unsafe {
+            for j in 0..n {
+                let row = bt.add(j * kp);
+                for kk in 0..k {
+                    *row.add(kk) = *p.b.ptr.add(kk * p.b.rs + j * p.b.cs);
+                }
+                for kk in k..kp {
+                    *row.add(kk) = T::ZERO;
+                }
             }
-            for kk in k..kp {
-                *row.add(kk) = T::ZERO;
-            }
-        }
-        let acc = ws.add(bt_elems);
+            ws.add(bt_elems)
+        };
         if parts == 1 {
-            return K::rows(p, bt, kp, acc, 0, p.m);
+            // SAFETY: all rows in one part, with the first accumulator region.
+            return unsafe { K::rows(p, bt, kp, acc, 0, p.m) };
         }
         let shared = Shared((p as *const Problem<T>, bt as *const T, acc));
         (0..parts).into_par_iter().for_each(|t| {
@@ -148,43 +154,46 @@ pub(crate) unsafe fn rows<S: Simd, const C: usize>(
     i0: usize,
     i1: usize,
 ) {
-    let full = p.k / S::LANES * S::LANES;
-    let chunk = chunk_elems::<S::T>(S::LANES);
-    if !chunked::<S::T>(p.k, S::LANES) || i1 == i0 {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let full = p.k / S::LANES * S::LANES;
+        let chunk = chunk_elems::<S::T>(S::LANES);
+        if !chunked::<S::T>(p.k, S::LANES) || i1 == i0 {
+            let sweep = Sweep {
+                bt,
+                kp,
+                k0: 0,
+                k1: full,
+                acc: std::ptr::null_mut(),
+                i0,
+            };
+            return for_each_block::<S, C>(p, &sweep, i0, i1, Phase::Whole);
+        }
+        let mut k0 = 0;
+        while k0 < full {
+            let k1 = (k0 + chunk).min(full);
+            let sweep = Sweep {
+                bt,
+                kp,
+                k0,
+                k1,
+                acc,
+                i0,
+            };
+            let phase = if k0 == 0 { Phase::First } else { Phase::Next };
+            for_each_block::<S, C>(p, &sweep, i0, i1, phase);
+            k0 = k1;
+        }
         let sweep = Sweep {
             bt,
             kp,
-            k0: 0,
+            k0: full,
             k1: full,
-            acc: std::ptr::null_mut(),
-            i0,
-        };
-        return for_each_block::<S, C>(p, &sweep, i0, i1, Phase::Whole);
-    }
-    let mut k0 = 0;
-    while k0 < full {
-        let k1 = (k0 + chunk).min(full);
-        let sweep = Sweep {
-            bt,
-            kp,
-            k0,
-            k1,
             acc,
             i0,
         };
-        let phase = if k0 == 0 { Phase::First } else { Phase::Next };
-        for_each_block::<S, C>(p, &sweep, i0, i1, phase);
-        k0 = k1;
+        for_each_block::<S, C>(p, &sweep, i0, i1, Phase::Finish);
     }
-    let sweep = Sweep {
-        bt,
-        kp,
-        k0: full,
-        k1: full,
-        acc,
-        i0,
-    };
-    for_each_block::<S, C>(p, &sweep, i0, i1, Phase::Finish);
 }
 
 /// One pass over `k0..k1` of the vectorised part of k.
@@ -212,6 +221,11 @@ enum Phase {
 }
 
 /// Every `R`-row (then 1-row) block of rows `i0..i1`, all columns.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes readable A and
+/// writable C, rows `i0..i1` of C are this caller's alone, and `sw` holds
+/// Bᵀ (`n` rows of `kp`) and the accumulators of rows `sw.i0..` (see [`run`]).
 #[inline(always)]
 unsafe fn for_each_block<S: Simd, const C: usize>(
     p: &Problem<S::T>,
@@ -220,18 +234,26 @@ unsafe fn for_each_block<S: Simd, const C: usize>(
     i1: usize,
     phase: Phase,
 ) {
-    let mut i = i0;
-    while i + R <= i1 {
-        columns::<S, R, C>(p, sw, i, phase);
-        i += R;
-    }
-    while i < i1 {
-        columns::<S, 1, C>(p, sw, i, phase);
-        i += 1;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let mut i = i0;
+        while i + R <= i1 {
+            columns::<S, R, C>(p, sw, i, phase);
+            i += R;
+        }
+        while i < i1 {
+            columns::<S, 1, C>(p, sw, i, phase);
+            i += 1;
+        }
     }
 }
 
 /// All columns of rows `i..i + RR`, in blocks of `C`, then 2, then 1.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes readable A and
+/// writable C, rows `i..i + RR` of C are this caller's alone, and `sw` holds
+/// Bᵀ (`n` rows of `kp`) and the accumulators of rows `sw.i0..` (see [`run`]).
 #[inline(always)]
 unsafe fn columns<S: Simd, const RR: usize, const C: usize>(
     p: &Problem<S::T>,
@@ -239,22 +261,30 @@ unsafe fn columns<S: Simd, const RR: usize, const C: usize>(
     i: usize,
     phase: Phase,
 ) {
-    let mut j = 0;
-    while j + C <= p.n {
-        block::<S, RR, C>(p, sw, i, j, phase);
-        j += C;
-    }
-    while j + 2 <= p.n && C > 2 {
-        block::<S, RR, 2>(p, sw, i, j, phase);
-        j += 2;
-    }
-    while j < p.n {
-        block::<S, RR, 1>(p, sw, i, j, phase);
-        j += 1;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let mut j = 0;
+        while j + C <= p.n {
+            block::<S, RR, C>(p, sw, i, j, phase);
+            j += C;
+        }
+        while j + 2 <= p.n && C > 2 {
+            block::<S, RR, 2>(p, sw, i, j, phase);
+            j += 2;
+        }
+        while j < p.n {
+            block::<S, RR, 1>(p, sw, i, j, phase);
+            j += 1;
+        }
     }
 }
 
 /// One `RR x CC` block of C at `(i, j)`, for one phase.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes readable A and
+/// writable C, rows `i..i + RR` of C are this caller's alone, and `sw` holds
+/// Bᵀ (`n` rows of `kp`) and the accumulators of rows `sw.i0..` (see [`run`]).
 #[inline(always)]
 #[allow(clippy::needless_range_loop)] // acc is indexed by (row, column) pairs
 unsafe fn block<S: Simd, const RR: usize, const CC: usize>(
@@ -264,61 +294,64 @@ unsafe fn block<S: Simd, const RR: usize, const CC: usize>(
     j: usize,
     phase: Phase,
 ) {
-    let lanes = S::LANES;
-    // Accumulator of (row i + r, column j + c) in the chunk buffer.
-    let slot = |r: usize, c: usize| sw.acc.add(((i + r - sw.i0) * p.n + j + c) * lanes);
-    let mut acc = [[S::zero(); CC]; RR];
-    if matches!(phase, Phase::Next | Phase::Finish) {
-        for r in 0..RR {
-            for c in 0..CC {
-                acc[r][c] = S::load(slot(r, c));
-            }
-        }
-    }
-    let mut kk = sw.k0;
-    while kk < sw.k1 {
-        let mut av = [S::zero(); RR];
-        for (r, a) in av.iter_mut().enumerate() {
-            *a = S::load(p.a.ptr.add((i + r) * p.a.rs + kk));
-        }
-        for c in 0..CC {
-            let b = S::load(sw.bt.add((j + c) * sw.kp + kk));
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let lanes = S::LANES;
+        // Accumulator of (row i + r, column j + c) in the chunk buffer.
+        let slot = |r: usize, c: usize| sw.acc.add(((i + r - sw.i0) * p.n + j + c) * lanes);
+        let mut acc = [[S::zero(); CC]; RR];
+        if matches!(phase, Phase::Next | Phase::Finish) {
             for r in 0..RR {
-                acc[r][c] = S::mul_add(av[r], b, acc[r][c]);
+                for c in 0..CC {
+                    acc[r][c] = S::load(slot(r, c));
+                }
             }
         }
-        kk += lanes;
-    }
-    if matches!(phase, Phase::First | Phase::Next) {
-        for r in 0..RR {
+        let mut kk = sw.k0;
+        while kk < sw.k1 {
+            let mut av = [S::zero(); RR];
+            for (r, a) in av.iter_mut().enumerate() {
+                *a = S::load(p.a.ptr.add((i + r) * p.a.rs + kk));
+            }
             for c in 0..CC {
-                S::store(slot(r, c), acc[r][c]);
+                let b = S::load(sw.bt.add((j + c) * sw.kp + kk));
+                for r in 0..RR {
+                    acc[r][c] = S::mul_add(av[r], b, acc[r][c]);
+                }
             }
+            kk += lanes;
         }
-        return;
-    }
-    let (k, full) = (p.k, p.k / lanes * lanes);
-    let epi = TileEpilogue::at(p.bias, p.relu, j);
-    for (r, acc_row) in acc.iter().enumerate() {
-        let a_row = p.a.ptr.add((i + r) * p.a.rs);
-        for (c, &v) in acc_row.iter().enumerate() {
-            let b_row = sw.bt.add((j + c) * sw.kp);
-            let mut dot = S::reduce_sum(v);
-            for t in full..k {
-                dot += *a_row.add(t) * *b_row.add(t);
+        if matches!(phase, Phase::First | Phase::Next) {
+            for r in 0..RR {
+                for c in 0..CC {
+                    S::store(slot(r, c), acc[r][c]);
+                }
             }
-            let out = p.c.ptr.add((i + r) * p.c.rs + (j + c) * p.c.cs);
-            let mut x = p.alpha * dot;
-            if p.beta != S::T::ZERO {
-                x += p.beta * *out;
+            return;
+        }
+        let (k, full) = (p.k, p.k / lanes * lanes);
+        let epi = TileEpilogue::at(p.bias, p.relu, j);
+        for (r, acc_row) in acc.iter().enumerate() {
+            let a_row = p.a.ptr.add((i + r) * p.a.rs);
+            for (c, &v) in acc_row.iter().enumerate() {
+                let b_row = sw.bt.add((j + c) * sw.kp);
+                let mut dot = S::reduce_sum(v);
+                for t in full..k {
+                    dot += *a_row.add(t) * *b_row.add(t);
+                }
+                let out = p.c.ptr.add((i + r) * p.c.rs + (j + c) * p.c.cs);
+                let mut x = p.alpha * dot;
+                if p.beta != S::T::ZERO {
+                    x += p.beta * *out;
+                }
+                if !epi.bias.is_null() {
+                    x += *epi.bias.add(c);
+                }
+                if epi.relu {
+                    x = if x > S::T::ZERO { x } else { S::T::ZERO };
+                }
+                *out = x;
             }
-            if !epi.bias.is_null() {
-                x += *epi.bias.add(c);
-            }
-            if epi.relu {
-                x = if x > S::T::ZERO { x } else { S::T::ZERO };
-            }
-            *out = x;
         }
     }
 }
@@ -332,13 +365,16 @@ macro_rules! skinny_kernel {
             impl $crate::gemm::skinny::SkinnyKernel<$t> for $name {
                 const LANES: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
                 unsafe fn rows(p: &$crate::gemm::driver::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
+                    /// # Safety
+                    /// As the trait method it instantiates.
                     #[target_feature(enable = $feature)]
                     unsafe fn body(p: &$crate::gemm::driver::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
-                        $crate::gemm::skinny::rows::<$simd, $c>(p, bt, kp, acc, i0, i1)
+                        // SAFETY: `body`'s contract is its caller's, passed on unchanged.
+                        unsafe { $crate::gemm::skinny::rows::<$simd, $c>(p, bt, kp, acc, i0, i1) }
                     }
                     // SAFETY: selected only after run-time detection of the
                     // features; the memory contract is forwarded unchanged.
-                    body(p, bt, kp, acc, i0, i1)
+                    unsafe { body(p, bt, kp, acc, i0, i1) }
                 }
             }
         )+

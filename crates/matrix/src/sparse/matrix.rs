@@ -165,13 +165,13 @@ impl<T: Scalar> SparseMatrix<T> {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn assign_avx512(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
+    fn assign_avx512(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
         self.assign(a, max_nnz)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn assign_avx2(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
+    fn assign_avx2(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
         self.assign(a, max_nnz)
     }
 

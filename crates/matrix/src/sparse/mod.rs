@@ -185,7 +185,8 @@ unsafe fn run<T: Scalar>(
         1
     };
     if parts == 1 {
-        return T::run_sparse(kernel, p, 0, groups);
+        // SAFETY: the caller's contract, for all groups.
+        return unsafe { T::run_sparse(kernel, p, 0, groups) };
     }
     // Part t starts at the first group whose columns reach t / parts.
     let bound = |t: usize| {
@@ -226,24 +227,32 @@ pub(crate) unsafe fn groups<S: Simd, const NV: usize>(
     g0: usize,
     g1: usize,
 ) {
-    let lanes = S::LANES;
-    let full = p.n / lanes;
-    let mut v = 0;
-    v = blocks::<S, NV>(p, g0, g1, v, full);
-    v = blocks::<S, 2>(p, g0, g1, v, full);
-    v = blocks::<S, 1>(p, g0, g1, v, full);
-    debug_assert_eq!(v, full);
-    let tail = p.n - full * lanes;
-    if tail > 0 {
-        let j0 = full * lanes;
-        for g in g0..g1 {
-            group_block::<S, 1>(p, g, j0, p.b.add(j0), p.b_rs, tail);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let lanes = S::LANES;
+        let full = p.n / lanes;
+        let mut v = 0;
+        v = blocks::<S, NV>(p, g0, g1, v, full);
+        v = blocks::<S, 2>(p, g0, g1, v, full);
+        v = blocks::<S, 1>(p, g0, g1, v, full);
+        debug_assert_eq!(v, full);
+        let tail = p.n - full * lanes;
+        if tail > 0 {
+            let j0 = full * lanes;
+            for g in g0..g1 {
+                group_block::<S, 1>(p, g, j0, p.b.add(j0), p.b_rs, tail);
+            }
         }
     }
 }
 
 /// Column blocks of `V` vectors from vector `v` while they fit in `full`;
 /// returns the next vector.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes a readable S and B
+/// and a writable C whose rows of the groups concerned are this caller's
+/// alone; `full` and `cols` do not exceed B's and C's columns.
 #[inline(always)]
 unsafe fn blocks<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
@@ -252,20 +261,28 @@ unsafe fn blocks<S: Simd, const V: usize>(
     mut v: usize,
     full: usize,
 ) -> usize {
-    let lanes = S::LANES;
-    while v + V <= full {
-        let j0 = v * lanes;
-        for g in g0..g1 {
-            group_block::<S, V>(p, g, j0, p.b.add(j0), p.b_rs, V * lanes);
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let lanes = S::LANES;
+        while v + V <= full {
+            let j0 = v * lanes;
+            for g in g0..g1 {
+                group_block::<S, V>(p, g, j0, p.b.add(j0), p.b_rs, V * lanes);
+            }
+            v += V;
         }
-        v += V;
+        v
     }
-    v
 }
 
 /// Group `g`'s rows of C, columns `j0..j0 + cols`, from B's columns at `b`
 /// (row stride `b_rs`, `cols` readable per row: a last partial vector is
 /// read with a masked load).
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes a readable S and B
+/// and a writable C whose rows of the groups concerned are this caller's
+/// alone; `full` and `cols` do not exceed B's and C's columns.
 #[inline(always)]
 unsafe fn group_block<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
@@ -275,41 +292,49 @@ unsafe fn group_block<S: Simd, const V: usize>(
     b_rs: usize,
     cols: usize,
 ) {
-    let (u0, u1) = (*p.group_start.add(g), *p.group_start.add(g + 1));
-    let mut acc = [[S::zero(); V]; GROUP];
-    if V == 1 {
-        // One vector per row: GROUP accumulators alone are one dependent
-        // FMA chain each, a column per FMA latency; a second set for odd
-        // columns puts two columns in flight (forward 33600x784x10: -10%).
-        let mut odd = [[S::zero(); V]; GROUP];
-        let mut u = u0;
-        while u + 2 <= u1 {
-            column::<S, V>(p, b, b_rs, cols, &mut acc, u);
-            column::<S, V>(p, b, b_rs, cols, &mut odd, u + 1);
-            u += 2;
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let (u0, u1) = (*p.group_start.add(g), *p.group_start.add(g + 1));
+        let mut acc = [[S::zero(); V]; GROUP];
+        if V == 1 {
+            // One vector per row: GROUP accumulators alone are one dependent
+            // FMA chain each, a column per FMA latency; a second set for odd
+            // columns puts two columns in flight (forward 33600x784x10: -10%).
+            let mut odd = [[S::zero(); V]; GROUP];
+            let mut u = u0;
+            while u + 2 <= u1 {
+                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+                column::<S, V>(p, b, b_rs, cols, &mut odd, u + 1);
+                u += 2;
+            }
+            if u < u1 {
+                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+            }
+            for (a, o) in acc.iter_mut().zip(&odd) {
+                a[0] = S::add(a[0], o[0]);
+            }
+        } else {
+            for u in u0..u1 {
+                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+            }
         }
-        if u < u1 {
-            column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+        let epi = TileEpilogue::at(p.bias, p.relu, j0);
+        let i0 = g * GROUP;
+        for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
+            let dst = p.c.ptr.add((i0 + r) * p.c.rs + j0 * p.c.cs);
+            write_row::<S, V>(dst, p.c.cs, cols, acc_row, p.alpha, p.beta, epi);
         }
-        for (a, o) in acc.iter_mut().zip(&odd) {
-            a[0] = S::add(a[0], o[0]);
-        }
-    } else {
-        for u in u0..u1 {
-            column::<S, V>(p, b, b_rs, cols, &mut acc, u);
-        }
-    }
-    let epi = TileEpilogue::at(p.bias, p.relu, j0);
-    let i0 = g * GROUP;
-    for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
-        let dst = p.c.ptr.add((i0 + r) * p.c.rs + j0 * p.c.cs);
-        write_row::<S, V>(dst, p.c.cs, cols, acc_row, p.alpha, p.beta, epi);
     }
 }
 
 /// One stored column `u`: loads its B row (masked past `cols`) and adds
 /// `x[r] * b` to each row's accumulators. (A function, not a closure: a
 /// closure would not inherit the caller's target features.)
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; `p` describes a readable S and B
+/// and a writable C whose rows of the groups concerned are this caller's
+/// alone; `full` and `cols` do not exceed B's and C's columns.
 #[inline(always)]
 unsafe fn column<S: Simd, const V: usize>(
     p: &SparseProblem<S::T>,
@@ -319,34 +344,37 @@ unsafe fn column<S: Simd, const V: usize>(
     acc: &mut [[S::V; V]; GROUP],
     u: usize,
 ) {
-    // B's rows come in an order only the column indices know: fetch the
-    // row PREFETCH_AHEAD columns ahead (into the next group too: same B
-    // block). Only for rows of several cache lines: a one-line row (n <= 16
-    // f32, as a 10-class layer has) is found by the hardware prefetchers in
-    // the ascending indices, and the extra work slowed such products by
-    // 8-20% (MNIST 33600x784x10 forward and backward, Zen 5).
-    let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
-    if row_bytes > 64 && u + PREFETCH_AHEAD < p.stored {
-        let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
-        for t in 0..(V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64) {
-            prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        // B's rows come in an order only the column indices know: fetch the
+        // row PREFETCH_AHEAD columns ahead (into the next group too: same B
+        // block). Only for rows of several cache lines: a one-line row (n <= 16
+        // f32, as a 10-class layer has) is found by the hardware prefetchers in
+        // the ascending indices, and the extra work slowed such products by
+        // 8-20% (MNIST 33600x784x10 forward and backward, Zen 5).
+        let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
+        if row_bytes > 64 && u + PREFETCH_AHEAD < p.stored {
+            let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
+            for t in 0..(V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64) {
+                prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
+            }
         }
-    }
-    let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
-    let mut bv = [S::zero(); V];
-    for (t, v) in bv.iter_mut().enumerate() {
-        let rem = cols - t * S::LANES;
-        *v = if rem >= S::LANES {
-            S::load(b_row.add(t * S::LANES))
-        } else {
-            S::load_partial(b_row.add(t * S::LANES), rem)
-        };
-    }
-    let x = p.values.add(GROUP * u);
-    for (r, acc_row) in acc.iter_mut().enumerate() {
-        let xr = S::splat(*x.add(r));
-        for t in 0..V {
-            acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
+        let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
+        let mut bv = [S::zero(); V];
+        for (t, v) in bv.iter_mut().enumerate() {
+            let rem = cols - t * S::LANES;
+            *v = if rem >= S::LANES {
+                S::load(b_row.add(t * S::LANES))
+            } else {
+                S::load_partial(b_row.add(t * S::LANES), rem)
+            };
+        }
+        let x = p.values.add(GROUP * u);
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let xr = S::splat(*x.add(r));
+            for t in 0..V {
+                acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
+            }
         }
     }
 }
@@ -362,13 +390,16 @@ macro_rules! sparse_kernel {
         $(
             impl $crate::sparse::SparseKernel<$t> for $name {
                 unsafe fn groups(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
+                    /// # Safety
+                    /// As the trait method it instantiates.
                     #[target_feature(enable = $feature)]
                     unsafe fn body(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
-                        $crate::sparse::groups::<$simd, $nv>(p, g0, g1)
+                        // SAFETY: `body`'s contract is its caller's, passed on unchanged.
+                        unsafe { $crate::sparse::groups::<$simd, $nv>(p, g0, g1) }
                     }
                     // SAFETY: selected only after run-time detection of the
                     // features; the memory contract is forwarded unchanged.
-                    body(p, g0, g1)
+                    unsafe { body(p, g0, g1) }
                 }
             }
         )+
