@@ -38,6 +38,16 @@ pub enum MatrixError {
         /// What was asked for and how big the matrix is.
         detail: String,
     },
+    /// A matrix whose memory cannot be had: its size overflows `usize`
+    /// (`bytes` is `None`) or the allocator refused it.
+    Allocation {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Bytes that were asked for, if that number fits in `usize`.
+        bytes: Option<usize>,
+    },
 }
 
 impl MatrixError {
@@ -61,6 +71,19 @@ impl fmt::Display for MatrixError {
             MatrixError::InvalidStrides { detail } => write!(f, "invalid strides: {detail}"),
             MatrixError::OutOfBounds { detail } => write!(f, "out of bounds: {detail}"),
             MatrixError::Kernel(e) => write!(f, "{e}"),
+            MatrixError::Allocation {
+                rows,
+                cols,
+                bytes: Some(bytes),
+            } => write!(
+                f,
+                "out of memory: a {rows}x{cols} matrix needs {bytes} bytes, which cannot be allocated"
+            ),
+            MatrixError::Allocation {
+                rows,
+                cols,
+                bytes: None,
+            } => write!(f, "a {rows}x{cols} matrix is too large to address"),
         }
     }
 }

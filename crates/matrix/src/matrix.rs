@@ -36,12 +36,37 @@ impl<T: Scalar> Matrix<T> {
     /// # Panics
     /// If `rows * cols` overflows `usize`.
     pub fn filled(rows: usize, cols: usize, value: T) -> Self {
-        let len = rows
-            .checked_mul(cols)
-            .unwrap_or_else(|| panic!("a {} matrix is too large", dims(rows, cols)));
-        let mut data = crate::pages::vec_with_capacity(len);
+        Self::try_filled(rows, cols, value).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`zeros`](Self::zeros), or [`MatrixError::Allocation`] where the
+    /// memory cannot be had, instead of aborting the process. For shapes that
+    /// come from input (a file, a command line).
+    ///
+    /// ```
+    /// use matrix::{Matrix, MatrixError};
+    /// assert_eq!(Matrix::<f32>::try_zeros(2, 3).unwrap().shape(), (2, 3));
+    /// let huge = Matrix::<f32>::try_zeros(1 << 40, 1 << 30);
+    /// assert!(matches!(huge, Err(MatrixError::Allocation { .. })));
+    /// ```
+    pub fn try_zeros(rows: usize, cols: usize) -> Result<Self, MatrixError> {
+        Self::try_filled(rows, cols, T::ZERO)
+    }
+
+    /// [`filled`](Self::filled), or [`MatrixError::Allocation`] where the
+    /// memory cannot be had.
+    pub fn try_filled(rows: usize, cols: usize, value: T) -> Result<Self, MatrixError> {
+        let refused = || MatrixError::Allocation {
+            rows,
+            cols,
+            bytes: rows
+                .checked_mul(cols)
+                .and_then(|n| n.checked_mul(std::mem::size_of::<T>())),
+        };
+        let len = rows.checked_mul(cols).ok_or_else(refused)?;
+        let mut data = crate::pages::try_vec_with_capacity(len).map_err(|_| refused())?;
         data.resize(len, value);
-        Matrix { data, rows, cols }
+        Ok(Matrix { data, rows, cols })
     }
 
     /// The `n x n` identity matrix.

@@ -48,12 +48,26 @@ fn madvise_hugepage(_: *mut u8, _: usize) {}
 /// An empty `Vec` with room for `len` elements, advised for huge pages when
 /// it is [`HUGE_MIN_BYTES`] or more (before anything is written to it).
 pub(crate) fn vec_with_capacity<T>(len: usize) -> Vec<T> {
-    let mut v = Vec::with_capacity(len);
+    try_vec_with_capacity(len).unwrap_or_else(|_| {
+        panic!(
+            "cannot allocate {len} elements of {} bytes",
+            std::mem::size_of::<T>()
+        )
+    })
+}
+
+/// [`vec_with_capacity`], or an error where the memory cannot be had (the
+/// size overflows or the allocator refuses it) instead of an abort.
+pub(crate) fn try_vec_with_capacity<T>(
+    len: usize,
+) -> Result<Vec<T>, std::collections::TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)?;
     let bytes = len.saturating_mul(std::mem::size_of::<T>());
     if bytes >= HUGE_MIN_BYTES {
         advise_huge(v.as_mut_ptr() as *mut u8, bytes);
     }
-    v
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -67,5 +81,11 @@ mod tests {
         assert!(v.iter().all(|&x| x == 1.5));
         let small: Vec<f64> = vec_with_capacity(10);
         assert!(small.capacity() >= 10);
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors_not_aborts() {
+        assert!(try_vec_with_capacity::<f32>(usize::MAX / 2).is_err());
+        assert!(try_vec_with_capacity::<f64>(1 << 60).is_err());
     }
 }
