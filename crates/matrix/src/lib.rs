@@ -7,7 +7,7 @@
 //!
 //! ```toml
 //! [dependencies]
-//! matrix = { git = "…/matnet", package = "matrix" } # or path = "…/matnet/crates/matrix"
+//! matrix = { package = "matnet-matrix", version = "0.1" } # or path = "…/matnet/crates/matrix"
 //! ```
 //!
 //! Multiply two matrices, then use views: a transpose and a sub-block cost
