@@ -38,6 +38,12 @@ pub enum MatrixError {
         /// What was asked for and how big the matrix is.
         detail: String,
     },
+    /// A [`PlanChoices`](crate::gemm::PlanChoices) decision that the
+    /// operands' layout or the kernel does not allow.
+    InvalidPlan {
+        /// Which decision, and why not.
+        detail: String,
+    },
     /// A matrix whose memory cannot be had: its size overflows `usize`
     /// (`bytes` is `None`) or the allocator refused it.
     Allocation {
@@ -71,6 +77,7 @@ impl fmt::Display for MatrixError {
             MatrixError::InvalidStrides { detail } => write!(f, "invalid strides: {detail}"),
             MatrixError::OutOfBounds { detail } => write!(f, "out of bounds: {detail}"),
             MatrixError::Kernel(e) => write!(f, "{e}"),
+            MatrixError::InvalidPlan { detail } => write!(f, "gemm plan: {detail}"),
             MatrixError::Allocation {
                 rows,
                 cols,

@@ -78,16 +78,24 @@ pub trait Scalar:
 }
 
 pub(crate) mod sealed {
+    use crate::gemm::plan::{Algorithm, KernelShape, Plan};
     use crate::gemm::{KernelKind, Problem};
     use crate::sparse::SparseProblem;
 
     /// Keeps `Scalar` closed to f32 and f64, and routes a gemm to the
     /// kernels compiled for the element type.
     pub trait Sealed: Sized {
+        /// The tile sizes of `kind`'s kernel for `algorithm`, or `None` if
+        /// it has no such variant.
+        fn kernel_shape(kind: KernelKind, algorithm: Algorithm) -> Option<KernelShape>;
+
+        /// Runs `p` as `plan` says.
+        ///
         /// # Safety
         /// As `gemm::driver::run`: pointers cover the checked shapes, C does
-        /// not overlap A or B, and `kind` is supported by this CPU.
-        unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize);
+        /// not overlap A or B, the plan's kernel is supported by this CPU,
+        /// and the plan was made (and validated) for `p`.
+        unsafe fn run_gemm(plan: &Plan, p: &Problem<Self>);
 
         /// Row groups `g0..g1` of a sparse product with `kind`'s sparse kernel.
         ///
@@ -113,54 +121,81 @@ pub(crate) mod sealed {
     macro_rules! dispatch {
         ($t:ty) => {
             impl Sealed for $t {
-                unsafe fn run_gemm(kind: KernelKind, p: &Problem<Self>, threads: usize) {
-                    // SAFETY: the caller upholds this function's `# Safety` contract.
-                    unsafe {
-                        use crate::gemm::driver::run;
-                        use crate::gemm::portable::PortableSkinny;
-                        use crate::gemm::skinny::{self, SkinnyKernel};
+                fn kernel_shape(kind: KernelKind, algorithm: Algorithm) -> Option<KernelShape> {
+                    use crate::gemm::kernel::Kernel;
+                    use crate::gemm::portable::{Portable, PortableSkinny};
+                    use crate::gemm::skinny::SkinnyKernel;
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::*, avx512::*};
+                    fn blis<T: crate::Scalar, K: Kernel<T>>() -> Option<KernelShape> {
+                        Some(KernelShape {
+                            mr: K::MR,
+                            nr: K::NR,
+                            mr_step: K::MR_STEP,
+                            nr_step: K::NR_STEP,
+                            lanes: 0,
+                        })
+                    }
+                    fn dot<T: crate::Scalar, K: SkinnyKernel<T>>() -> Option<KernelShape> {
+                        Some(KernelShape {
+                            mr: 1,
+                            nr: 1,
+                            mr_step: 1,
+                            nr_step: 1,
+                            lanes: K::LANES,
+                        })
+                    }
+                    match (kind, algorithm) {
                         #[cfg(target_arch = "x86_64")]
-                        use crate::gemm::{avx2::*, avx512::*, kernel::Kernel};
-                        // Products no wider than one vector: row-major A takes
-                        // the dot-product kernel (no A packing); otherwise the
-                        // narrow kernel, so a 10-column C fills 10 of 16 lanes.
-                        match kind {
+                        (KernelKind::Avx512, Algorithm::Dot) => dot::<$t, Avx512Skinny>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx512, Algorithm::Narrow) => blis::<$t, Avx512Narrow>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx512, Algorithm::Blis) => blis::<$t, Avx512>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx2, Algorithm::Dot) => dot::<$t, Avx2Skinny>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx2, Algorithm::Narrow) => blis::<$t, Avx2Narrow>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx2, Algorithm::Blis) => blis::<$t, Avx2>(),
+                        (KernelKind::Portable, Algorithm::Dot) => dot::<$t, PortableSkinny>(),
+                        (KernelKind::Portable, Algorithm::Narrow) => None,
+                        _ => blis::<$t, Portable>(),
+                    }
+                }
+
+                unsafe fn run_gemm(plan: &Plan, p: &Problem<Self>) {
+                    use crate::gemm::driver::run;
+                    use crate::gemm::portable::{Portable, PortableSkinny};
+                    use crate::gemm::skinny;
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::{avx2::*, avx512::*};
+                    // SAFETY: the caller upholds this function's `# Safety`
+                    // contract; the plan was made for this kernel.
+                    unsafe {
+                        match (plan.kernel, plan.algorithm) {
                             #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512
-                                if skinny::applies(
-                                    p,
-                                    <Avx512Skinny as SkinnyKernel<$t>>::LANES,
-                                ) =>
-                            {
-                                skinny::run::<$t, Avx512Skinny>(p, threads)
+                            (KernelKind::Avx512, Algorithm::Dot) => {
+                                skinny::run::<$t, Avx512Skinny>(p, plan)
                             }
                             #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2
-                                if skinny::applies(p, <Avx2Skinny as SkinnyKernel<$t>>::LANES) =>
-                            {
-                                skinny::run::<$t, Avx2Skinny>(p, threads)
-                            }
-                            KernelKind::Portable
-                                if skinny::applies(
-                                    p,
-                                    <PortableSkinny as SkinnyKernel<$t>>::LANES,
-                                ) =>
-                            {
-                                skinny::run::<$t, PortableSkinny>(p, threads)
+                            (KernelKind::Avx512, Algorithm::Narrow) => {
+                                run::<$t, Avx512Narrow>(p, plan)
                             }
                             #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512 if p.n <= <Avx512Narrow as Kernel<$t>>::NR => {
-                                run::<$t, Avx512Narrow>(p, threads)
+                            (KernelKind::Avx512, Algorithm::Blis) => run::<$t, Avx512>(p, plan),
+                            #[cfg(target_arch = "x86_64")]
+                            (KernelKind::Avx2, Algorithm::Dot) => {
+                                skinny::run::<$t, Avx2Skinny>(p, plan)
                             }
                             #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512 => run::<$t, Avx512>(p, threads),
+                            (KernelKind::Avx2, Algorithm::Narrow) => run::<$t, Avx2Narrow>(p, plan),
                             #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2 if p.n <= <Avx2Narrow as Kernel<$t>>::NR => {
-                                run::<$t, Avx2Narrow>(p, threads)
+                            (KernelKind::Avx2, Algorithm::Blis) => run::<$t, Avx2>(p, plan),
+                            (KernelKind::Portable, Algorithm::Dot) => {
+                                skinny::run::<$t, PortableSkinny>(p, plan)
                             }
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2 => run::<$t, Avx2>(p, threads),
-                            _ => run::<$t, crate::gemm::portable::Portable>(p, threads),
+                            _ => run::<$t, Portable>(p, plan),
                         }
                     }
                 }

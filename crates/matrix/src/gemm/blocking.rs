@@ -26,7 +26,7 @@
 use std::sync::OnceLock;
 
 /// Cache sizes in bytes, per core.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CacheSizes {
     /// Level-1 data cache.
     pub l1d: usize,

@@ -10,10 +10,10 @@
 //!
 //! where `a` is an `MR`-tall packed panel of A and `b` an `NR`-wide packed
 //! panel of B (see `pack.rs`). Either may instead be read in place from a
-//! row-major operand: `a[i * a_rs + k]` (A's row stride `a_rs`), `b[k * b_rs
-//! + j]` (B's row stride `b_rs`). `beta == 0` means C is never read. `NR` is
-//! `NV` SIMD vectors wide; each row of the tile is written back by
-//! [`write_row`], shared with the sparse kernel.
+//! row-major operand ([`APanel`], [`BPanel`]: which one is the plan's
+//! decision, `plan.rs`). `beta == 0` means C is never read. `NR` is `NV`
+//! SIMD vectors wide; each row of the tile is written back by [`write_row`],
+//! shared with the sparse kernel.
 
 use crate::Scalar;
 
@@ -30,6 +30,33 @@ pub(crate) struct Tile<T> {
     pub m: usize,
     /// Valid columns (`<= NR`).
     pub n: usize,
+}
+
+/// Where a micro-kernel reads its `MR x kc` A micro-panel.
+#[derive(Clone, Copy)]
+pub(crate) enum APanel<T> {
+    /// Packed: element `(i, k)` at `ptr + k * MR + i`.
+    Packed(*const T),
+    /// Row-major A in place: element `(i, k)` at `ptr + i * rs + k`, all
+    /// `MR` rows real (the driver packs a partial last panel).
+    InPlace { ptr: *const T, rs: usize },
+}
+
+/// Where a micro-kernel reads its `kc x NR` B micro-panel.
+#[derive(Clone, Copy)]
+pub(crate) enum BPanel<T> {
+    /// Packed: element `(k, j)` at `ptr + k * NR + j`.
+    Packed(*const T),
+    /// Row-major B in place: element `(k, j)` at `ptr + k * rs + j`.
+    InPlace { ptr: *const T, rs: usize },
+    /// As `InPlace`, and every row loaded is also stored to the packed
+    /// panel at `copy` (`copy[k * NR + j]`), so that no packing pass is
+    /// needed for the tiles that read the panel later; a full panel only.
+    Filling {
+        ptr: *const T,
+        rs: usize,
+        copy: *mut T,
+    },
 }
 
 /// What the write-back does after `alpha * acc + beta * C`.
@@ -96,31 +123,21 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
     /// As [`MR_STEP`](Kernel::MR_STEP), for columns.
     const NR_STEP: usize = Self::NR;
 
-    /// Computes one tile (formula in the module docs).
-    ///
-    /// `a_rs` is 1 for a packed A panel (element `(i, k)` at `a + k * MR +
-    /// i`), A's row stride when A is read in place (at `a + i * a_rs + k`;
-    /// then `tile.m == MR`). `b_rs` is the distance between consecutive k
-    /// rows of the B panel: `NR` for a packed panel, B's row stride when B
-    /// is read in place. A non-null `b_copy` (B read in place, `tile.n ==
-    /// NR`) also receives the packed panel: `b_copy[k * NR + j] = b[k *
-    /// b_rs + j]`, so the driver need not pack B in a pass of its own.
+    /// Computes one tile (formula in the module docs) from the A and B
+    /// micro-panels, wherever they are read from.
     ///
     /// # Safety
-    /// `a` holds `kc * MR` readable elements (packed) or `a + i * a_rs`
-    /// holds `kc` for every `i < MR` (in place); `b + k * b_rs` holds `NR`
-    /// for every `k < kc`; `b_copy`, if not null, has `kc * NR` writable
-    /// elements; the tile
-    /// `(tile.m x tile.n)` with strides `(tile.rs, tile.cs)` is writable (and
-    /// readable if `beta != 0`); `epi.bias`, if not null, has `tile.n` readable
-    /// elements; the CPU supports the kernel's instruction set.
+    /// The A panel holds `kc * MR` readable elements (packed) or each of
+    /// its `MR` rows `kc` (in place, then `tile.m == MR`); each of the B
+    /// panel's `kc` rows holds `NR` readable elements, and a `Filling`
+    /// panel's `copy` `kc * NR` writable ones (then `tile.n == NR`); the
+    /// tile (`tile.m x tile.n`, strides `(tile.rs, tile.cs)`) is writable
+    /// (and readable if `beta != 0`); `epi.bias`, if not null, has `tile.n`
+    /// readable elements; the CPU supports the kernel's instruction set.
     unsafe fn tile(
         kc: usize,
-        a: *const T,
-        a_rs: usize,
-        b: *const T,
-        b_rs: usize,
-        b_copy: *mut T,
+        a: APanel<T>,
+        b: BPanel<T>,
         tile: Tile<T>,
         alpha: T,
         beta: T,
@@ -349,11 +366,8 @@ const B_AHEAD: usize = 16;
 #[inline(always)]
 pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
     kc: usize,
-    a: *const S::T,
-    a_rs: usize,
-    b: *const S::T,
-    b_rs: usize,
-    b_copy: *mut S::T,
+    a: APanel<S::T>,
+    b: BPanel<S::T>,
     tile: Tile<S::T>,
     alpha: S::T,
     beta: S::T,
@@ -361,18 +375,26 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
 ) {
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
+        let nr = NV * S::LANES;
+        let (a, a_rs, direct_a) = match a {
+            APanel::Packed(ptr) => (ptr, 1, false),
+            APanel::InPlace { ptr, rs } => (ptr, rs, true),
+        };
+        // B read in place: its rows are a full row of B apart, one page each
+        // for a big B, which the hardware prefetcher does not follow; the
+        // kernel prefetches them itself. (A B of exactly NR columns in place
+        // has the layout of a packed panel, and needs no prefetch.)
+        let (b, b_rs, b_copy, in_place) = match b {
+            BPanel::Packed(ptr) => (ptr, nr, std::ptr::null_mut(), false),
+            BPanel::InPlace { ptr, rs } => (ptr, rs, std::ptr::null_mut(), rs != nr),
+            BPanel::Filling { ptr, rs, copy } => (ptr, rs, copy, true),
+        };
         // The conditions on MR and NV are constants: each instantiation keeps
         // only the variants that fit inside its panel.
         let one_vector = NV == 2 && tile.n <= S::LANES;
-        // B read in place (not a packed panel): its rows are a full row of B
-        // apart, one page each for a big B, which the hardware prefetcher does
-        // not follow; the kernel prefetches them itself.
-        // (A B of exactly NR columns has `b_rs == NR` in place too: the same
-        // layout as a packed panel, except when the panel must be copied.)
         let copy_b = !b_copy.is_null();
-        let in_place = b_rs != NV * S::LANES || copy_b;
         // Copying B while reading it is for full-width tiles only.
-        debug_assert!(!copy_b || tile.n == NV * S::LANES);
+        debug_assert!(!copy_b || tile.n == nr);
         macro_rules! run {
             ($rows:expr, $direct_a:expr) => {
                 match (one_vector, in_place, copy_b) {
@@ -404,7 +426,7 @@ pub(crate) unsafe fn microkernel_fit<S: Simd, const MR: usize, const NV: usize>(
                 }
             };
         }
-        if a_rs != 1 {
+        if direct_a {
             // A read in place: whole panels only (the driver packs a partial
             // last one), so the edge variants are not needed here.
             run!(MR, true)
@@ -663,11 +685,8 @@ macro_rules! simd_kernel {
                 const NR_STEP: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
                 unsafe fn tile(
                     kc: usize,
-                    a: *const $t,
-                    a_rs: usize,
-                    b: *const $t,
-                    b_rs: usize,
-                    b_copy: *mut $t,
+                    a: $crate::gemm::kernel::APanel<$t>,
+                    b: $crate::gemm::kernel::BPanel<$t>,
                     tile: $crate::gemm::kernel::Tile<$t>,
                     alpha: $t,
                     beta: $t,
@@ -678,23 +697,20 @@ macro_rules! simd_kernel {
                     #[target_feature(enable = $feature)]
                     unsafe fn body(
                         kc: usize,
-                        a: *const $t,
-                        a_rs: usize,
-                        b: *const $t,
-                        b_rs: usize,
-                        b_copy: *mut $t,
+                        a: $crate::gemm::kernel::APanel<$t>,
+                        b: $crate::gemm::kernel::BPanel<$t>,
                         tile: $crate::gemm::kernel::Tile<$t>,
                         alpha: $t,
                         beta: $t,
                         epi: $crate::gemm::kernel::TileEpilogue<$t>,
                     ) {
                         // SAFETY: `body`'s contract is its caller's, passed on unchanged.
-                        unsafe { $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi) }
+                        unsafe { $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, b, tile, alpha, beta, epi) }
                     }
                     // SAFETY: the kernel is only selected after run-time
                     // detection of its features (select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
-                    unsafe { body(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi) }
+                    unsafe { body(kc, a, b, tile, alpha, beta, epi) }
                 }
                 unsafe fn pack(
                     len: usize,

@@ -12,8 +12,11 @@
 //! around a register-blocked `MR x NR` micro-kernel (`kernel.rs`, one file per
 //! ISA: `avx512.rs`, `avx2.rs`, `portable.rs`), packing A and B (`pack.rs`)
 //! into reused aligned buffers (`buffer.rs`) with block sizes derived from the
-//! machine's caches (`blocking.rs`). The kernel is picked once at run time
-//! (`select.rs`).
+//! machine's caches (`blocking.rs`). Every choice of how to compute one
+//! product (swap the operands, dot products or BLIS, block sizes, which
+//! operands are read in place, how threads split C) is made up front by its
+//! [`Plan`] (`plan.rs`); the drivers only execute plans. The kernel family is
+//! picked once at run time (`select.rs`).
 
 // Micro-kernels take the BLIS argument list (k, A panel, B panel and its
 // stride, C tile, alpha, beta, epilogue); bundling it would only hide it.
@@ -24,6 +27,7 @@ pub(crate) mod buffer;
 pub(crate) mod driver;
 pub(crate) mod kernel;
 pub(crate) mod pack;
+pub mod plan;
 pub(crate) mod portable;
 pub(crate) mod select;
 pub(crate) mod skinny;
@@ -35,6 +39,7 @@ pub(crate) mod avx512;
 
 pub use blocking::CacheSizes;
 pub(crate) use driver::Problem;
+pub use plan::{ASource, Algorithm, BSource, PartPlan, Plan, PlanChoices, Split};
 pub use select::{selected_kernel, KernelError, KernelKind};
 
 use crate::error::{dims, MatrixError};
@@ -174,6 +179,48 @@ pub fn try_gemm_with_kernel<'a, 'b, 'c, T: Scalar>(
     c: impl Into<MatrixViewMut<'c, T>>,
     epilogue: Epilogue<'_, T>,
 ) -> Result<(), MatrixError> {
+    let choices = PlanChoices::default();
+    try_gemm_planned(kernel, choices, alpha, a, b, beta, c, epilogue).map(|_| ())
+}
+
+/// [`try_gemm_with_kernel`] with some of the [`Plan`]'s decisions forced by
+/// `choices` (the rest made by the usual rules); returns the plan that ran.
+/// For tests that must reach every path on any machine, and for
+/// experiments with the blocking. `None` for a product with nothing to
+/// plan (empty, or `k = 0`, or `alpha = 0`: C is only scaled).
+///
+/// ```
+/// use matrix::gemm::{ASource, Algorithm, PlanChoices};
+/// use matrix::{selected_kernel, try_gemm_planned, CacheSizes, Epilogue, Matrix};
+/// let a = Matrix::from_fn(40, 300, |i, j| (i + j) as f32);
+/// let b = Matrix::from_fn(300, 50, |i, j| (i * j % 7) as f32);
+/// let mut c = Matrix::zeros(40, 50);
+/// // A 64 KiB L2 makes k blocks of 64: five passes over C for k = 300.
+/// let small = CacheSizes { l1d: 16 << 10, l2: 64 << 10 };
+/// let choices = PlanChoices { caches: Some(small), a: Some(ASource::Packed), ..Default::default() };
+/// let plan = try_gemm_planned(selected_kernel().unwrap(), choices, 1.0, &a, &b, 0.0, &mut c, Epilogue::none())?
+///     .expect("a nonempty product has a plan");
+/// assert_eq!(plan.algorithm, Algorithm::Blis);
+/// assert!(plan.kc < 300);
+/// assert_eq!(c, a.matmul(&b));
+/// # Ok::<(), matrix::MatrixError>(())
+/// ```
+///
+/// # Errors
+/// As [`try_gemm_fused`], and [`MatrixError::InvalidPlan`] when a forced
+/// decision does not fit the operands (A read in place while column-major,
+/// say).
+#[allow(clippy::too_many_arguments)] // gemm's own argument list, plus two
+pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
+    kernel: KernelKind,
+    choices: PlanChoices,
+    alpha: T,
+    a: impl Into<MatrixView<'a, T>>,
+    b: impl Into<MatrixView<'b, T>>,
+    beta: T,
+    c: impl Into<MatrixViewMut<'c, T>>,
+    epilogue: Epilogue<'_, T>,
+) -> Result<Option<Plan>, MatrixError> {
     let (a, b, mut c) = (a.into(), b.into(), c.into());
     let (m, k) = a.shape();
     let n = b.cols();
@@ -187,76 +234,118 @@ pub fn try_gemm_with_kernel<'a, 'b, 'c, T: Scalar>(
         kernel,
     )?;
     if m == 0 || n == 0 {
-        return Ok(());
+        return Ok(None);
     }
     if k == 0 || alpha == T::ZERO {
         scale_only(beta, c.rb_mut(), epilogue);
-        return Ok(());
+        return Ok(None);
     }
-    let a_op = Operand {
-        ptr: a.as_ptr(),
-        rs: a.row_stride(),
-        cs: a.col_stride(),
+    let operand = |v: MatrixView<'_, T>| Operand {
+        ptr: v.as_ptr(),
+        rs: v.row_stride(),
+        cs: v.col_stride(),
     };
-    let b_op = Operand {
-        ptr: b.as_ptr(),
-        rs: b.row_stride(),
-        cs: b.col_stride(),
+    let problem = Problem {
+        m,
+        n,
+        k,
+        alpha,
+        beta,
+        a: operand(a),
+        b: operand(b),
+        c: OutOperand {
+            ptr: c.as_mut_ptr(),
+            rs: c.row_stride(),
+            cs: c.col_stride(),
+        },
+        bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
+        relu: epilogue.relu,
     };
-    let c_op = OutOperand {
-        ptr: c.as_mut_ptr(),
-        rs: c.row_stride(),
-        cs: c.col_stride(),
-    };
-    let problem = if transpose_pays(m, n, &a_op, epilogue.bias.is_some()) {
-        // Cᵀ = Bᵀ Aᵀ: the few columns become few rows, and Aᵀ (row-major)
-        // streams through the kernel in place instead of being packed.
-        Problem {
-            m: n,
-            n: m,
-            k,
-            alpha,
-            beta,
-            a: b_op.t(),
-            b: a_op.t(),
-            c: OutOperand {
-                ptr: c_op.ptr,
-                rs: c_op.cs,
-                cs: c_op.rs,
-            },
-            bias: std::ptr::null(),
-            relu: epilogue.relu,
-        }
-    } else {
-        Problem {
-            m,
-            n,
-            k,
-            alpha,
-            beta,
-            a: a_op,
-            b: b_op,
-            c: c_op,
-            bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-            relu: epilogue.relu,
-        }
-    };
+    let (plan, problem) = Plan::new(&problem, kernel, rayon::current_num_threads(), choices)?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
-    // the kernel is supported (checked above).
-    unsafe { T::run_gemm(kernel, &problem, rayon::current_num_threads()) };
-    Ok(())
+    // the kernel is supported (checked above); the plan was made and
+    // validated for this problem.
+    unsafe { T::run_gemm(&plan, &problem) };
+    Ok(Some(plan))
 }
 
-/// Columns at most this many, with column-major A, make gemm solve `Cᵀ = Bᵀ Aᵀ`.
-const TRANSPOSE_MAX_N: usize = 16;
-
-/// True when C is much taller than wide and A is stored column-major (as
-/// `Xᵀ` in a weight gradient `Xᵀ dZ` with 10 outputs): the transposed
-/// problem has a row-major, in-place B and fills whole vectors. Only
-/// without a bias (which would become a per-row bias).
-fn transpose_pays<T>(m: usize, n: usize, a: &Operand<T>, has_bias: bool) -> bool {
-    n <= TRANSPOSE_MAX_N && m > n && a.rs == 1 && a.cs != 1 && !has_bias
+/// The plan [`try_gemm_planned`] would follow for `op(A) * op(B)` into a
+/// row-major C on `threads` workers, without computing anything; `None`
+/// for an empty product or `k = 0`. What the `gemm` example's `--plan`
+/// prints.
+///
+/// ```
+/// use matrix::gemm::{plan_gemm, Algorithm, PlanChoices};
+/// use matrix::{selected_kernel, Matrix};
+/// let h = Matrix::<f32>::zeros(128, 800);
+/// let w = Matrix::<f32>::zeros(800, 10);
+/// let plan = plan_gemm(selected_kernel().unwrap(), 1, PlanChoices::default(), h.view(), w.view(), false)?;
+/// assert_eq!(plan.unwrap().algorithm, Algorithm::Dot); // 10 outputs: dot products
+/// # Ok::<(), matrix::MatrixError>(())
+/// ```
+///
+/// # Errors
+/// As [`try_gemm_planned`] (shapes and kernel are checked as for a C of
+/// the right shape).
+pub fn plan_gemm<T: Scalar>(
+    kernel: KernelKind,
+    threads: usize,
+    choices: PlanChoices,
+    a: MatrixView<'_, T>,
+    b: MatrixView<'_, T>,
+    has_bias: bool,
+) -> Result<Option<Plan>, MatrixError> {
+    let (m, k) = a.shape();
+    let n = b.cols();
+    let bias: Vec<T> = if has_bias {
+        vec![T::ZERO; n]
+    } else {
+        Vec::new()
+    };
+    let epilogue = Epilogue {
+        bias: has_bias.then_some(bias.as_slice()),
+        relu: false,
+    };
+    check_product(
+        "gemm",
+        ("op(A)", "op(B)"),
+        (m, k),
+        b.shape(),
+        (m, n),
+        &epilogue,
+        kernel,
+    )?;
+    if m == 0 || n == 0 || k == 0 {
+        return Ok(None);
+    }
+    let operand = |v: MatrixView<'_, T>| Operand {
+        ptr: v.as_ptr(),
+        rs: v.row_stride(),
+        cs: v.col_stride(),
+    };
+    let problem = Problem {
+        m,
+        n,
+        k,
+        alpha: T::ONE,
+        beta: T::ZERO,
+        a: operand(a),
+        b: operand(b),
+        // Never written: a plan only reads C's strides.
+        c: OutOperand {
+            ptr: std::ptr::null_mut(),
+            rs: n,
+            cs: 1,
+        },
+        bias: if has_bias {
+            bias.as_ptr()
+        } else {
+            std::ptr::null()
+        },
+        relu: false,
+    };
+    Ok(Some(Plan::new(&problem, kernel, threads, choices)?.0))
 }
 
 /// The checks every product (`gemm`, `sparse_gemm`) makes before it runs:

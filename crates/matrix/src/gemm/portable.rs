@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use super::kernel::{microkernel_fit, Kernel, Simd, Tile, TileEpilogue};
+use super::kernel::{microkernel_fit, APanel, BPanel, Kernel, Simd, Tile, TileEpilogue};
 use crate::Scalar;
 
 /// Lanes of one portable "vector": 16 bytes, one SSE/NEON register.
@@ -74,21 +74,16 @@ impl<T: Scalar> Kernel<T> for Portable {
 
     unsafe fn tile(
         kc: usize,
-        a: *const T,
-        a_rs: usize,
-        b: *const T,
-        b_rs: usize,
-        b_copy: *mut T,
+        a: APanel<T>,
+        b: BPanel<T>,
         tile: Tile<T>,
         alpha: T,
         beta: T,
         epi: TileEpilogue<T>,
     ) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            // SAFETY: forwarded contract; the portable body needs no CPU feature.
-            microkernel_fit::<Arr<T>, 4, 2>(kc, a, a_rs, b, b_rs, b_copy, tile, alpha, beta, epi)
-        }
+        // SAFETY: the caller upholds this function's `# Safety` contract
+        // (forwarded); the portable body needs no CPU feature.
+        unsafe { microkernel_fit::<Arr<T>, 4, 2>(kc, a, b, tile, alpha, beta, epi) }
     }
 }
 

@@ -21,23 +21,14 @@
 use rayon::prelude::*;
 
 use super::buffer::{whole_lines, with_workspace};
-use super::driver::{Problem, Shared, PARALLEL_MIN_FLOPS};
+use super::driver::{Problem, Shared};
 use super::kernel::{Simd, TileEpilogue};
+use super::plan::{Plan, DOT_ROWS};
 use crate::Scalar;
-
-/// Most columns the dot-product formulation takes: beyond that the BLIS
-/// kernel fills its vectors and reuses each A element across more columns.
-pub(crate) const MAX_N: usize = 16;
-
-/// True if [`run`] handles this problem: A has contiguous rows, C has at
-/// most [`MAX_N`] columns and k spans at least one vector.
-pub(crate) fn applies<T>(p: &Problem<T>, lanes: usize) -> bool {
-    p.a.cs == 1 && p.n <= MAX_N && p.k >= lanes
-}
 
 /// Rows per block: 4 rows x 4 columns = 16 accumulators (of 32 zmm / 16 ymm
 /// with the 2-column variant on AVX2, chosen by the caller's `C`).
-const R: usize = 4;
+const R: usize = DOT_ROWS;
 
 /// The ISA-specific part: rows `i0..i1` of C, compiled with the ISA's
 /// target features (`skinny_kernel!` defines one per ISA).
@@ -75,20 +66,16 @@ fn acc_elems(rows: usize, n: usize, lanes: usize) -> usize {
     rows * n * lanes
 }
 
-/// Runs the problem (see [`applies`]) with kernel `K`.
+/// Runs the problem with kernel `K` on `plan.parts` workers, each a band
+/// of whole row blocks.
 ///
 /// # Safety
 /// As `driver::run`, and the CPU supports `K`'s instructions.
-pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, threads: usize) {
+pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, plan: &Plan) {
     let (k, n, lanes) = (p.k, p.n, K::LANES);
     let kp = k.div_ceil(lanes) * lanes;
-    let flops = 2.0 * (p.m * n * k) as f64;
     let blocks = p.m.div_ceil(R);
-    let parts = if threads > 1 && flops >= PARALLEL_MIN_FLOPS && blocks >= 2 * threads {
-        threads
-    } else {
-        1
-    };
+    let parts = plan.parts;
     // Rows of part t: blocks t*blocks/parts.. of R rows each.
     let m = p.m;
     let part_rows = move |t: usize| {

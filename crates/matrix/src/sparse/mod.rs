@@ -35,9 +35,10 @@ use rayon::prelude::*;
 
 use crate::error::MatrixError;
 use crate::gemm::buffer::with_workspace;
-use crate::gemm::driver::{OutOperand, Shared, PARALLEL_MIN_FLOPS};
+use crate::gemm::driver::{OutOperand, Shared};
 use crate::gemm::kernel::{write_row, Simd, TileEpilogue};
 use crate::gemm::pack::prefetch;
+use crate::gemm::plan::PARALLEL_MIN_FLOPS;
 use crate::gemm::{check_product, selected_kernel, Epilogue, KernelKind};
 use crate::{MatrixView, MatrixViewMut, Scalar};
 
