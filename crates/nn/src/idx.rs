@@ -29,10 +29,9 @@
 //!   are read as one stream, as `gzip -d` does.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use byteorder::{BigEndian, ByteOrder, WriteBytesExt};
 use flate2::read::MultiGzDecoder;
@@ -950,13 +949,12 @@ pub fn write_idx_to<W: Write>(
     }
 }
 
-/// Distinguishes temporary files written concurrently by one process.
-static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
-
 /// Writes `array` to `path` as IDX, gzip'd if `gzip` (the name is not
 /// consulted), atomically: the bytes go to a temporary file in the same
-/// directory, which is synced and then renamed over `path`, so `path` never
-/// holds a half-written file.
+/// directory (a fresh one per save, created with `create_new`), which is
+/// synced and then renamed over `path`, so `path` never holds a half-written
+/// file; temporaries of `path` left by killed processes are removed first
+/// (the crate's `atomic_file` module, shared with model files).
 ///
 /// ```
 /// use nn::idx::{read_idx, write_idx, IdxArray, IdxData};
@@ -975,40 +973,23 @@ pub fn write_idx(path: &Path, array: &IdxArray, gzip: bool) -> Result<(), IdxErr
         path: path.to_path_buf(),
         source,
     };
-    let Some(file_name) = path.file_name() else {
+    if path.file_name().is_none() {
         return Err(IdxError::InvalidArray {
             path: path.to_path_buf(),
             reason: "the path does not name a file".into(),
         });
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| -> io::Result<()> {
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+    }
+    crate::atomic_file::write_atomically_with(path, |file| {
         let w = BufWriter::with_capacity(1 << 16, file);
         let w = match write_idx_to(w, array, gzip, path) {
             Ok(w) => w,
             Err(IdxError::Io { source, .. }) => return Err(source),
             Err(e) => return Err(io::Error::other(e.to_string())),
         };
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    Ok(())
+        w.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    })
+    .map_err(io_err)
 }
 
 #[cfg(test)]

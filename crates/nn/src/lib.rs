@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod atomic_file;
 pub mod dataset;
 mod error;
 pub mod idx;

@@ -10,25 +10,48 @@
 //! ```
 //!
 //! Weights are stored `inputs x outputs` (the forward pass is `x W + b`).
-//! Saving is atomic (temporary file in the same directory, fsync, rename);
-//! loading validates everything before trusting any offset.
+//! Saving is atomic (a fresh temporary file in the same directory, fsync,
+//! rename; see the crate's `atomic_file` module). Reading refuses anything
+//! but a regular file before opening it, reads at most
+//! [`MAX_MODEL_FILE_BYTES`], and leaves the layout to the `safetensors`
+//! crate (header length, JSON, dtypes, shapes against byte ranges, ranges
+//! contiguous and covering the data exactly), all in linear time; when it
+//! refuses a file, a second pass over the header says which tensor is wrong.
+//! [`load_model`] then checks the tensors against the architecture in the
+//! metadata. Every error is a [`ModelError`] naming the file; no input panics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use safetensors::{Dtype, SafeTensors};
 use serde_json::{json, Map, Value};
 
 use crate::activation::Activation;
+use crate::atomic_file;
 use crate::loss::Loss;
 use crate::network::{Init, Layer, Network};
 
-/// Header sizes above this are refused (the safetensors limit).
-const MAX_HEADER: u64 = 100 << 20;
+/// Model files larger than this are refused before they are read
+/// (2 GiB: a network with 500 million `f32` parameters).
+pub const MAX_MODEL_FILE_BYTES: u64 = 2 << 30;
 
-/// Why a model file could not be written or read.
+/// Headers longer than this are refused before they are parsed (16 MiB; a
+/// matnet model needs about 200 bytes per layer, the safetensors crate
+/// itself allows 100 MB).
+pub const MAX_HEADER_BYTES: u64 = 16 << 20;
+
+/// Files declaring more tensors than this are refused (a matnet model has
+/// two per Dense layer).
+pub const MAX_TENSORS: usize = 1 << 16;
+
+/// Architectures with more layers than this are refused.
+pub const MAX_LAYERS: usize = 1 << 16;
+
+/// Why a model file could not be written or read. Every variant's message is
+/// one line that starts with the file's path.
 #[derive(Debug)]
 pub enum ModelError {
     /// Reading or writing failed.
@@ -38,7 +61,70 @@ pub enum ModelError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is not a valid safetensors file, or not a matnet model.
+    /// The path is a directory, FIFO, device or socket: refused before it is
+    /// opened, so reading can neither block nor run forever.
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead, e.g. `a FIFO`.
+        kind: &'static str,
+    },
+    /// The file is larger than the limit (or grew past it while being read).
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes (at least this many when it grew during the read).
+        size: u64,
+        /// The limit in bytes ([`MAX_MODEL_FILE_BYTES`] for [`read_tensors`]).
+        limit: u64,
+    },
+    /// The header length field is above [`MAX_HEADER_BYTES`].
+    HeaderTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The header length the file declares.
+        len: u64,
+        /// [`MAX_HEADER_BYTES`].
+        limit: u64,
+    },
+    /// The header declares more than [`MAX_TENSORS`] tensors.
+    TooManyTensors {
+        /// The file.
+        path: PathBuf,
+        /// How many it declares.
+        count: usize,
+        /// [`MAX_TENSORS`].
+        limit: usize,
+    },
+    /// Not a valid safetensors file (refused by the `safetensors` crate, or
+    /// too short to hold a header).
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the tensor where there is one.
+        reason: String,
+    },
+    /// A tensor of a dtype other than F32 or F64.
+    UnsupportedDtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// Its dtype, e.g. `I8`.
+        dtype: String,
+    },
+    /// Memory for the file or its tensors that the allocator refused.
+    OutOfMemory {
+        /// The file.
+        path: PathBuf,
+        /// What the memory was for.
+        what: String,
+        /// Bytes asked for.
+        bytes: u64,
+    },
+    /// A valid safetensors file that is not a loadable matnet model (no or a
+    /// bad architecture, tensors missing, extra or mis-shaped, non-finite
+    /// values), or tensors that cannot be written.
     Invalid {
         /// The file.
         path: PathBuf,
@@ -47,12 +133,56 @@ pub enum ModelError {
     },
 }
 
+impl ModelError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ModelError::Io { path, .. }
+            | ModelError::NotRegularFile { path, .. }
+            | ModelError::TooLarge { path, .. }
+            | ModelError::HeaderTooLarge { path, .. }
+            | ModelError::TooManyTensors { path, .. }
+            | ModelError::Format { path, .. }
+            | ModelError::UnsupportedDtype { path, .. }
+            | ModelError::OutOfMemory { path, .. }
+            | ModelError::Invalid { path, .. } => path,
+        }
+    }
+}
+
 impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.path().display();
         match self {
-            ModelError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            ModelError::Invalid { path, reason } => {
-                write!(f, "{}: not a valid model file: {reason}", path.display())
+            ModelError::Io { source, .. } => write!(f, "{p}: {source}"),
+            ModelError::NotRegularFile { kind, .. } => {
+                write!(f, "{p}: is {kind}, not a regular file; refusing to read it as a model file")
+            }
+            ModelError::TooLarge { size, limit, .. } => write!(
+                f,
+                "{p}: model file too large: {size} bytes, the limit is {limit} bytes"
+            ),
+            ModelError::HeaderTooLarge { len, limit, .. } => write!(
+                f,
+                "{p}: not a valid model file: header length {len} exceeds the limit of {limit} bytes"
+            ),
+            ModelError::TooManyTensors { count, limit, .. } => write!(
+                f,
+                "{p}: not a valid model file: {count} tensors, the limit is {limit}"
+            ),
+            ModelError::Format { reason, .. } => {
+                write!(f, "{p}: not a valid safetensors file: {reason}")
+            }
+            ModelError::UnsupportedDtype { tensor, dtype, .. } => write!(
+                f,
+                "{p}: tensor '{tensor}': unsupported dtype {dtype} (expected F32 or F64)"
+            ),
+            ModelError::OutOfMemory { what, bytes, .. } => write!(
+                f,
+                "{p}: out of memory: {what} need {bytes} bytes, which cannot be allocated"
+            ),
+            ModelError::Invalid { reason, .. } => {
+                write!(f, "{p}: not a valid model file: {reason}")
             }
         }
     }
@@ -62,7 +192,7 @@ impl std::error::Error for ModelError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ModelError::Io { source, .. } => Some(source),
-            ModelError::Invalid { .. } => None,
+            _ => None,
         }
     }
 }
@@ -81,29 +211,45 @@ pub struct Tensor {
 /// The content of a safetensors file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TensorFile {
-    /// Tensors in file order.
+    /// Tensors in file order (by data offset).
     pub tensors: Vec<Tensor>,
     /// The `__metadata__` map.
     pub metadata: BTreeMap<String, String>,
 }
 
-/// Writes `tensors` (f32) and `metadata` atomically to `path`.
+/// Writes `tensors` (f32) and `metadata` atomically to `path`. A tensor
+/// whose shape does not match its data, or a name used twice, is
+/// [`ModelError::Invalid`] (such a file could not be read back).
 pub fn write_tensors(
     path: &Path,
     tensors: &[Tensor],
     metadata: &BTreeMap<String, String>,
 ) -> Result<(), ModelError> {
+    let invalid = |reason: String| ModelError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
     let mut header = Map::new();
     if !metadata.is_empty() {
         header.insert("__metadata__".into(), json!(metadata));
     }
     let mut offset = 0usize;
     for t in tensors {
+        let numel = t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if numel != Some(t.data.len()) {
+            return Err(invalid(format!(
+                "tensor '{}' has shape {:?} but {} values",
+                t.name,
+                t.shape,
+                t.data.len()
+            )));
+        }
         let bytes = t.data.len() * 4;
-        header.insert(
-            t.name.clone(),
-            json!({"dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]}),
-        );
+        let entry =
+            json!({"dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]});
+        if t.name == "__metadata__" || header.insert(t.name.clone(), entry).is_some() {
+            return Err(invalid(format!("tensor name '{}' used twice", t.name)));
+        }
         offset += bytes;
     }
     let mut head = Value::Object(header).to_string().into_bytes();
@@ -121,185 +267,313 @@ pub fn write_tensors(
     write_atomically(path, &buf)
 }
 
-/// Writes `bytes` to a temporary file next to `path`, syncs it and renames
-/// it over `path`: a reader sees the old file or the new one, never a mix.
+/// Writes `bytes` to a fresh temporary file next to `path` (created with
+/// `create_new`, named `.NAME.tmp-PID-COUNTER-RANDOM`), syncs it and renames
+/// it over `path`: a reader sees the old file or the new one, never a mix,
+/// and concurrent saves to one path each install a whole file. Temporaries
+/// of `path` left by killed processes are removed first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let io = |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| ModelError::Invalid {
-        path: path.to_path_buf(),
-        reason: "the path has no file name".into(),
-    })?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // Make the rename itself durable (best effort: not every FS allows it).
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if atomic_file::split(path).is_none() {
+        return Err(ModelError::Invalid {
+            path: path.to_path_buf(),
+            reason: "the path has no file name".into(),
+        });
     }
-    result.map_err(io)
-}
-
-/// Reads and validates a safetensors file: header length within the file,
-/// well-formed JSON, known dtypes (F32, F64), shapes matching byte ranges,
-/// ranges inside the data and neither overlapping nor leaving gaps.
-pub fn read_tensors(path: &Path) -> Result<TensorFile, ModelError> {
-    let io = |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(io)?;
-    parse_tensors(&bytes).map_err(|reason| ModelError::Invalid {
-        path: path.to_path_buf(),
-        reason,
+    atomic_file::write_atomically_with(path, |f| f.write_all(bytes)).map_err(|source| {
+        ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
-/// [`read_tensors`] on bytes in memory; the error says what is wrong.
-pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, String> {
-    if bytes.len() < 8 {
-        return Err(format!(
+/// What a non-regular file is, for [`ModelError::NotRegularFile`].
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "an unknown kind of file"
+    }
+}
+
+/// The bytes of the regular file `path`, at most `limit` of them.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, ModelError> {
+    let io = |source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_large = |size| ModelError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit,
+    };
+    // Checked before opening: opening a FIFO blocks until a writer appears,
+    // and /dev/zero or a directory never gives a sensible end.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(ModelError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&meta.file_type()),
+        });
+    }
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let file = File::open(path).map_err(io)?;
+    // The path may have been replaced between the two calls.
+    let opened = file.metadata().map_err(io)?;
+    if !opened.is_file() {
+        return Err(ModelError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: file_kind(&opened.file_type()),
+        });
+    }
+    let expected = opened.len().min(limit);
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(expected as usize)
+        .map_err(|_| ModelError::OutOfMemory {
+            path: path.to_path_buf(),
+            what: "the file's bytes".into(),
+            bytes: expected,
+        })?;
+    // One byte past the limit tells a file that grew during the read.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads and validates a safetensors file of at most
+/// [`MAX_MODEL_FILE_BYTES`]: see [`read_tensors_with_limit`].
+pub fn read_tensors(path: &Path) -> Result<TensorFile, ModelError> {
+    read_tensors_with_limit(path, MAX_MODEL_FILE_BYTES)
+}
+
+/// Reads and validates a safetensors file: a regular file (anything else is
+/// [`ModelError::NotRegularFile`], refused before it is opened) of at most
+/// `limit` bytes ([`ModelError::TooLarge`]), then [`parse_tensors`].
+pub fn read_tensors_with_limit(path: &Path, limit: u64) -> Result<TensorFile, ModelError> {
+    let bytes = read_limited(path, limit)?;
+    parse_tensors_named(&bytes, path)
+}
+
+/// [`read_tensors`] on bytes in memory (errors name the path `<memory>`).
+pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, ModelError> {
+    parse_tensors_named(bytes, Path::new("<memory>"))
+}
+
+/// [`read_tensors`] on bytes in memory; errors name `path`. The header
+/// length must be at most [`MAX_HEADER_BYTES`], the tensors at most
+/// [`MAX_TENSORS`], every tensor F32 or F64 (converted to `f32`); the rest
+/// of the layout is checked by the `safetensors` crate. Linear time.
+pub fn parse_tensors_named(bytes: &[u8], path: &Path) -> Result<TensorFile, ModelError> {
+    let format = |reason: String| ModelError::Format {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let Some((len_bytes, rest)) = bytes.split_first_chunk::<8>() else {
+        return Err(format(format!(
             "{} bytes is too short for the 8-byte header length",
             bytes.len()
-        ));
-    }
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let available = (bytes.len() - 8) as u64;
-    if header_len > available || header_len > MAX_HEADER {
-        return Err(format!(
-            "header length {header_len} exceeds the {available} bytes after it (limit {MAX_HEADER})"
-        ));
-    }
-    let header_end = 8 + header_len as usize;
-    let header: Value = serde_json::from_slice(&bytes[8..header_end])
-        .map_err(|e| format!("header is not valid JSON: {e}"))?;
-    let Value::Object(entries) = header else {
-        return Err("header is not a JSON object".into());
+        )));
     };
-    let data = &bytes[header_end..];
+    let header_len = u64::from_le_bytes(*len_bytes);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(ModelError::HeaderTooLarge {
+            path: path.to_path_buf(),
+            len: header_len,
+            limit: MAX_HEADER_BYTES,
+        });
+    }
+    let Some((header, data)) = rest.split_at_checked(header_len as usize) else {
+        return Err(format(format!(
+            "header length {header_len} exceeds the {} bytes after it",
+            rest.len()
+        )));
+    };
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| format(explain(header, data.len() as u64).unwrap_or_else(|| e.to_string())))?;
+    let names = meta.offset_keys(); // in data order
+    if names.len() > MAX_TENSORS {
+        return Err(ModelError::TooManyTensors {
+            path: path.to_path_buf(),
+            count: names.len(),
+            limit: MAX_TENSORS,
+        });
+    }
     let mut file = TensorFile::default();
-    let mut ranges = Vec::new();
-    for (name, entry) in entries {
-        if name == "__metadata__" {
-            let Value::Object(meta) = entry else {
-                return Err("__metadata__ is not an object".into());
-            };
-            for (k, v) in meta {
-                let Value::String(v) = v else {
-                    return Err(format!("metadata value of '{k}' is not a string"));
-                };
-                file.metadata.insert(k, v);
-            }
-            continue;
-        }
-        let field = |f: &str| {
-            entry
-                .get(f)
-                .ok_or_else(|| format!("tensor '{name}' has no '{f}'"))
-        };
-        let dtype = field("dtype")?
-            .as_str()
-            .ok_or_else(|| format!("tensor '{name}': dtype is not a string"))?;
-        let size = match dtype {
-            "F32" => 4,
-            "F64" => 8,
-            other => {
-                return Err(format!(
-                    "tensor '{name}': unsupported dtype {other} (expected F32 or F64)"
-                ))
-            }
-        };
-        let shape: Vec<usize> = field("shape")?
-            .as_array()
-            .ok_or_else(|| format!("tensor '{name}': shape is not a list"))?
-            .iter()
-            .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
-            .collect::<Option<_>>()
-            .ok_or_else(|| format!("tensor '{name}': shape has a non-integer dimension"))?;
-        let offsets: Vec<u64> = field("data_offsets")?
-            .as_array()
-            .filter(|a| a.len() == 2)
-            .and_then(|a| a.iter().map(Value::as_u64).collect())
-            .ok_or_else(|| format!("tensor '{name}': data_offsets is not [begin, end]"))?;
-        let (begin, end) = (offsets[0], offsets[1]);
-        if begin > end || end > data.len() as u64 {
-            return Err(format!(
+    if let Some(m) = meta.metadata() {
+        file.metadata = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    }
+    file.tensors
+        .try_reserve_exact(names.len())
+        .map_err(|_| ModelError::OutOfMemory {
+            path: path.to_path_buf(),
+            what: "the tensor list".into(),
+            bytes: (names.len() * std::mem::size_of::<Tensor>()) as u64,
+        })?;
+    for name in names {
+        // The crate validated every entry; `None` is answered, not unwrapped.
+        let info = meta
+            .info(&name)
+            .ok_or_else(|| format(format!("tensor '{name}' vanished from the header")))?;
+        let (begin, end) = info.data_offsets;
+        let raw = data.get(begin..end).ok_or_else(|| {
+            format(format!(
                 "tensor '{name}': data_offsets [{begin}, {end}] outside the {} data bytes",
                 data.len()
-            ));
-        }
-        let numel = shape
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-            .ok_or_else(|| format!("tensor '{name}': shape {shape:?} overflows"))?;
-        if numel.checked_mul(size) != Some(end - begin) {
-            return Err(format!(
-                "tensor '{name}': shape {shape:?} of {dtype} needs {} bytes but data_offsets span {}",
-                numel.saturating_mul(size),
-                end - begin
-            ));
-        }
-        let raw = &data[begin as usize..end as usize];
-        let values: Vec<f32> = if size == 4 {
-            raw.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4")))
-                .collect()
-        } else {
-            raw.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8")) as f32)
-                .collect()
+            ))
+        })?;
+        let size = match info.dtype {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+            other => {
+                return Err(ModelError::UnsupportedDtype {
+                    path: path.to_path_buf(),
+                    tensor: name,
+                    dtype: other.to_string(),
+                })
+            }
         };
-        ranges.push((begin, end, name.clone()));
+        let mut values = Vec::new();
+        values
+            .try_reserve_exact(raw.len() / size)
+            .map_err(|_| ModelError::OutOfMemory {
+                path: path.to_path_buf(),
+                what: format!("tensor '{name}'"),
+                bytes: (raw.len() / size * 4) as u64,
+            })?;
+        if size == 4 {
+            values.extend(
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+        } else {
+            values.extend(raw.chunks_exact(8).map(|c| {
+                f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
+            }));
+        }
         file.tensors.push(Tensor {
             name,
-            shape,
+            shape: info.shape.clone(),
             data: values,
         });
     }
-    ranges.sort();
+    Ok(file)
+}
+
+/// Says what is wrong with a header the `safetensors` crate refused, naming
+/// the tensor: the same rules, checked one tensor at a time (linear time:
+/// one parse, one sort of the byte ranges). `None` if these checks find
+/// nothing, and the crate's own message is used.
+fn explain(header: &[u8], data_len: u64) -> Option<String> {
+    let header: Value = match serde_json::from_slice(header) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("header is not valid JSON: {e}")),
+    };
+    let Value::Object(entries) = header else {
+        return Some("header is not a JSON object".into());
+    };
+    let mut ranges = Vec::new();
+    for (name, entry) in &entries {
+        if name == "__metadata__" {
+            let Value::Object(meta) = entry else {
+                return Some("__metadata__ is not an object".into());
+            };
+            if let Some((k, _)) = meta.iter().find(|(_, v)| !v.is_string()) {
+                return Some(format!("metadata value of '{k}' is not a string"));
+            }
+            continue;
+        }
+        let Some(fields) = entry.as_object() else {
+            return Some(format!("tensor '{name}' is not an object"));
+        };
+        for f in ["dtype", "shape", "data_offsets"] {
+            if !fields.contains_key(f) {
+                return Some(format!("tensor '{name}' has no '{f}'"));
+            }
+        }
+        let dtype = &fields["dtype"];
+        let Ok(dt) = serde_json::from_value::<Dtype>(dtype.clone()) else {
+            return Some(format!(
+                "tensor '{name}': unsupported dtype {dtype} (expected F32 or F64)"
+            ));
+        };
+        let Some(shape) = fields["shape"].as_array().and_then(|a| {
+            a.iter()
+                .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+                .collect::<Option<Vec<usize>>>()
+        }) else {
+            return Some(format!(
+                "tensor '{name}': shape is not a list of non-negative integers (a non-integer dimension)"
+            ));
+        };
+        let Some([begin, end]) = fields["data_offsets"].as_array().and_then(|a| {
+            let v: Option<Vec<u64>> = a.iter().map(Value::as_u64).collect();
+            v.and_then(|v| <[u64; 2]>::try_from(v).ok())
+        }) else {
+            return Some(format!("tensor '{name}': data_offsets is not [begin, end]"));
+        };
+        if begin > end || end > data_len {
+            return Some(format!(
+                "tensor '{name}': data_offsets [{begin}, {end}] outside the {data_len} data bytes"
+            ));
+        }
+        let bits = shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+            .and_then(|n| n.checked_mul(dt.bitsize() as u64));
+        let Some(bits) = bits else {
+            return Some(format!("tensor '{name}': shape {shape:?} overflows"));
+        };
+        if bits != (end - begin).saturating_mul(8) {
+            return Some(format!(
+                "tensor '{name}': shape {shape:?} of {dt} needs {} bytes but data_offsets span {}",
+                bits.div_ceil(8),
+                end - begin
+            ));
+        }
+        ranges.push((begin, end, name));
+    }
+    ranges.sort_unstable();
     let mut covered = 0u64;
     for (begin, end, name) in &ranges {
         if *begin < covered {
-            return Err(format!("tensor '{name}' overlaps the previous tensor"));
+            return Some(format!("tensor '{name}' overlaps the previous tensor"));
         }
         if *begin > covered {
-            return Err(format!(
+            return Some(format!(
                 "gap in the data before tensor '{name}' (bytes {covered}..{begin})"
             ));
         }
         covered = *end;
     }
-    if covered != data.len() as u64 {
-        return Err(format!(
-            "the tensors cover {covered} of the {} data bytes",
-            data.len()
+    if covered != data_len {
+        return Some(format!(
+            "the tensors cover {covered} of the {data_len} data bytes"
         ));
     }
-    // Keep file order for readers that care.
-    file.tensors
-        .sort_by_key(|t| ranges.iter().position(|r| r.2 == t.name));
-    Ok(file)
+    None
 }
 
 /// The architecture string stored in the metadata, e.g.
@@ -317,7 +591,12 @@ pub fn architecture_string(layers: &[Layer]) -> String {
 }
 
 /// Parses [`architecture_string`] back into layers.
+/// More than [`MAX_LAYERS`] layers is an error.
 pub fn parse_architecture(s: &str) -> Result<Vec<Layer>, String> {
+    let count = s.split(',').count();
+    if count > MAX_LAYERS {
+        return Err(format!("{count} layers, the limit is {MAX_LAYERS}"));
+    }
     s.split(',')
         .map(|part| {
             let fields: Vec<&str> = part.trim().split(':').collect();
@@ -378,13 +657,23 @@ pub fn save_model(net: &Network<f32>, path: &Path) -> Result<(), ModelError> {
 
 /// Loads a network saved by [`save_model`], checking that the tensors match
 /// the architecture exactly (names, shapes, nothing missing or extra) and
-/// that every value is finite.
+/// that every value is finite. The file is read with [`read_tensors`].
 pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
+    model_from_tensors(read_tensors(path)?, path)
+}
+
+/// [`load_model`] on the bytes of a model file in memory; errors name
+/// `path`.
+pub fn parse_model(bytes: &[u8], path: &Path) -> Result<Network<f32>, ModelError> {
+    model_from_tensors(parse_tensors_named(bytes, path)?, path)
+}
+
+/// The network that `file` (read from `path`) holds.
+fn model_from_tensors(file: TensorFile, path: &Path) -> Result<Network<f32>, ModelError> {
     let invalid = |reason: String| ModelError::Invalid {
         path: path.to_path_buf(),
         reason,
     };
-    let file = read_tensors(path)?;
     let arch = file
         .metadata
         .get("architecture")
@@ -395,6 +684,9 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
         Some("binary_cross_entropy") => Loss::BinaryCrossEntropy,
         Some(other) => return Err(invalid(format!("unknown loss '{other}'"))),
     };
+    // Tensor names are unique (the header is a JSON object).
+    let mut by_name: HashMap<&str, &Tensor> =
+        file.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     // Every Dense layer's tensors must be in the file with its shapes before
     // anything is built: the architecture string alone could ask for any
     // amount of memory, the tensors are bounded by the file's size.
@@ -402,7 +694,7 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
         if let Layer::Dense { inputs, outputs } = *layer {
             for (suffix, shape) in [("weight", vec![inputs, outputs]), ("bias", vec![outputs])] {
                 let name = format!("layers.{l}.{suffix}");
-                match file.tensors.iter().find(|t| t.name == name) {
+                match by_name.get(name.as_str()) {
                     None => return Err(invalid(format!("tensor '{name}' is missing"))),
                     Some(t) if t.shape != shape => {
                         return Err(invalid(format!(
@@ -426,8 +718,6 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
         &mut rng,
     )
     .map_err(|e| invalid(e.to_string()))?;
-    let mut by_name: BTreeMap<&str, &Tensor> =
-        file.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
     for d in net.dense_params().to_vec() {
         for (suffix, shape, range) in [
             ("weight", vec![d.inputs, d.outputs], d.weight_range()),
@@ -437,7 +727,7 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
             let t = by_name
                 .remove(name.as_str())
                 .ok_or_else(|| invalid(format!("tensor '{name}' is missing")))?;
-            if t.shape != shape {
+            if t.shape != shape || t.data.len() != range.len() {
                 return Err(invalid(format!(
                     "tensor '{name}' has shape {:?} but the architecture needs {shape:?}",
                     t.shape
@@ -451,9 +741,15 @@ pub fn load_model(path: &Path) -> Result<Network<f32>, ModelError> {
             net.params_mut()[range].copy_from_slice(&t.data);
         }
     }
-    if let Some(extra) = by_name.keys().next() {
+    // The first extra tensor in file order, so the message is deterministic.
+    if let Some(extra) = file
+        .tensors
+        .iter()
+        .find(|t| by_name.contains_key(t.name.as_str()))
+    {
         return Err(invalid(format!(
-            "tensor '{extra}' is not part of the architecture"
+            "tensor '{}' is not part of the architecture",
+            extra.name
         )));
     }
     Ok(net)
