@@ -425,13 +425,20 @@ fn check_writable(path: &Path) -> Result<(), String> {
             dir.display()
         ));
     }
-    if path.is_dir() {
-        return Err(format!(
+    // Saving replaces the target by renaming a new file over it: that would
+    // turn a device or a pipe into a regular file, so only a regular file
+    // (or nothing) may stand there.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(format!(
             "cannot save to {}: it is a directory",
             path.display()
-        ));
+        )),
+        Ok(meta) if !meta.is_file() => Err(format!(
+            "cannot save to {}: it exists and is not a regular file",
+            path.display()
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Draws the first `n` misclassified test digits with their labels.

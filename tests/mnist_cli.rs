@@ -5,27 +5,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+#[path = "support/bin.rs"]
+mod bin;
 #[path = "support/mnist.rs"]
 mod mnist_data;
+use bin::example;
 use mnist_data::mnist_dir;
-
-/// `target/<profile>/examples/mnist`, next to this test's `deps/` directory.
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().expect("test executable path");
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let bin = dir
-        .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not built: run through `cargo test`",
-        bin.display()
-    );
-    bin
-}
 
 fn mnist(args: &[&str]) -> Output {
     Command::new(example("mnist"))

@@ -214,9 +214,4 @@ fn kill_during_save_leaves_a_whole_model() {
         found_a > 0 && found_b > 0,
         "the children never completed a save of both models"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        started.elapsed()
-    );
 }

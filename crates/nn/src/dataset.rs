@@ -82,12 +82,25 @@ pub enum DataError {
     /// Two parts of one data set have different image sizes (e.g. the
     /// training and test images), or a matrix does not match its shape.
     ShapeMismatch(String),
+    /// The allocator refused the memory for the scaled images.
+    OutOfMemory {
+        /// The image file.
+        path: PathBuf,
+        /// Bytes asked for.
+        bytes: u64,
+    },
 }
 
 impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DataError::Idx(e) => write!(f, "{e}"),
+            DataError::OutOfMemory { path, bytes } => write!(
+                f,
+                "{}: out of memory: the images as f32 need {bytes} bytes ({:.1} GiB), which cannot be allocated",
+                path.display(),
+                *bytes as f64 / (1u64 << 30) as f64
+            ),
             DataError::MissingFile {
                 dir,
                 tried,
@@ -280,7 +293,14 @@ impl Dataset {
         };
         check_labels(&labels, classes, labels_path)?;
         let features = rows.saturating_mul(cols);
-        let scaled: Vec<f32> = pixels.iter().map(|&p| f32::from(p) / 255.0).collect();
+        let mut scaled: Vec<f32> = Vec::new();
+        scaled
+            .try_reserve_exact(pixels.len())
+            .map_err(|_| DataError::OutOfMemory {
+                path: images_path.to_path_buf(),
+                bytes: pixels.len() as u64 * 4,
+            })?;
+        scaled.extend(pixels.iter().map(|&p| f32::from(p) / 255.0));
         drop(pixels);
         let images = Matrix::try_from_vec(n, features, scaled)
             .map_err(|e| DataError::ShapeMismatch(format!("{}: {e}", images_path.display())))?;

@@ -54,6 +54,12 @@ pub const TYPE_F64: u8 = 0x0E;
 /// The first two bytes of every gzip stream.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// Most data bytes (after the header, decompressed) [`read_idx`] accepts: 1
+/// GiB, twenty times MNIST's training images and above every IDX data set in
+/// common use. A larger file is refused before its data is read; use
+/// [`read_idx_with_limit`] to allow more.
+pub const DEFAULT_MAX_DATA_BYTES: u64 = 1 << 30;
+
 /// Largest buffer reserved up front for a gzip stream whose trailer agrees
 /// with the header (reservations are virtual memory until data arrives).
 const MAX_GZIP_RESERVE: usize = 256 << 20;
@@ -341,6 +347,18 @@ pub enum IdxError {
         /// Header bytes present.
         present: usize,
     },
+    /// The declared data size is above the reader's limit
+    /// ([`DEFAULT_MAX_DATA_BYTES`] unless set with [`read_idx_with_limit`]).
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The declared dimensions.
+        dims: Vec<usize>,
+        /// Data bytes they declare.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The product of the dimensions, or the data size in bytes, does not
     /// fit in `usize`.
     SizeOverflow {
@@ -412,6 +430,7 @@ impl IdxError {
             | IdxError::NoDimensions { path }
             | IdxError::TruncatedHeader { path, .. }
             | IdxError::SizeOverflow { path, .. }
+            | IdxError::TooLarge { path, .. }
             | IdxError::TruncatedData { path, .. }
             | IdxError::TrailingBytes { path, .. }
             | IdxError::Gzip { path, .. }
@@ -459,6 +478,16 @@ impl fmt::Display for IdxError {
             } => write!(
                 f,
                 "{p}: truncated IDX header: {ndims} dimensions need a {expected}-byte header but only {present} bytes are present"
+            ),
+            IdxError::TooLarge {
+                dims,
+                declared,
+                limit,
+                ..
+            } => write!(
+                f,
+                "{p}: the IDX shape {} declares {declared} bytes of data, more than the limit of {limit} bytes (raise it with read_idx_with_limit)",
+                shape(dims)
             ),
             IdxError::SizeOverflow { dims, code, .. } => write!(
                 f,
@@ -532,6 +561,23 @@ impl std::error::Error for IdxError {
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn read_idx(path: &Path) -> Result<IdxArray, IdxError> {
+    read_idx_with_limit(path, DEFAULT_MAX_DATA_BYTES)
+}
+
+/// [`read_idx`] with a limit of `max_data_bytes` on the declared data size
+/// instead of [`DEFAULT_MAX_DATA_BYTES`]: a larger file fails with
+/// [`IdxError::TooLarge`] before any of its data is read.
+///
+/// ```
+/// use nn::idx::{read_idx_with_limit, write_idx, IdxArray, IdxError};
+/// let path = std::env::temp_dir().join(format!("idx-doc-limit-{}", std::process::id()));
+/// write_idx(&path, &IdxArray::new(vec![100], vec![0u8; 100]).unwrap(), false).unwrap();
+/// assert!(read_idx_with_limit(&path, 100).is_ok());
+/// let err = read_idx_with_limit(&path, 99).unwrap_err();
+/// assert!(matches!(err, IdxError::TooLarge { declared: 100, limit: 99, .. }));
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn read_idx_with_limit(path: &Path, max_data_bytes: u64) -> Result<IdxArray, IdxError> {
     let io_err = |source| IdxError::Io {
         path: path.to_path_buf(),
         source,
@@ -555,10 +601,10 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, IdxError> {
         };
         file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         let dec = MultiGzDecoder::new(BufReader::with_capacity(1 << 16, file));
-        decode(dec, path, Kind::Gzip { isize_hint: hint })
+        decode(dec, path, Kind::Gzip { isize_hint: hint }, max_data_bytes)
     } else {
         let reader = (&head[..got]).chain(BufReader::with_capacity(1 << 16, file));
-        decode(reader, path, Kind::Plain { len: Some(len) })
+        decode(reader, path, Kind::Plain { len: Some(len) }, max_data_bytes)
     }
 }
 
@@ -592,9 +638,15 @@ pub fn read_idx_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<I
             MultiGzDecoder::new(reader),
             path,
             Kind::Gzip { isize_hint: None },
+            DEFAULT_MAX_DATA_BYTES,
         )
     } else {
-        decode(reader, path, Kind::Plain { len: None })
+        decode(
+            reader,
+            path,
+            Kind::Plain { len: None },
+            DEFAULT_MAX_DATA_BYTES,
+        )
     }
 }
 
@@ -603,10 +655,14 @@ pub fn read_idx_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<I
 ///
 /// ```
 /// use nn::idx::{read_idx_bytes, IdxError};
-/// // Declares 2^32 - 1 bytes of data but carries 2: fails at once.
+/// // Declares 2^16 bytes of data but carries 2: fails at once.
+/// let bytes = [0u8, 0, 0x08, 1, 0, 1, 0, 0, 1, 2];
+/// let err = read_idx_bytes(&bytes, "short").unwrap_err();
+/// assert!(matches!(err, IdxError::TruncatedData { present: 2, .. }));
+/// // Declares 2^32 - 1 bytes: above the default limit, refused on the header.
 /// let bytes = [0u8, 0, 0x08, 1, 0xff, 0xff, 0xff, 0xff, 1, 2];
 /// let err = read_idx_bytes(&bytes, "huge").unwrap_err();
-/// assert!(matches!(err, IdxError::TruncatedData { present: 2, .. }));
+/// assert!(matches!(err, IdxError::TooLarge { .. }));
 /// ```
 pub fn read_idx_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<IdxArray, IdxError> {
     let path = name.as_ref();
@@ -621,6 +677,7 @@ pub fn read_idx_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<IdxArray, 
             MultiGzDecoder::new(bytes),
             path,
             Kind::Gzip { isize_hint: hint },
+            DEFAULT_MAX_DATA_BYTES,
         )
     } else {
         decode(
@@ -629,6 +686,7 @@ pub fn read_idx_bytes(bytes: &[u8], name: impl AsRef<Path>) -> Result<IdxArray, 
             Kind::Plain {
                 len: Some(bytes.len() as u64),
             },
+            DEFAULT_MAX_DATA_BYTES,
         )
     }
 }
@@ -664,7 +722,12 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Decodes header and data from `r` (already decompressed if gzip'd).
-fn decode<R: Read>(mut r: R, path: &Path, kind: Kind) -> Result<IdxArray, IdxError> {
+fn decode<R: Read>(
+    mut r: R,
+    path: &Path,
+    kind: Kind,
+    max_data_bytes: u64,
+) -> Result<IdxArray, IdxError> {
     let gzip = matches!(kind, Kind::Gzip { .. });
     let read_err = |source: io::Error| {
         if gzip {
@@ -730,6 +793,15 @@ fn decode<R: Read>(mut r: R, path: &Path, kind: Kind) -> Result<IdxArray, IdxErr
             code,
         });
     };
+
+    if declared as u64 > max_data_bytes {
+        return Err(IdxError::TooLarge {
+            path: p(),
+            dims,
+            declared: declared as u64,
+            limit: max_data_bytes,
+        });
+    }
 
     // Check the declared size against what is available, then read.
     let reserve = match kind {
@@ -1157,7 +1229,18 @@ mod tests {
         let mut e = GzEncoder::new(Vec::new(), Compression::fast());
         e.write_all(&bytes).unwrap();
         let gz = e.finish().unwrap();
+        // 32 GiB declared: refused on the header, before any data is read.
         let err = read_idx_bytes(&gz, "bomb-header").unwrap_err();
+        assert!(matches!(err, IdxError::TooLarge { .. }), "{err}");
+        // Under a lifted limit, the buffer grows only as data arrives.
+        let kind = Kind::Gzip { isize_hint: None };
+        let err = decode(
+            MultiGzDecoder::new(&gz[..]),
+            Path::new("bomb-header"),
+            kind,
+            u64::MAX,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, IdxError::TruncatedData { present: 16, .. }),
             "{err}"

@@ -21,7 +21,7 @@ use matrix::{
 use rand::Rng;
 
 use crate::activation::Activation;
-use crate::error::NnError;
+use crate::error::{try_filled_vec, NnError};
 use crate::input::{FirstInput, InputSparsity, PreparedBatch, PreparedForm};
 use crate::loss::{self, Loss};
 
@@ -132,8 +132,8 @@ impl<T: Scalar> Network<T> {
             layers,
             loss,
             dense,
-            params: vec![T::ZERO; total],
-            grads: vec![T::ZERO; total],
+            params: try_filled_vec(total, T::ZERO, "the parameters")?,
+            grads: try_filled_vec(total, T::ZERO, "the gradients")?,
             fused,
             unfused: false,
             capacity: 0,
@@ -302,25 +302,32 @@ impl<T: Scalar> Network<T> {
 
     /// Makes the activation buffers hold at least `rows` rows. Allocates only
     /// when `rows` exceeds every batch size seen before.
-    pub fn reserve_batch(&mut self, rows: usize) {
+    ///
+    /// # Errors
+    /// [`NnError::OutOfMemory`] if the buffers cannot be allocated (the
+    /// network keeps its previous buffers).
+    pub fn reserve_batch(&mut self, rows: usize) -> Result<(), NnError> {
         if rows <= self.capacity {
-            return;
+            return Ok(());
         }
         let widths: Vec<usize> = self.output_widths();
-        self.acts = widths
+        let buffer = |rows: usize, w: usize| {
+            Matrix::try_zeros(rows, w).map_err(|e| {
+                NnError::from_matrix(e, &format!("the activations of a batch of {rows} rows"))
+            })
+        };
+        let acts = widths
             .iter()
             .enumerate()
-            .map(|(l, &w)| {
-                // A Dense fused with its ReLU writes into the ReLU's buffer.
-                if self.fused[l] {
-                    Matrix::zeros(0, 0)
-                } else {
-                    Matrix::zeros(rows, w)
-                }
-            })
-            .collect();
-        self.d_acts = widths.iter().map(|&w| Matrix::zeros(rows, w)).collect();
-        self.capacity = rows;
+            // A Dense fused with its ReLU writes into the ReLU's buffer.
+            .map(|(l, &w)| buffer(if self.fused[l] { 0 } else { rows }, w))
+            .collect::<Result<_, _>>()?;
+        let d_acts = widths
+            .iter()
+            .map(|&w| buffer(rows, w))
+            .collect::<Result<_, _>>()?;
+        (self.acts, self.d_acts, self.capacity) = (acts, d_acts, rows);
+        Ok(())
     }
 
     fn output_widths(&self) -> Vec<usize> {
@@ -345,7 +352,7 @@ impl<T: Scalar> Network<T> {
     pub fn forward(&mut self, x: MatrixView<'_, T>) -> Result<MatrixView<'_, T>, NnError> {
         self.check_input(x)?;
         let m = x.rows();
-        self.reserve_batch(m);
+        self.reserve_batch(m)?;
         let sparse = self.build_sparse_input(x, false);
         let x_sparse = std::mem::take(&mut self.x_sparse);
         let first = if sparse {
@@ -446,7 +453,7 @@ impl<T: Scalar> Network<T> {
                 "train_step: label {bad} is out of range for {classes} classes"
             )));
         }
-        self.reserve_batch(m);
+        self.reserve_batch(m)?;
         let last = self.layers.len() - 1;
         self.forward_layers(x, first, last);
 
@@ -718,6 +725,15 @@ pub fn mlp_layers(
 }
 
 /// Checks the layer list and lays out the parameter buffer.
+/// Widest Dense layer a network may have (inputs or outputs): 2^20 units,
+/// far above any network this crate trains, low enough that a mistyped
+/// width is an error message rather than a request for terabytes.
+pub const MAX_LAYER_WIDTH: usize = 1 << 20;
+
+/// Most parameters (weights and biases) a network may have: 2^30, 4 GiB of
+/// f32 before gradients and optimizer state.
+pub const MAX_PARAMETERS: usize = 1 << 30;
+
 fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
     let arch = |msg: String| Err(NnError::Architecture(msg));
     if layers.len() < 2 {
@@ -734,22 +750,33 @@ fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
                         "layer {l}: Dense {inputs}->{outputs} has a zero width"
                     ));
                 }
+                for (side, n) in [("inputs", inputs), ("outputs", outputs)] {
+                    if n > MAX_LAYER_WIDTH {
+                        return Err(NnError::TooLarge {
+                            what: format!("layer {l} (Dense {inputs}->{outputs}) {side}"),
+                            size: n as u64,
+                            limit: MAX_LAYER_WIDTH as u64,
+                        });
+                    }
+                }
                 if let Some(w) = width.filter(|&w| w != inputs) {
                     return arch(format!(
                         "layer {l}: Dense takes {inputs} inputs but the previous layer gives {w}"
                     ));
                 }
                 let weight = offset;
-                let bias = inputs
-                    .checked_mul(outputs)
-                    .and_then(|n| weight.checked_add(n))
-                    .filter(|&b| b < 1 << 40)
-                    .ok_or_else(|| {
-                        NnError::Architecture(format!(
-                            "layer {l}: Dense {inputs}->{outputs} is too large"
-                        ))
-                    })?;
+                // Both widths are at most 2^20, so nothing here overflows.
+                let bias = weight + inputs * outputs;
                 offset = bias + outputs;
+                if offset > MAX_PARAMETERS {
+                    return Err(NnError::TooLarge {
+                        what: format!(
+                            "the parameter count up to layer {l} (Dense {inputs}->{outputs})"
+                        ),
+                        size: offset as u64,
+                        limit: MAX_PARAMETERS as u64,
+                    });
+                }
                 dense.push(DenseParams {
                     layer: l,
                     inputs,

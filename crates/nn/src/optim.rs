@@ -4,6 +4,8 @@
 use std::ops::Range;
 
 use matrix::Scalar;
+
+use crate::error::{try_filled_vec, NnError};
 use rayon::prelude::*;
 
 /// The update rule.
@@ -111,17 +113,31 @@ pub struct Optimizer<T> {
 impl<T: Scalar> Optimizer<T> {
     /// An optimizer for `n` parameters; L2 `weight_decay` (added to the
     /// gradient as `wd * w`) applies to the `decay` ranges only.
+    ///
+    /// # Panics
+    /// If its state cannot be allocated; see [`try_new`](Self::try_new).
     pub fn new(kind: OptimizerKind, n: usize, weight_decay: f64, decay: Vec<Range<usize>>) -> Self {
-        Optimizer {
+        Self::try_new(kind, n, weight_decay, decay).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`new`](Self::new), or [`NnError::OutOfMemory`] if the optimizer's
+    /// state (two buffers of `n`) cannot be allocated.
+    pub fn try_new(
+        kind: OptimizerKind,
+        n: usize,
+        weight_decay: f64,
+        decay: Vec<Range<usize>>,
+    ) -> Result<Self, NnError> {
+        Ok(Optimizer {
             kind,
             weight_decay,
             decay,
             // Sized `n` even where the rule does not use them, so that every
             // rule runs through the same chunked (parallel) loop.
-            state1: vec![T::ZERO; n],
-            state2: vec![T::ZERO; n],
+            state1: try_filled_vec(n, T::ZERO, "the optimizer state")?,
+            state2: try_filled_vec(n, T::ZERO, "the optimizer state")?,
             steps: 0,
-        }
+        })
     }
 
     /// The update rule.

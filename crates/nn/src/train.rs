@@ -172,17 +172,18 @@ fn fit_on_this_thread(
     let full_batch = config.batch_size == 0 || config.batch_size >= n;
     let batch = if full_batch { n } else { config.batch_size };
     let steps = n.div_ceil(batch);
-    let mut optimizer = Optimizer::new(
+    let mut optimizer = Optimizer::try_new(
         config.optimizer,
         net.params().len(),
         config.weight_decay,
         net.weight_ranges(),
-    );
+    )?;
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut x_buf = Matrix::<f32>::zeros(if full_batch { 0 } else { batch }, train.features());
+    let mut x_buf = Matrix::<f32>::try_zeros(if full_batch { 0 } else { batch }, train.features())
+        .map_err(|e| NnError::from_matrix(e, "the input batch"))?;
     let mut y_buf = vec![0u8; if full_batch { 0 } else { batch }];
-    net.reserve_batch(batch);
+    net.reserve_batch(batch)?;
 
     // Full batch: the same input every step, so the form the first layer
     // reads (its nonzeros, or its dense transpose) is made once.
