@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Memory safety of the matrix kernels: runs the gemm and transpose tests of
-# crates/matrix (unit tests, tests/gemm.rs, tests/canary.rs, tests/sparse.rs
-# and tests/properties.rs with PROPTEST_CASES=200) under valgrind memcheck, once
+# crates/matrix (unit tests, tests/gemm.rs, tests/canary.rs, tests/sparse.rs,
+# tests/plans.rs (every gemm path, forced) and tests/properties.rs with
+# PROPTEST_CASES=200) under valgrind memcheck, once
 # with MATNET_KERNEL=avx2 and once with MATNET_KERNEL=portable. The tests
 # honour MATNET_KERNEL by testing only that kernel; valgrind cannot run
 # AVX-512 (its CPUID hides avx512f, so runtime detection never picks it).
@@ -23,12 +24,12 @@ valgrind --version
 
 echo "== building the matrix test binaries"
 # The executables cargo built, one per test target: lib unit tests, gemm,
-# canary, sparse, properties.
+# canary, sparse, properties, plans.
 mapfile -t binaries < <(
   cargo test -p matnet-matrix --release --no-run --message-format=json |
     python3 -c '
 import json, sys
-wanted = {"matrix", "gemm", "canary", "sparse", "properties"}
+wanted = {"matrix", "gemm", "canary", "sparse", "properties", "plans"}
 for line in sys.stdin:
     try:
         m = json.loads(line)
@@ -41,8 +42,8 @@ for line in sys.stdin:
         print(t["name"] + " " + m["executable"])
 '
 )
-if [ "${#binaries[@]}" -lt 5 ]; then
-  echo "expected 5 test binaries (matrix, gemm, canary, sparse, properties), found: ${binaries[*]:-none}" >&2
+if [ "${#binaries[@]}" -lt 6 ]; then
+  echo "expected 6 test binaries (matrix, gemm, canary, sparse, properties, plans), found: ${binaries[*]:-none}" >&2
   exit 1
 fi
 

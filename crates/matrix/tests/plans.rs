@@ -366,3 +366,26 @@ fn forced_choices_the_layout_does_not_allow_are_errors() {
     .unwrap_err();
     assert!(matches!(err, MatrixError::InvalidPlan { .. }), "{err}");
 }
+
+/// The kernels these tests ran, one name a line, for `.ci/run` to hold
+/// against the CPU's flags: a kernel the CPU has but no test ran (its
+/// detection broken, or `MATNET_KERNEL` left set) fails CI instead of
+/// passing silently.
+#[test]
+fn the_kernels_under_test_are_recorded() {
+    let names: Vec<&str> = kernels().iter().map(|k| k.name()).collect();
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kernels-tested");
+    std::fs::write(&path, names.join("\n") + "\n").unwrap();
+    // Without MATNET_KERNEL every kernel the CPU has is tested.
+    if std::env::var_os("MATNET_KERNEL").is_none() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let has = |f: bool, k: &str| assert!(!f || names.contains(&k), "{k} not tested");
+            has(std::arch::is_x86_feature_detected!("avx512f"), "avx512");
+            let avx2 = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            has(avx2, "avx2");
+        }
+        assert!(names.contains(&"portable"));
+    }
+}
