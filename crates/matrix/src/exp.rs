@@ -20,32 +20,24 @@
 //! bitwise the same results. Accuracy: within 2 ulp of the correctly rounded
 //! `e^x` wherever that is a normal number (tested against `f64::exp`).
 
-use crate::gemm::{selected_kernel, KernelKind};
+use crate::arch::{selected_kernel, with_target_features, KernelKind};
 
 /// `e^x` for each element of `xs`, in place, with the widest vector unit
 /// the selected kernel (`MATNET_KERNEL` or CPU detection) allows.
 pub(crate) fn exp_f32_slice(xs: &mut [f32]) {
-    match selected_kernel() {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the selected kernel is one this CPU supports.
-        Ok(KernelKind::Avx512) => unsafe { exp_avx512(xs) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Ok(KernelKind::Avx2) => unsafe { exp_avx2(xs) },
-        _ => exp_loop(xs),
-    }
+    exp_with(selected_kernel().unwrap_or(KernelKind::Portable), xs)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn exp_avx512(xs: &mut [f32]) {
-    exp_loop(xs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn exp_avx2(xs: &mut [f32]) {
-    exp_loop(xs)
+/// [`exp_f32_slice`] compiled for `kind`'s instruction set (one the CPU
+/// supports).
+fn exp_with(kind: KernelKind, xs: &mut [f32]) {
+    with_target_features!(
+        kind,
+        fn exp_all(xs: &mut [f32]) {
+            exp_loop(xs)
+        },
+        (xs)
+    )
 }
 
 #[inline(always)]
@@ -145,21 +137,14 @@ mod tests {
         let xs: Vec<f32> = (0..10_000).map(|i| (i as f32 - 5000.0) * 0.0191).collect();
         let mut plain = xs.clone();
         exp_loop(&mut plain);
-        #[cfg(target_arch = "x86_64")]
-        for (kind, run) in [
-            (KernelKind::Avx512, exp_avx512 as unsafe fn(&mut [f32])),
-            (KernelKind::Avx2, exp_avx2),
-        ] {
-            if kind.is_supported() {
-                let mut got = xs.clone();
-                // SAFETY: the CPU has this kernel's features.
-                unsafe { run(&mut got) };
-                assert_eq!(
-                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                    plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                    "{kind:?}"
-                );
-            }
+        for kind in KernelKind::supported() {
+            let mut got = xs.clone();
+            exp_with(kind, &mut got);
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{kind:?}"
+            );
         }
     }
 }

@@ -55,10 +55,25 @@
 //! assert_eq!(c, x.matmul(&w));
 //! ```
 
+//!
+//! # How it is built
+//!
+//! A product flows through the modules in this order: a caller's
+//! [`MatrixView`]s (`view.rs`, `matrix.rs`) -> its [`gemm::Plan`]
+//! (`gemm/plan.rs`: every decision, made once) -> the loop driver that
+//! executes the plan (`gemm/driver.rs`, or `gemm/skinny.rs` for dot
+//! products) -> packing (`gemm/pack.rs`) -> the micro-kernel
+//! (`gemm/kernel.rs`). Beside them, the instruction-set layer (`arch/`:
+//! the `Simd` vector operations per instruction set, their detection, the
+//! reused workspace) serves gemm, the sparse product (`sparse/`),
+//! [`transpose`] and the vectorized `exp` alike. Every fast path has a plain
+//! version in [`reference`] that the tests compare it against.
+
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+mod arch;
 mod display;
 mod error;
 mod exp;

@@ -122,11 +122,12 @@ pub(crate) mod sealed {
         ($t:ty) => {
             impl Sealed for $t {
                 fn kernel_shape(kind: KernelKind, algorithm: Algorithm) -> Option<KernelShape> {
-                    use crate::gemm::kernel::Kernel;
-                    use crate::gemm::portable::{Portable, PortableSkinny};
-                    use crate::gemm::skinny::SkinnyKernel;
                     #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::*, avx512::*};
+                    use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
+                    use crate::gemm::kernel::{Kernel, Portable};
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::skinny::{Avx2Skinny, Avx512Skinny};
+                    use crate::gemm::skinny::{PortableSkinny, SkinnyKernel};
                     fn blis<T: crate::Scalar, K: Kernel<T>>() -> Option<KernelShape> {
                         Some(KernelShape {
                             mr: K::MR,
@@ -166,10 +167,12 @@ pub(crate) mod sealed {
 
                 unsafe fn run_gemm(plan: &Plan, p: &Problem<Self>) {
                     use crate::gemm::driver::run;
-                    use crate::gemm::portable::{Portable, PortableSkinny};
-                    use crate::gemm::skinny;
+                    use crate::gemm::kernel::Portable;
                     #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::{avx2::*, avx512::*};
+                    use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
+                    use crate::gemm::skinny::{self, PortableSkinny};
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::skinny::{Avx2Skinny, Avx512Skinny};
                     // SAFETY: the caller upholds this function's `# Safety`
                     // contract; the plan was made for this kernel.
                     unsafe {
@@ -208,10 +211,9 @@ pub(crate) mod sealed {
                 ) {
                     // SAFETY: the caller upholds this function's `# Safety` contract.
                     unsafe {
-                        use crate::gemm::portable::PortableSparse;
                         #[cfg(target_arch = "x86_64")]
-                        use crate::gemm::{avx2::Avx2Sparse, avx512::Avx512Sparse};
-                        use crate::sparse::SparseKernel;
+                        use crate::sparse::{Avx2Sparse, Avx512Sparse};
+                        use crate::sparse::{PortableSparse, SparseKernel};
                         match kind {
                             #[cfg(target_arch = "x86_64")]
                             KernelKind::Avx512 => {
@@ -236,9 +238,9 @@ pub(crate) mod sealed {
                     // SAFETY: the caller upholds this function's `# Safety` contract.
                     unsafe {
                         #[cfg(target_arch = "x86_64")]
-                        use crate::gemm::{avx2::Avx2Transpose, avx512::Avx512Transpose};
-                        #[cfg(target_arch = "x86_64")]
                         use crate::transpose::TransposeKernel;
+                        #[cfg(target_arch = "x86_64")]
+                        use crate::transpose::{Avx2Transpose, Avx512Transpose};
                         match kind {
                             #[cfg(target_arch = "x86_64")]
                             KernelKind::Avx512 => <Avx512Transpose as TransposeKernel<$t>>::tiles(

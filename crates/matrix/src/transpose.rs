@@ -8,9 +8,8 @@
 
 use rayon::prelude::*;
 
+use crate::arch::{Shared, Simd};
 use crate::error::{dims, MatrixError};
-use crate::gemm::driver::Shared;
-use crate::gemm::kernel::Simd;
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
 
 /// Side of the square blocks: 32 x 32 f32 is 4 KiB per side, well inside L1.
@@ -398,7 +397,6 @@ macro_rules! transpose_kernel {
         )+
     };
 }
-pub(crate) use transpose_kernel;
 
 #[cfg(test)]
 mod tests {
@@ -534,3 +532,22 @@ mod tests {
         );
     }
 }
+
+// The transpose kernels, one per instruction set (the portable transpose is
+// the plain `transpose_tiles`).
+
+#[cfg(target_arch = "x86_64")]
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Avx512Transpose, "avx512f",
+    f32 => crate::arch::avx512::F32x16;
+    f64 => crate::arch::avx512::F64x8;
+);
+
+#[cfg(target_arch = "x86_64")]
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Avx2Transpose, "avx2,fma",
+    f32 => crate::arch::avx2::F32x8;
+    f64 => crate::arch::avx2::F64x4;
+);

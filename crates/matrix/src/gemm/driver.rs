@@ -40,9 +40,9 @@
 
 use rayon::prelude::*;
 
-use super::buffer::{whole_lines, with_workspace};
 use super::kernel::{APanel, BPanel, Kernel, Tile, TileEpilogue};
 use super::plan::{ASource, BSource, PartPlan, Plan};
+use crate::arch::{whole_lines, with_workspace, Shared};
 use crate::Scalar;
 
 /// A raw operand: element `(i, j)` at `ptr + i * rs + j * cs`.
@@ -151,30 +151,13 @@ impl<T: Copy> Problem<T> {
     }
 }
 
-/// Lets raw pointers cross into rayon tasks (the gemm driver, the skinny
-/// and sparse kernels, transpose).
-#[derive(Clone, Copy)]
-pub(crate) struct Shared<P>(pub(crate) P);
-// SAFETY: every user hands its tasks read-only inputs and disjoint parts of
-// the output (C tiles, C rows, destination bands, workspace regions) that
-// outlive the parallel section.
-unsafe impl<P> Send for Shared<P> {}
-impl<P: Copy> Shared<P> {
-    /// By-value access, so closures capture the whole (Send) wrapper.
-    pub(crate) fn get(self) -> P {
-        self.0
-    }
-}
-// SAFETY: as above.
-unsafe impl<P> Sync for Shared<P> {}
-
 /// Runs one gemm with kernel `K` as `plan` says: one part per worker (a
 /// band of rows or columns, whole tiles each), the single-threaded BLIS
 /// loops on each part, so a product costs one fork/join however many blocks
 /// it has.
 ///
 /// The packing buffers of every part are regions of the calling thread's
-/// workspace (see `buffer.rs`), sized from the shapes alone.
+/// workspace (see `arch/workspace.rs`), sized from the shapes alone.
 ///
 /// # Safety
 /// The problem's pointers cover its shapes and strides (checked by the

@@ -15,6 +15,7 @@
 //! SIMD vectors wide; each row of the tile is written back by [`write_row`],
 //! shared with the sparse kernel.
 
+use crate::arch::{prefetch, Simd};
 use crate::Scalar;
 
 /// Where one C tile lives and how much of it is real.
@@ -167,174 +168,6 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
     }
 }
 
-/// The handful of vector operations the generic body needs. One impl per
-/// (ISA, element type); all methods are `#[inline(always)]` wrappers around
-/// one instruction so the body compiles to straight-line SIMD inside the
-/// `#[target_feature]` function that instantiates it.
-///
-/// Every method is `unsafe` for one shared reason: it may execute
-/// instructions of the impl's ISA, so it may only run on a CPU that has
-/// them (the dispatch checks that once, at run time). Methods that take a
-/// pointer add the memory rule in their own `# Safety` section.
-pub(crate) trait Simd {
-    type T: Scalar;
-    type V: Copy;
-    const LANES: usize;
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn zero() -> Self::V;
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn splat(x: Self::T) -> Self::V;
-    /// `LANES` elements from `p` (any alignment).
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set; `p..p + LANES` is readable.
-    unsafe fn load(p: *const Self::T) -> Self::V;
-    /// The first `n < LANES` elements at `p`, zeros in the other lanes;
-    /// reads nothing past `p + n` (masked loads do not fault there). This
-    /// plain version goes through a zeroed stack vector.
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set; `p..p + n` is readable.
-    #[inline(always)]
-    unsafe fn load_partial(p: *const Self::T, n: usize) -> Self::V {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            let mut v = Self::zero();
-            let lanes = &mut v as *mut Self::V as *mut Self::T;
-            for i in 0..n.min(Self::LANES) {
-                *lanes.add(i) = *p.add(i);
-            }
-            v
-        }
-    }
-    /// Stores the `LANES` elements of `v` at `p` (any alignment).
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set; `p..p + LANES` is writable.
-    unsafe fn store(p: *mut Self::T, v: Self::V);
-    /// [`store`](Simd::store) that bypasses the caches (a non-temporal
-    /// store: no read of the line first). `p` is aligned to the vector
-    /// size. This plain version is an ordinary store.
-    ///
-    /// # Safety
-    /// As [`store`](Simd::store), and `p` is aligned to the vector size.
-    #[inline(always)]
-    unsafe fn store_stream(p: *mut Self::T, v: Self::V) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe { Self::store(p, v) }
-    }
-    /// Stores the first `n < LANES` lanes of `v` at `p` and nothing past
-    /// `p + n`. This plain version goes through a stack spill.
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set; `p..p + n` is writable.
-    #[inline(always)]
-    unsafe fn store_partial(p: *mut Self::T, v: Self::V, n: usize) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            let mut spill = v;
-            let lanes = &mut spill as *mut Self::V as *const Self::T;
-            for i in 0..n.min(Self::LANES) {
-                *p.add(i) = *lanes.add(i);
-            }
-        }
-    }
-    /// `a * b + c`, fused where the ISA has FMA.
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
-    /// `relu`: lane-wise `if x > 0 { x } else { 0 }` (NaN and -0 become +0).
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn relu(x: Self::V) -> Self::V;
-    /// Sum of the lanes (a fixed order, so results are reproducible).
-    ///
-    /// # Safety
-    /// The CPU supports the impl's instruction set.
-    unsafe fn reduce_sum(x: Self::V) -> Self::T;
-
-    /// The first `depth` elements of `N` rows `s_w` apart (the input of a
-    /// [`transpose_block`](Simd::transpose_block), `N = LANES`): rows
-    /// `r >= rows` are zeros and nothing past `depth` in a row is read.
-    ///
-    /// # Safety
-    /// `src + r * s_w` holds `depth <= LANES` readable elements for
-    /// `r < rows`.
-    #[inline(always)]
-    unsafe fn load_rows<const N: usize>(
-        src: *const Self::T,
-        s_w: usize,
-        rows: usize,
-        depth: usize,
-    ) -> [Self::V; N] {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            let mut r = [Self::zero(); N];
-            for (i, v) in r.iter_mut().enumerate() {
-                // All rows, tested inside: a constant trip count keeps `r` in
-                // registers (`.take(rows)` spills it to the stack).
-                if i < rows {
-                    let row = src.add(i * s_w);
-                    *v = if depth == Self::LANES {
-                        Self::load(row)
-                    } else {
-                        Self::load_partial(row, depth)
-                    };
-                }
-            }
-            r
-        }
-    }
-
-    /// Transposes one block of at most `LANES x LANES`:
-    ///
-    /// ```text
-    /// dst[k * d_stride + r] = src[r * s_w + k]   for k < depth, r < out
-    /// ```
-    ///
-    /// where rows `r >= rows` read as zero (the zero padding of a partial
-    /// panel). This plain version is the reference; ISAs override it with an
-    /// in-register shuffle network.
-    ///
-    /// # Safety
-    /// `rows <= LANES`, `out <= LANES`, `depth <= LANES`; `src + r * s_w`
-    /// holds `depth` readable elements for `r < rows`; `dst + k * d_stride`
-    /// has `out` writable elements for `k < depth`.
-    #[inline(always)]
-    unsafe fn transpose_block(
-        src: *const Self::T,
-        s_w: usize,
-        rows: usize,
-        depth: usize,
-        dst: *mut Self::T,
-        d_stride: usize,
-        out: usize,
-    ) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            for k in 0..depth {
-                for r in 0..out {
-                    *dst.add(k * d_stride + r) = if r < rows {
-                        *src.add(r * s_w + k)
-                    } else {
-                        Self::T::ZERO
-                    };
-                }
-            }
-        }
-    }
-}
-
 /// Scalar twin of [`Simd::relu`], bit for bit.
 #[inline(always)]
 fn relu_scalar<T: Scalar>(x: T) -> T {
@@ -484,16 +317,16 @@ pub(crate) unsafe fn microkernel<
         if tile.cs == 1 && kc >= C_PREFETCH_MIN_KC {
             for i in 0..tile.m {
                 let row = tile.ptr.add(i * tile.rs) as *const S::T;
-                super::pack::prefetch(row);
-                super::pack::prefetch(row.wrapping_add(nr - 1));
+                prefetch(row);
+                prefetch(row.wrapping_add(nr - 1));
             }
         }
         let mut acc = [[S::zero(); NV]; MR];
         for _ in 0..kc {
             if PREFETCH_B {
                 let ahead = b.wrapping_add(B_AHEAD * b_rs);
-                super::pack::prefetch(ahead);
-                super::pack::prefetch(ahead.wrapping_add(nr - 1));
+                prefetch(ahead);
+                prefetch(ahead.wrapping_add(nr - 1));
             }
             let mut bv = [S::zero(); NV];
             for (v, bv) in bv.iter_mut().enumerate() {
@@ -680,9 +513,9 @@ macro_rules! simd_kernel {
         $(
             impl $crate::gemm::kernel::Kernel<$t> for $name {
                 const MR: usize = $mr;
-                const NR: usize = $nv * <$simd as $crate::gemm::kernel::Simd>::LANES;
+                const NR: usize = $nv * <$simd as $crate::arch::Simd>::LANES;
                 const MR_STEP: usize = if $mr >= 8 { 4 } else { $mr };
-                const NR_STEP: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
+                const NR_STEP: usize = <$simd as $crate::arch::Simd>::LANES;
                 unsafe fn tile(
                     kc: usize,
                     a: $crate::gemm::kernel::APanel<$t>,
@@ -708,7 +541,7 @@ macro_rules! simd_kernel {
                         unsafe { $crate::gemm::kernel::microkernel_fit::<$simd, $mr, $nv>(kc, a, b, tile, alpha, beta, epi) }
                     }
                     // SAFETY: the kernel is only selected after run-time
-                    // detection of its features (select.rs); the memory
+                    // detection of its features (arch/select.rs); the memory
                     // contract is the caller's, forwarded unchanged.
                     unsafe { body(kc, a, b, tile, alpha, beta, epi) }
                 }
@@ -743,4 +576,66 @@ macro_rules! simd_kernel {
         )+
     };
 }
-pub(crate) use simd_kernel;
+
+// The gemm kernels, one family per instruction set: a full tile and (x86)
+// a narrow one for C at most one vector wide.
+
+#[cfg(target_arch = "x86_64")]
+simd_kernel!(
+    /// The Avx512 kernel: 12 x 32 (f32) and 12 x 16 (f64) tiles.
+    Avx512, "avx512f",
+    f32 => crate::arch::avx512::F32x16, 12 x 2;
+    f64 => crate::arch::avx512::F64x8, 12 x 2;
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_kernel!(
+    /// The Avx512 kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 24 x 16 (f32) and 24 x 8 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Avx512Narrow, "avx512f",
+    f32 => crate::arch::avx512::F32x16, 24 x 1;
+    f64 => crate::arch::avx512::F64x8, 24 x 1;
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_kernel!(
+    /// The Avx2 kernel: 6 x 16 (f32) and 6 x 8 (f64) tiles.
+    Avx2, "avx2,fma",
+    f32 => crate::arch::avx2::F32x8, 6 x 2;
+    f64 => crate::arch::avx2::F64x4, 6 x 2;
+);
+
+#[cfg(target_arch = "x86_64")]
+simd_kernel!(
+    /// The Avx2 kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 12 x 8 (f32) and 12 x 4 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Avx2Narrow, "avx2,fma",
+    f32 => crate::arch::avx2::F32x8, 12 x 1;
+    f64 => crate::arch::avx2::F64x4, 12 x 1;
+);
+
+/// Portable kernel: 4 x 8 tiles (eight 128-bit accumulators for f32).
+pub(crate) struct Portable;
+
+use crate::arch::portable::{Arr, L};
+
+impl<T: Scalar> Kernel<T> for Portable {
+    const MR: usize = 4;
+    const NR: usize = 2 * L;
+
+    unsafe fn tile(
+        kc: usize,
+        a: APanel<T>,
+        b: BPanel<T>,
+        tile: Tile<T>,
+        alpha: T,
+        beta: T,
+        epi: TileEpilogue<T>,
+    ) {
+        // SAFETY: the caller upholds this function's `# Safety` contract
+        // (forwarded); the portable body needs no CPU feature.
+        unsafe { microkernel_fit::<Arr<T>, 4, 2>(kc, a, b, tile, alpha, beta, epi) }
+    }
+}

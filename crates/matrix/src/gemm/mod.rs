@@ -8,39 +8,39 @@
 //! not leak into the result); `k == 0` or `alpha == 0` means C is only scaled
 //! by beta.
 //!
-//! Structure (Goto/BLIS, as bluss/matrixmultiply): `driver.rs` runs five loops
-//! around a register-blocked `MR x NR` micro-kernel (`kernel.rs`, one file per
-//! ISA: `avx512.rs`, `avx2.rs`, `portable.rs`), packing A and B (`pack.rs`)
-//! into reused aligned buffers (`buffer.rs`) with block sizes derived from the
-//! machine's caches (`blocking.rs`). Every choice of how to compute one
-//! product (swap the operands, dot products or BLIS, block sizes, which
-//! operands are read in place, how threads split C) is made up front by its
-//! [`Plan`] (`plan.rs`); the drivers only execute plans. The kernel family is
-//! picked once at run time (`select.rs`).
+//! Structure (Goto/BLIS, as bluss/matrixmultiply), in the order data flows:
+//!
+//! 1. `plan.rs`: every choice of how to compute one product (swap the
+//!    operands, dot products or BLIS, block sizes from the machine's caches
+//!    (`blocking.rs`), which operands are read in place, how threads split
+//!    C) is made up front by its [`Plan`];
+//! 2. `driver.rs` executes a plan: the five BLIS loops around a
+//!    register-blocked `MR x NR` micro-kernel (`skinny.rs` runs the
+//!    dot-product plans);
+//! 3. `pack.rs` packs A and B into panels, in the calling thread's reused
+//!    workspace;
+//! 4. `kernel.rs`: the micro-kernel, one generic body instantiated for each
+//!    instruction set.
+//!
+//! The instruction sets themselves (vector types, detection, workspace) are
+//! the crate's `arch` layer, shared with the sparse product, transpose and
+//! `exp`.
 
 // Micro-kernels take the BLIS argument list (k, A panel, B panel and its
 // stride, C tile, alpha, beta, epilogue); bundling it would only hide it.
 #![allow(clippy::too_many_arguments)]
 
 pub(crate) mod blocking;
-pub(crate) mod buffer;
 pub(crate) mod driver;
 pub(crate) mod kernel;
 pub(crate) mod pack;
 pub mod plan;
-pub(crate) mod portable;
-pub(crate) mod select;
 pub(crate) mod skinny;
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx2;
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
-
+pub use crate::arch::{selected_kernel, KernelError, KernelKind};
 pub use blocking::CacheSizes;
 pub(crate) use driver::Problem;
 pub use plan::{ASource, Algorithm, BSource, PartPlan, Plan, PlanChoices, Split};
-pub use select::{selected_kernel, KernelError, KernelKind};
 
 use crate::error::{dims, MatrixError};
 use crate::{MatrixView, MatrixViewMut, Scalar};

@@ -13,7 +13,7 @@
 //! never needs a bounds check. For A, `w` is the row index (`s_w = rs_a`,
 //! `s_k = cs_a`); for B, `w` is the column index (`s_w = cs_b`, `s_k = rs_b`).
 
-use super::kernel::Simd;
+use crate::arch::{prefetch, Simd};
 use crate::Scalar;
 
 /// Packs a block of `len` rows of `w` into `len.div_ceil(width)` panels,
@@ -244,20 +244,6 @@ pub(crate) unsafe fn pack_panel_simd<S: Simd>(
     }
 }
 
-/// Hints that the cache line at `p` will be read soon (no fault if it is
-/// out of bounds: a prefetch never traps).
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetch is a hint (SSE, baseline on x86-64); it never
-    // dereferences in the sense of faulting, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,13 +324,12 @@ mod tests {
 
     #[test]
     fn every_kernels_pack_equals_the_plain_pack() {
-        use crate::gemm::portable::Portable;
+        use crate::gemm::kernel::Portable;
         pack_equals_plain::<f32, Portable>("portable f32");
         pack_equals_plain::<f64, Portable>("portable f64");
         #[cfg(target_arch = "x86_64")]
         {
-            use crate::gemm::avx2::{Avx2, Avx2Narrow};
-            use crate::gemm::avx512::{Avx512, Avx512Narrow};
+            use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
             if crate::KernelKind::Avx2.is_supported() {
                 pack_equals_plain::<f32, Avx2>("avx2 f32");
                 pack_equals_plain::<f64, Avx2>("avx2 f64");
@@ -390,13 +375,13 @@ mod tests {
         {
             #[target_feature(enable = "avx512f")]
             fn avx512() {
-                check::<crate::gemm::avx512::F32x16>("avx512 f32");
-                check::<crate::gemm::avx512::F64x8>("avx512 f64");
+                check::<crate::arch::avx512::F32x16>("avx512 f32");
+                check::<crate::arch::avx512::F64x8>("avx512 f64");
             }
             #[target_feature(enable = "avx2,fma")]
             fn avx2() {
-                check::<crate::gemm::avx2::F32x8>("avx2 f32");
-                check::<crate::gemm::avx2::F64x4>("avx2 f64");
+                check::<crate::arch::avx2::F32x8>("avx2 f32");
+                check::<crate::arch::avx2::F64x4>("avx2 f64");
             }
             // SAFETY: each runs only where the CPU has its features.
             unsafe {
@@ -408,6 +393,6 @@ mod tests {
                 }
             }
         }
-        check::<crate::gemm::portable::Arr<f32>>("portable f32");
+        check::<crate::arch::portable::Arr<f32>>("portable f32");
     }
 }

@@ -20,10 +20,10 @@
 
 use rayon::prelude::*;
 
-use super::buffer::{whole_lines, with_workspace};
-use super::driver::{Problem, Shared};
-use super::kernel::{Simd, TileEpilogue};
+use super::driver::Problem;
+use super::kernel::TileEpilogue;
 use super::plan::{Plan, DOT_ROWS};
+use crate::arch::{whole_lines, with_workspace, Shared, Simd};
 use crate::Scalar;
 
 /// Rows per block: 4 rows x 4 columns = 16 accumulators (of 32 zmm / 16 ymm
@@ -89,7 +89,7 @@ pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, plan: &P
         0
     };
     // Bᵀ and every part's accumulators live in the calling thread's
-    // workspace (see `buffer.rs`: no allocation in steady state).
+    // workspace (see `arch/workspace.rs`: no allocation in steady state).
     with_workspace::<T, _>(bt_elems + parts * acc_region, |ws| {
         let bt = ws;
         // SAFETY: the workspace holds `bt_elems` elements for Bᵀ (n rows of
@@ -354,7 +354,7 @@ macro_rules! skinny_kernel {
         pub(crate) struct $name;
         $(
             impl $crate::gemm::skinny::SkinnyKernel<$t> for $name {
-                const LANES: usize = <$simd as $crate::gemm::kernel::Simd>::LANES;
+                const LANES: usize = <$simd as $crate::arch::Simd>::LANES;
                 unsafe fn rows(p: &$crate::gemm::driver::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
                     /// # Safety
                     /// As the trait method it instantiates.
@@ -371,4 +371,39 @@ macro_rules! skinny_kernel {
         )+
     };
 }
-pub(crate) use skinny_kernel;
+
+// The dot-product kernels, one per instruction set.
+
+#[cfg(target_arch = "x86_64")]
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 4 columns of accumulators.
+    Avx512Skinny, "avx512f",
+    f32 => crate::arch::avx512::F32x16, 4;
+    f64 => crate::arch::avx512::F64x8, 4;
+);
+
+#[cfg(target_arch = "x86_64")]
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 2 columns of accumulators.
+    Avx2Skinny, "avx2,fma",
+    f32 => crate::arch::avx2::F32x8, 2;
+    f64 => crate::arch::avx2::F64x4, 2;
+);
+
+/// The portable dot-product kernel for skinny products (`skinny.rs`).
+pub(crate) struct PortableSkinny;
+
+use crate::arch::portable::{Arr, L};
+
+impl<T: Scalar> SkinnyKernel<T> for PortableSkinny {
+    const LANES: usize = L;
+    unsafe fn rows(p: &Problem<T>, bt: *const T, kp: usize, acc: *mut T, i0: usize, i1: usize) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // SAFETY: forwarded contract; no CPU feature needed.
+            rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Block-sparse rows: groups of [`GROUP`] rows, each stored as the columns
 //! where any of its rows is nonzero, with the group's values there.
 
-use crate::gemm::{selected_kernel, KernelKind};
+use crate::arch::{selected_kernel, with_target_features, KernelKind};
 use crate::{Matrix, MatrixView, Scalar};
 
 /// Rows per group (the block height of the format, and the number of C
@@ -152,27 +152,18 @@ impl<T: Scalar> SparseMatrix<T> {
         // The scans below are compare-and-collect-bits loops: compiled for
         // the widest vector unit the kernel selection allows, they run
         // 2-3x faster than the baseline x86-64 (SSE2) build.
-        match selected_kernel() {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: the selected kernel is one this CPU supports.
-            Ok(KernelKind::Avx512) => unsafe { self.assign_avx512(a, max_nnz) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Ok(KernelKind::Avx2) => unsafe { self.assign_avx2(a, max_nnz) },
-            _ => self.assign(a, max_nnz),
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn assign_avx512(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
-        self.assign(a, max_nnz)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn assign_avx2(&mut self, a: MatrixView<'_, T>, max_nnz: usize) -> bool {
-        self.assign(a, max_nnz)
+        let kind = selected_kernel().unwrap_or(KernelKind::Portable);
+        with_target_features!(
+            kind,
+            fn assign<T: Scalar>(
+                s: &mut SparseMatrix<T>,
+                a: MatrixView<'_, T>,
+                max_nnz: usize,
+            ) -> bool {
+                s.assign(a, max_nnz)
+            },
+            (self, a, max_nnz)
+        )
     }
 
     #[inline(always)]

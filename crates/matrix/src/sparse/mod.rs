@@ -33,11 +33,10 @@ pub(crate) use problem::SparseProblem;
 
 use rayon::prelude::*;
 
+use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
-use crate::gemm::buffer::with_workspace;
-use crate::gemm::driver::{OutOperand, Shared};
-use crate::gemm::kernel::{write_row, Simd, TileEpilogue};
-use crate::gemm::pack::prefetch;
+use crate::gemm::driver::OutOperand;
+use crate::gemm::kernel::{write_row, TileEpilogue};
 use crate::gemm::plan::PARALLEL_MIN_FLOPS;
 use crate::gemm::{check_product, selected_kernel, Epilogue, KernelKind};
 use crate::{MatrixView, MatrixViewMut, Scalar};
@@ -406,4 +405,38 @@ macro_rules! sparse_kernel {
         )+
     };
 }
-pub(crate) use sparse_kernel;
+
+// The sparse x dense kernels, one per instruction set.
+
+#[cfg(target_arch = "x86_64")]
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 4 vectors (64 f32
+    /// or 32 f64 columns) of accumulators, 16 of the 32 zmm registers.
+    Avx512Sparse, "avx512f",
+    f32 => crate::arch::avx512::F32x16, 4;
+    f64 => crate::arch::avx512::F64x8, 4;
+);
+
+#[cfg(target_arch = "x86_64")]
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2 vectors (16 f32
+    /// or 8 f64 columns) of accumulators, 8 of the 16 ymm registers.
+    Avx2Sparse, "avx2,fma",
+    f32 => crate::arch::avx2::F32x8, 2;
+    f64 => crate::arch::avx2::F64x4, 2;
+);
+
+/// The portable sparse x dense kernel (`sparse/mod.rs`).
+pub(crate) struct PortableSparse;
+
+use crate::arch::portable::Arr;
+
+impl<T: Scalar> SparseKernel<T> for PortableSparse {
+    unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            // SAFETY: forwarded contract; no CPU feature needed.
+            groups::<Arr<T>, 2>(p, g0, g1)
+        }
+    }
+}

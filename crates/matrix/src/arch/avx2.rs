@@ -10,10 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{simd_kernel, Simd};
-use super::skinny::skinny_kernel;
-use crate::sparse::sparse_kernel;
-use crate::transpose::transpose_kernel;
+use super::Simd;
 
 pub(crate) struct F32x8;
 pub(crate) struct F64x4;
@@ -237,42 +234,3 @@ impl Simd for F64x4 {
         }
     }
 }
-
-simd_kernel!(
-    /// The Avx2 kernel: 6 x 16 (f32) and 6 x 8 (f64) tiles.
-    Avx2, "avx2,fma",
-    f32 => F32x8, 6 x 2;
-    f64 => F64x4, 6 x 2;
-);
-
-simd_kernel!(
-    /// The Avx2 kernel for products with few columns (n <= one vector, as a
-    /// 10-class output layer makes): 12 x 8 (f32) and 12 x 4 (f64)
-    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
-    Avx2Narrow, "avx2,fma",
-    f32 => F32x8, 12 x 1;
-    f64 => F64x4, 12 x 1;
-);
-
-skinny_kernel!(
-    /// Dot-product kernel for row-major A and at most one vector of columns
-    /// (`skinny.rs`): 4 rows x 2 columns of accumulators.
-    Avx2Skinny, "avx2,fma",
-    f32 => F32x8, 2;
-    f64 => F64x4, 2;
-);
-
-sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2 vectors (16 f32
-    /// or 8 f64 columns) of accumulators, 8 of the 16 ymm registers.
-    Avx2Sparse, "avx2,fma",
-    f32 => F32x8, 2;
-    f64 => F64x4, 2;
-);
-
-transpose_kernel!(
-    /// Out-of-place transpose in `LANES x LANES` register blocks.
-    Avx2Transpose, "avx2,fma",
-    f32 => F32x8;
-    f64 => F64x4;
-);

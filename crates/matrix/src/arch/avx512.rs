@@ -10,10 +10,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{simd_kernel, Simd};
-use super::skinny::skinny_kernel;
-use crate::sparse::sparse_kernel;
-use crate::transpose::transpose_kernel;
+use super::Simd;
 
 pub(crate) struct F32x16;
 pub(crate) struct F64x8;
@@ -247,42 +244,3 @@ impl Simd for F64x8 {
         }
     }
 }
-
-simd_kernel!(
-    /// The Avx512 kernel: 12 x 32 (f32) and 12 x 16 (f64) tiles.
-    Avx512, "avx512f",
-    f32 => F32x16, 12 x 2;
-    f64 => F64x8, 12 x 2;
-);
-
-simd_kernel!(
-    /// The Avx512 kernel for products with few columns (n <= one vector, as a
-    /// 10-class output layer makes): 24 x 16 (f32) and 24 x 8 (f64)
-    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
-    Avx512Narrow, "avx512f",
-    f32 => F32x16, 24 x 1;
-    f64 => F64x8, 24 x 1;
-);
-
-skinny_kernel!(
-    /// Dot-product kernel for row-major A and at most one vector of columns
-    /// (`skinny.rs`): 4 rows x 4 columns of accumulators.
-    Avx512Skinny, "avx512f",
-    f32 => F32x16, 4;
-    f64 => F64x8, 4;
-);
-
-sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 4 vectors (64 f32
-    /// or 32 f64 columns) of accumulators, 16 of the 32 zmm registers.
-    Avx512Sparse, "avx512f",
-    f32 => F32x16, 4;
-    f64 => F64x8, 4;
-);
-
-transpose_kernel!(
-    /// Out-of-place transpose in `LANES x LANES` register blocks.
-    Avx512Transpose, "avx512f",
-    f32 => F32x16;
-    f64 => F64x8;
-);

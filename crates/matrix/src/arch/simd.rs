@@ -1,0 +1,191 @@
+//! The vector operations every kernel family is written in, and a prefetch.
+//!
+//! A kernel body (gemm's micro-kernel, the dot-product, sparse and transpose
+//! kernels) is generic over [`Simd`]; each instruction set implements it once
+//! (`arch/avx512.rs`, `arch/avx2.rs`, `arch/portable.rs`) and each family instantiates its
+//! body per instruction set inside a `#[target_feature]` function, so that
+//! the `#[inline(always)]` methods compile to that set's instructions.
+
+use crate::Scalar;
+
+/// The handful of vector operations the generic body needs. One impl per
+/// (ISA, element type); all methods are `#[inline(always)]` wrappers around
+/// one instruction so the body compiles to straight-line SIMD inside the
+/// `#[target_feature]` function that instantiates it.
+///
+/// Every method is `unsafe` for one shared reason: it may execute
+/// instructions of the impl's ISA, so it may only run on a CPU that has
+/// them (the dispatch checks that once, at run time). Methods that take a
+/// pointer add the memory rule in their own `# Safety` section.
+pub(crate) trait Simd {
+    type T: Scalar;
+    type V: Copy;
+    const LANES: usize;
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn zero() -> Self::V;
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn splat(x: Self::T) -> Self::V;
+    /// `LANES` elements from `p` (any alignment).
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set; `p..p + LANES` is readable.
+    unsafe fn load(p: *const Self::T) -> Self::V;
+    /// The first `n < LANES` elements at `p`, zeros in the other lanes;
+    /// reads nothing past `p + n` (masked loads do not fault there). This
+    /// plain version goes through a zeroed stack vector.
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set; `p..p + n` is readable.
+    #[inline(always)]
+    unsafe fn load_partial(p: *const Self::T, n: usize) -> Self::V {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let mut v = Self::zero();
+            let lanes = &mut v as *mut Self::V as *mut Self::T;
+            for i in 0..n.min(Self::LANES) {
+                *lanes.add(i) = *p.add(i);
+            }
+            v
+        }
+    }
+    /// Stores the `LANES` elements of `v` at `p` (any alignment).
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set; `p..p + LANES` is writable.
+    unsafe fn store(p: *mut Self::T, v: Self::V);
+    /// [`store`](Simd::store) that bypasses the caches (a non-temporal
+    /// store: no read of the line first). `p` is aligned to the vector
+    /// size. This plain version is an ordinary store.
+    ///
+    /// # Safety
+    /// As [`store`](Simd::store), and `p` is aligned to the vector size.
+    #[inline(always)]
+    unsafe fn store_stream(p: *mut Self::T, v: Self::V) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe { Self::store(p, v) }
+    }
+    /// Stores the first `n < LANES` lanes of `v` at `p` and nothing past
+    /// `p + n`. This plain version goes through a stack spill.
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set; `p..p + n` is writable.
+    #[inline(always)]
+    unsafe fn store_partial(p: *mut Self::T, v: Self::V, n: usize) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let mut spill = v;
+            let lanes = &mut spill as *mut Self::V as *const Self::T;
+            for i in 0..n.min(Self::LANES) {
+                *p.add(i) = *lanes.add(i);
+            }
+        }
+    }
+    /// `a * b + c`, fused where the ISA has FMA.
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn mul_add(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// `relu`: lane-wise `if x > 0 { x } else { 0 }` (NaN and -0 become +0).
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn relu(x: Self::V) -> Self::V;
+    /// Sum of the lanes (a fixed order, so results are reproducible).
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set.
+    unsafe fn reduce_sum(x: Self::V) -> Self::T;
+
+    /// The first `depth` elements of `N` rows `s_w` apart (the input of a
+    /// [`transpose_block`](Simd::transpose_block), `N = LANES`): rows
+    /// `r >= rows` are zeros and nothing past `depth` in a row is read.
+    ///
+    /// # Safety
+    /// `src + r * s_w` holds `depth <= LANES` readable elements for
+    /// `r < rows`.
+    #[inline(always)]
+    unsafe fn load_rows<const N: usize>(
+        src: *const Self::T,
+        s_w: usize,
+        rows: usize,
+        depth: usize,
+    ) -> [Self::V; N] {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let mut r = [Self::zero(); N];
+            for (i, v) in r.iter_mut().enumerate() {
+                // All rows, tested inside: a constant trip count keeps `r` in
+                // registers (`.take(rows)` spills it to the stack).
+                if i < rows {
+                    let row = src.add(i * s_w);
+                    *v = if depth == Self::LANES {
+                        Self::load(row)
+                    } else {
+                        Self::load_partial(row, depth)
+                    };
+                }
+            }
+            r
+        }
+    }
+
+    /// Transposes one block of at most `LANES x LANES`:
+    ///
+    /// ```text
+    /// dst[k * d_stride + r] = src[r * s_w + k]   for k < depth, r < out
+    /// ```
+    ///
+    /// where rows `r >= rows` read as zero (the zero padding of a partial
+    /// panel). This plain version is the reference; ISAs override it with an
+    /// in-register shuffle network.
+    ///
+    /// # Safety
+    /// `rows <= LANES`, `out <= LANES`, `depth <= LANES`; `src + r * s_w`
+    /// holds `depth` readable elements for `r < rows`; `dst + k * d_stride`
+    /// has `out` writable elements for `k < depth`.
+    #[inline(always)]
+    unsafe fn transpose_block(
+        src: *const Self::T,
+        s_w: usize,
+        rows: usize,
+        depth: usize,
+        dst: *mut Self::T,
+        d_stride: usize,
+        out: usize,
+    ) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            for k in 0..depth {
+                for r in 0..out {
+                    *dst.add(k * d_stride + r) = if r < rows {
+                        *src.add(r * s_w + k)
+                    } else {
+                        Self::T::ZERO
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// Hints that the cache line at `p` will be read soon (no fault if it is
+/// out of bounds: a prefetch never traps).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch is a hint (SSE, baseline on x86-64); it never
+    // dereferences in the sense of faulting, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
