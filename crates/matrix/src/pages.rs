@@ -4,8 +4,8 @@
 //! otherwise (`/sys/kernel/mm/transparent_hugepage/enabled` is `madvise` on
 //! many systems). For gemm that matters twice: the packed blocks are sized
 //! to fill a physically indexed L2, which random 4 KiB frames fill unevenly
-//! (measured on Zen 5, f32 1024³ on one thread: 115 to 173 GFLOP/s depending
-//! on the process's page placement); and a big operand's rows each sit on
+//! (the same product's speed then varies by a third from one process to the
+//! next, with its page placement); and a big operand's rows each sit on
 //! their own page, so the TLB misses. numpy advises huge pages for every
 //! array of 4 MiB or more; matnet does the same for its matrices and
 //! packing workspace.

@@ -8,13 +8,8 @@
 //!   then no longer fits in L1: it streams from L2 beside B, packed or read
 //!   in place, which the kernel's loads keep up with (12 broadcasts and 2
 //!   vector loads per 24 FMAs). What a larger KC buys is fewer passes over
-//!   C, one per KC block. Measured on Zen 4 (32 KiB L1, 1 MiB L2), one
-//!   thread, GFLOP/s (first quartile of 40-100 products, configurations
-//!   alternated in one process): A read in place, KC 512 -> 1024:
-//!   10000x784x800 104 -> 108, 3000x3000x400 107 -> 109; A packed, from
-//!   the earlier `KC = L1 / (MR * size)` (512 f32, 256 f64): f32 1024³ 97
-//!   -> 100, 2048³ 104 -> 106, 128x784x800 108 -> 109, f64 1024³ 48 -> 49,
-//!   128x784x800 42 -> 45, 2048³ even.
+//!   C, one per KC block, which outweighed an A micro-panel in L1 on every
+//!   shape measured (BENCHMARKS.md has the figures).
 //! - the packed `KC x NC` B block is swept once per A micro-panel, so it should
 //!   sit in half of L2: `NC = L2 / 2 / (KC * size)`;
 //! - the packed `MC x KC` A chunk is packed once and read once per B block,
@@ -85,10 +80,8 @@ fn parse_size(s: &str) -> Option<usize> {
 }
 
 /// Bytes of one packed A chunk (`MC x KC`): what a core's share of a
-/// last-level cache holds on current x86 parts. Measured on Zen 5 (1 MiB
-/// L2, 32 MiB L3), f32, one thread: 256 KiB repacks B too often (148
-/// GFLOP/s at 2048³), 4-16 MiB lets the chunk fall out of cache between B
-/// blocks (177 at 10000x784x800); 1-2 MiB gives 195-220 on both.
+/// last-level cache holds on current x86 parts. Much smaller chunks repack
+/// B too often; much larger ones fall out of cache between B blocks.
 const A_CHUNK_BYTES: usize = 2 << 20;
 
 /// Block sizes for one gemm call.

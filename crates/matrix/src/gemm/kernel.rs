@@ -311,9 +311,8 @@ pub(crate) unsafe fn microkernel<
         // Ask for the C tile now: its rows are far apart (one page each in a
         // big C), and the write-back would otherwise wait on them after the
         // k loop. By then, kc iterations later, they have arrived. A short
-        // loop hides little and the 2 * MR prefetches then cost more than they
-        // save (Zen 4, f32, one thread, GFLOP/s with / without: `A Bᵀ`
-        // 128x10x800 67 / 70, 128x32x800 88 / 97; even from k = 64 on).
+        // loop hides little, and the 2 * MR prefetches then cost more than
+        // they save.
         if tile.cs == 1 && kc >= C_PREFETCH_MIN_KC {
             for i in 0..tile.m {
                 let row = tile.ptr.add(i * tile.rs) as *const S::T;
@@ -355,9 +354,9 @@ pub(crate) unsafe fn microkernel<
         // A full tile with `beta == 0` (the first k block of a product with
         // beta = 0: all of a mini-batch step's products) is written straight
         // from the registers, every row and vector known at compile time.
-        // Through `write_row`'s run-time row count the accumulators went
-        // through memory, which cost as much as the k loop in a k = 10 product
-        // (Zen 4, f32, one thread, `A Bᵀ` 128x10x800: 67 -> 85 GFLOP/s).
+        // Through `write_row`'s run-time row count the accumulators would go
+        // through memory, which costs as much as the k loop in a product with
+        // a short k (the k = 10 of a 10-class layer's input gradient).
         if tile.m == MR && tile.n == nr && tile.cs == 1 && beta == S::T::ZERO {
             let (c, rs, bias) = (tile.ptr, tile.rs, epi.bias);
             match (!bias.is_null(), epi.relu) {

@@ -50,8 +50,8 @@ pub(crate) unsafe fn pack_block<T: Scalar>(
 ///   the block's whole source row (contiguous) is copied a vector at a
 ///   time into every panel. The source streams in order; packing panel by
 ///   panel would instead walk `kc` rows at a stride per panel, one page
-///   each for a big operand (measured on Zen 4, f32 128x784x800 on one
-///   thread: the panel-by-panel copy of B took 30% of the product's time).
+///   each for a big operand, which made packing a large share of the
+///   product's time.
 /// - `s_k == 1` (row-major A, B as the transpose of a row-major matrix):
 ///   [`pack_panel_simd`]'s in-register transposes, panel by panel.
 /// - anything else: the plain element loop.

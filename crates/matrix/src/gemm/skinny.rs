@@ -47,9 +47,8 @@ pub(crate) trait SkinnyKernel<T: Scalar> {
 /// Bytes of each `Bᵀ` row per k chunk (see [`rows`]): a chunk of a
 /// 10-column `Bᵀ` is 320 KiB, which stays in L2 while every row block of A
 /// passes over it (an unchunked `Bᵀ` of k = 33,600 is 1.3 MB, more than a
-/// 1 MiB L2). Measured on Zen 5, 784x33600x10 f32 (GFLOP/s, 1 / 2 threads):
-/// unchunked 60 / 70-101, 2 KiB 64 / 80-98, 4 KiB 71 / 103-107,
-/// 16 KiB 76 / 95-137, 32 KiB 79 / 115-153.
+/// 1 MiB L2). Smaller chunks cost more passes over the accumulators; of the
+/// sizes tried, this one was fastest on 1 and 2 threads.
 const CHUNK_BYTES: usize = 32768;
 
 /// True when k is cut into chunks for this problem.

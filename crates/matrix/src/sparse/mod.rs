@@ -350,8 +350,8 @@ unsafe fn column<S: Simd, const V: usize>(
         // row PREFETCH_AHEAD columns ahead (into the next group too: same B
         // block). Only for rows of several cache lines: a one-line row (n <= 16
         // f32, as a 10-class layer has) is found by the hardware prefetchers in
-        // the ascending indices, and the extra work slowed such products by
-        // 8-20% (MNIST 33600x784x10 forward and backward, Zen 5).
+        // the ascending indices, and the extra work only slows such products
+        // down.
         let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
         if row_bytes > 64 && u + PREFETCH_AHEAD < p.stored {
             let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
