@@ -1,27 +1,38 @@
-//! gemm and transpose, ours beside the anchors, grouped by shape.
+//! gemm and transpose: every kernel this CPU has beside matrixmultiply, one
+//! criterion group per shape, element type and thread count.
 //!
-//! `cargo bench --bench matmul` — each group holds matnet and matrixmultiply
-//! for one shape, dtype and thread count, so criterion's report compares
-//! them directly; `transpose` sets our out-of-place transpose beside a plain
-//! copy of the same bytes.
+//! ```sh
+//! cargo bench --bench matmul                          # everything, about 5 minutes
+//! cargo bench --bench matmul -- "gemm f32 NN 1024 "   # one group (a regex on the names)
+//! cargo bench --bench matmul -- transpose             # transpose beside a copy
+//! cargo run --release --example gemm -- --table       # the results as one Markdown table
+//! ```
 //!
-//! Criterion times the two of a group one after the other and compares
-//! means, which a burst of load on a shared machine can move by 10%. For
-//! the matrixmultiply ratio alone, `cargo run --release --example
-//! vs_matrixmultiply` alternates the two in one process and prints the
-//! ratio of their medians and of their bests.
+//! Groups are named `gemm {f32|f64} {shape} {threads}t` and hold
+//! `matnet {kernel}` for each kernel (`avx512`, `avx2`, `portable`, those the
+//! CPU supports) and, on one thread, `matrixmultiply`; throughput is in
+//! flops (2mnk), so the HTML report (`target/criterion/report/index.html`)
+//! shows GFLOP/s. To compare two commits, run `cargo bench --bench matmul --
+//! --save-baseline before` on the first and `-- --baseline before` on the
+//! second.
+//!
+//! Criterion times the members of a group one after the other, and a burst
+//! of load on a shared machine can move a mean by 10%; for one ratio,
+//! `cargo run --release --example vs_matrixmultiply` alternates the two
+//! products in one process.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use matrix::{gemm, transpose_into, Matrix};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use matrix::{transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix};
 
 #[path = "support/matrixmultiply.rs"]
 mod support;
 use support::{input, MmGemm, SHAPES};
 
 fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
+    let kernels = KernelKind::supported();
     for &threads in &[1usize, 2] {
         // matrixmultiply is built without its "threading" feature (which
         // would take every physical core whatever the group says), so it
@@ -39,20 +50,31 @@ fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
                 .sample_size(10)
                 .warm_up_time(Duration::from_millis(300))
                 .measurement_time(Duration::from_secs(1));
-            // Each batch of iterations runs on a worker of the pool: entering
-            // the pool per call would add a cross-thread handoff of several
-            // microseconds, a third of a 128x800x10 product.
-            group.bench_function("matnet", |bch| {
-                bch.iter_custom(|iters| {
-                    pool.install(|| {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            gemm(T::ONE, &a, &b, T::ZERO, &mut out);
-                        }
-                        start.elapsed()
+            for &kernel in &kernels {
+                // Each batch of iterations runs on a worker of the pool:
+                // entering the pool per call would add a cross-thread handoff
+                // of several microseconds, a third of a 128x800x10 product.
+                group.bench_function(format!("matnet {kernel}"), |bch| {
+                    bch.iter_custom(|iters| {
+                        pool.install(|| {
+                            let start = Instant::now();
+                            for _ in 0..iters {
+                                try_gemm_with_kernel(
+                                    kernel,
+                                    T::ONE,
+                                    &a,
+                                    &b,
+                                    T::ZERO,
+                                    &mut out,
+                                    Epilogue::none(),
+                                )
+                                .unwrap();
+                            }
+                            start.elapsed()
+                        })
                     })
-                })
-            });
+                });
+            }
             if threads == 1 {
                 group.bench_function("matrixmultiply", |bch| bch.iter(|| T::mm(&a, &b, &mut out)));
             }
@@ -90,4 +112,12 @@ fn all(c: &mut Criterion) {
 }
 
 criterion_group!(benches, all);
-criterion_main!(benches);
+
+// criterion_main!, after registering the plots' font: the workspace builds
+// plotters with built-in fonts only (no system font lookup), so criterion's
+// charts need one registered.
+fn main() {
+    matnet::plot::register_fonts();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -10,12 +10,21 @@
 //! KIND is NN (C = A B), AtB (C = Aᵀ B, A stored k x m) or ABt (C = A Bᵀ, B
 //! stored n x k). Prints `KIND M K N THREADS DTYPE GFLOPS` per measurement;
 //! lines starting with `#` are comments.
+//!
+//! `--plan` prints, instead of measuring, the plan each product gets (swap,
+//! loop nest, block sizes, where A and B are read from). `--table` prints
+//! the results of the last `cargo bench --bench matmul` as one Markdown
+//! table: GFLOP/s per shape, kernel and thread count, with the ratios to
+//! matrixmultiply and to the best kernel, under the CPU and its caches.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use matrix::{gemm, Matrix, Scalar};
+use matrix::gemm::{plan_gemm, PlanChoices};
+use matrix::{gemm, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// The default shapes: square, then the products of one MNIST 784-800-10
@@ -45,6 +54,23 @@ struct Args {
     /// Shapes as KIND:M:K:N (KIND = NN, AtB or ABt); repeatable. Default: np_gemm.py's list.
     #[arg(long)]
     shape: Vec<String>,
+    /// Print the plan of each product (on each thread count) instead of measuring.
+    #[arg(long)]
+    plan: bool,
+    /// Print the last `cargo bench --bench matmul` results as a Markdown table.
+    #[arg(long)]
+    table: bool,
+    /// Where criterion wrote its results (for --table).
+    #[arg(long, value_name = "DIR", default_value_os_t = default_criterion_dir())]
+    criterion_dir: PathBuf,
+}
+
+/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion`.
+fn default_criterion_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+        .join("criterion")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,32 +120,49 @@ fn parse_list<T>(flag: &str, s: &str, f: impl Fn(&str) -> Option<T>) -> Result<V
         .collect()
 }
 
-/// Best-of-5 GFLOP/s, each timing `reps` back-to-back products (as np_gemm.py).
-fn bench<T: Scalar>(shape: &Shape) -> f64 {
+/// Random operands of `shape`: A (stored transposed for AtB) and B (stored
+/// transposed for ABt).
+fn operands<T: Scalar>(shape: &Shape) -> (Matrix<T>, Matrix<T>) {
     let mut rng = StdRng::seed_from_u64(0);
     let mut rand =
         |r, c| Matrix::<T>::from_fn(r, c, |_, _| T::from_f64(rng.random_range(-1.0..1.0)));
     let (m, k, n) = (shape.m, shape.k, shape.n);
-    let a_store = if shape.kind == Kind::AtB {
+    let a = if shape.kind == Kind::AtB {
         rand(k, m)
     } else {
         rand(m, k)
     };
-    let b_store = if shape.kind == Kind::ABt {
+    let b = if shape.kind == Kind::ABt {
         rand(n, k)
     } else {
         rand(k, n)
     };
+    (a, b)
+}
+
+/// The views `op(A)`, `op(B)` of stored operands.
+fn views<'a, T: Scalar>(
+    shape: &Shape,
+    (a, b): &'a (Matrix<T>, Matrix<T>),
+) -> (MatrixView<'a, T>, MatrixView<'a, T>) {
     let a = if shape.kind == Kind::AtB {
-        a_store.t()
+        a.t()
     } else {
-        a_store.view()
+        a.view()
     };
     let b = if shape.kind == Kind::ABt {
-        b_store.t()
+        b.t()
     } else {
-        b_store.view()
+        b.view()
     };
+    (a, b)
+}
+
+/// Best-of-5 GFLOP/s, each timing `reps` back-to-back products (as np_gemm.py).
+fn bench<T: Scalar>(shape: &Shape) -> f64 {
+    let stored = operands::<T>(shape);
+    let (a, b) = views(shape, &stored);
+    let (m, k, n) = (shape.m, shape.k, shape.n);
     let mut c = Matrix::<T>::zeros(m, n);
     let flop = 2.0 * (m * n * k) as f64;
     let reps = ((2e9 / flop) as usize).max(3);
@@ -135,7 +178,42 @@ fn bench<T: Scalar>(shape: &Shape) -> f64 {
     flop / best / 1e9
 }
 
+/// One line describing the plan `shape` gets on `threads` workers.
+fn plan_line<T: Scalar>(shape: &Shape, threads: usize) -> Result<String, String> {
+    let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
+    let stored = operands::<T>(shape);
+    let (a, b) = views(shape, &stored);
+    let plan = plan_gemm(kernel, threads, PlanChoices::default(), a, b, false)
+        .map_err(|e| e.to_string())?;
+    Ok(match plan {
+        None => "nothing to compute".to_string(),
+        Some(p) => {
+            let mut line = format!(
+                "{:?} kernel={} swapped={}",
+                p.algorithm, p.kernel, p.swapped
+            );
+            if p.first_part.is_some() {
+                line += &format!(" kc={}", p.kc);
+            }
+            line += &format!(" parts={}", p.parts);
+            if p.parts > 1 {
+                line += &format!(" split={:?}", p.split);
+            }
+            if let Some(part) = p.first_part {
+                line += &format!(
+                    " | first part: mc={} nc={} A {:?}, B {:?}, whole B {}",
+                    part.mc, part.nc, part.a, part.b, part.whole_b
+                );
+            }
+            line
+        }
+    })
+}
+
 fn run(args: Args) -> Result<(), String> {
+    if args.table {
+        return print_table(&args.criterion_dir);
+    }
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
     let threads = parse_list("threads", &args.threads, |x| {
         x.parse::<usize>().ok().filter(|&t| t > 0)
@@ -158,6 +236,20 @@ fn run(args: Args) -> Result<(), String> {
         caches.l1d >> 10,
         caches.l2 >> 10
     );
+    if args.plan {
+        for dtype in &dtypes {
+            for &t in &threads {
+                for s in &shapes {
+                    let line = match dtype.as_str() {
+                        "f32" => plan_line::<f32>(s, t)?,
+                        _ => plan_line::<f64>(s, t)?,
+                    };
+                    println!("{:?} {} {} {} {t} {dtype} {line}", s.kind, s.m, s.k, s.n);
+                }
+            }
+        }
+        return Ok(());
+    }
     for dtype in &dtypes {
         for &t in &threads {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -175,6 +267,128 @@ fn run(args: Args) -> Result<(), String> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// One criterion measurement: group `gemm {dtype} {shape} {threads}t`,
+/// function `matnet {kernel}` or `matrixmultiply`.
+struct Measured {
+    group: String,
+    function: String,
+    gflops: f64,
+}
+
+/// Every gemm measurement under `dir` (criterion's `new/` results).
+fn read_criterion(dir: &Path) -> Result<Vec<Measured>, String> {
+    let mut found = Vec::new();
+    let groups = std::fs::read_dir(dir).map_err(|e| {
+        format!(
+            "cannot read {}: {e} (run `cargo bench --bench matmul` first, or pass --criterion-dir)",
+            dir.display()
+        )
+    })?;
+    for group in groups.flatten() {
+        let Ok(functions) = std::fs::read_dir(group.path()) else {
+            continue;
+        };
+        for function in functions.flatten() {
+            let new = function.path().join("new");
+            let read = |name: &str| -> Option<serde_json::Value> {
+                let text = std::fs::read_to_string(new.join(name)).ok()?;
+                serde_json::from_str(&text).ok()
+            };
+            let (Some(meta), Some(estimates)) = (read("benchmark.json"), read("estimates.json"))
+            else {
+                continue;
+            };
+            let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+            let (Some(group), Some(function)) =
+                (text(&meta["group_id"]), text(&meta["function_id"]))
+            else {
+                continue;
+            };
+            let flops = meta["throughput"]["Elements"].as_f64();
+            let nanos = estimates["mean"]["point_estimate"].as_f64();
+            if let (true, Some(flops), Some(nanos)) = (group.starts_with("gemm "), flops, nanos) {
+                found.push(Measured {
+                    group,
+                    function,
+                    gflops: flops / nanos,
+                });
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "no gemm results under {} (run `cargo bench --bench matmul` first)",
+            dir.display()
+        ));
+    }
+    Ok(found)
+}
+
+/// The CPU's model name, from `/proc/cpuinfo` where there is one.
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// The `--table` output: one row per group, one column per kernel.
+fn print_table(dir: &Path) -> Result<(), String> {
+    let measured = read_criterion(dir)?;
+    let caches = matrix::CacheSizes::detect();
+    let kernels: Vec<String> = matrix::KernelKind::supported()
+        .iter()
+        .map(|k| format!("matnet {k}"))
+        .collect();
+    let mut rows: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for m in measured {
+        rows.entry(m.group)
+            .or_default()
+            .insert(m.function, m.gflops);
+    }
+    println!(
+        "{} ({} threads available), L1d {} KiB, L2 {} KiB; criterion means from {}\n",
+        cpu_name(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        caches.l1d >> 10,
+        caches.l2 >> 10,
+        dir.display()
+    );
+    let mut header = "| product | threads |".to_string();
+    for k in &kernels {
+        header += &format!(" {k} GFLOP/s (/ best) |");
+    }
+    header += " matrixmultiply GFLOP/s | best / matrixmultiply |";
+    println!("{header}");
+    println!("|{}", "---|".repeat(kernels.len() + 4));
+    for (group, by_function) in &rows {
+        let label = group.trim_start_matches("gemm ");
+        let (product, threads) = label.rsplit_once(' ').unwrap_or((label, "?"));
+        let best = kernels
+            .iter()
+            .filter_map(|k| by_function.get(k))
+            .fold(0.0f64, |a, &b| a.max(b));
+        let mut line = format!("| {product} | {} |", threads.trim_end_matches('t'));
+        for k in &kernels {
+            line += &match by_function.get(k) {
+                Some(g) => format!(" {g:.1} ({:.2}) |", g / best),
+                None => " - |".to_string(),
+            };
+        }
+        line += &match by_function.get("matrixmultiply") {
+            Some(mm) => format!(" {mm:.1} | {:.2} |", best / mm),
+            None => " - | - |".to_string(),
+        };
+        println!("{line}");
     }
     Ok(())
 }

@@ -5,13 +5,17 @@
 
 use matrix::{Matrix, Scalar};
 
-/// (label, m, k, n): square sizes and the MNIST network's products.
+/// (label, m, k, n): square sizes, the MNIST network's products, an odd
+/// size, and the vector shapes (one sample through a layer; a matrix times
+/// a column).
 pub const SHAPES: &[(&str, usize, usize, usize)] = &[
     ("NN 256", 256, 256, 256),
     ("NN 1024", 1024, 1024, 1024),
     ("NN 128x784x800", 128, 784, 800),
     ("NN 128x800x10", 128, 800, 10),
     ("NN 1009x997x1013", 1009, 997, 1013),
+    ("NN 1x784x800", 1, 784, 800),
+    ("NN 1000x1000x1", 1000, 1000, 1),
 ];
 
 /// A deterministic `r x c` input with values in [-0.5, 0.5).
