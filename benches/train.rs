@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use matrix::Matrix;
 use nn::optim::Optimizer;
 use nn::{Activation, Init, Loss, Network, OptimizerKind};
@@ -109,4 +109,10 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+// criterion_main!, after registering the plots' font (see benches/matmul.rs).
+fn main() {
+    matnet::plot::register_fonts();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
