@@ -18,8 +18,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use matrix::{gemm, transpose_into, Matrix};
 
 #[path = "support/matrixmultiply.rs"]
-mod support;
-use support::{input, MmGemm, SHAPES};
+mod anchor;
+use anchor::{input, MmGemm, SHAPES};
 
 fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
     for &threads in &[1usize, 2] {
