@@ -28,8 +28,8 @@ use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use matrix::{transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix};
 
 #[path = "support/matrixmultiply.rs"]
-mod support;
-use support::{input, MmGemm, SHAPES};
+mod anchor;
+use anchor::{input, MmGemm, SHAPES};
 
 fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
     let kernels = KernelKind::supported();
@@ -117,7 +117,7 @@ criterion_group!(benches, all);
 // plotters with built-in fonts only (no system font lookup), so criterion's
 // charts need one registered.
 fn main() {
-    matnet::plot::register_fonts();
+    support::plot::register_fonts();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -112,7 +112,7 @@ criterion_group!(benches, bench);
 
 // criterion_main!, after registering the plots' font (see benches/matmul.rs).
 fn main() {
-    matnet::plot::register_fonts();
+    support::plot::register_fonts();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -17,11 +17,11 @@
 //! `$MNIST_DIR`, else `data/mnist/` (downloaded there if missing, from
 //! `$MATNET_MNIST_MIRRORS` or the built-in mirrors).
 
-use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
 use matrix::{gemm, sparse_gemm, Epilogue, Matrix, SparseMatrix};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use support::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
 
 /// Best of 5 rounds of `reps` calls, in milliseconds per call.
 fn best_ms(reps: usize, mut f: impl FnMut()) -> f64 {

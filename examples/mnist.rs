@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use matnet::report::{draw_images, EpochPrinter};
 use nn::dataset::{load_mnist, Dataset};
 use nn::metrics::ConfusionMatrix;
 use nn::model_file::{load_model, save_model};
@@ -25,6 +24,7 @@ use nn::{
     fit, Activation, Init, InputSparsity, Loss, Network, OptimizerKind, Schedule, TrainConfig,
 };
 use rand::{rngs::StdRng, SeedableRng};
+use support::report::{draw_images, EpochPrinter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Preset {
@@ -231,7 +231,7 @@ fn plan(args: &Args) -> Plan {
 /// `--data`, else `$MNIST_DIR`, else `data/mnist/` (downloading it there
 /// from `$MATNET_MNIST_MIRRORS` or the built-in mirrors).
 fn data_dir(flag: Option<&Path>, progress: bool) -> Result<PathBuf, String> {
-    use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
+    use support::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
     let env = std::env::var_os(MNIST_DIR_ENV);
     let mirrors = mirrors_from_env();
     let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
@@ -402,7 +402,7 @@ fn plot_history(path: &Path, history: &[nn::EpochReport], title: &str) -> Result
     if valid.len() == train.len() {
         accuracy.push(("validation accuracy", &valid));
     }
-    matnet::plot::plot_training(
+    support::plot::plot_training(
         path,
         &format!("MNIST {title}"),
         &loss,

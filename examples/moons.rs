@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use matnet::plot::{plot_boundary, plot_embedding, plot_training, EmbeddingGif};
 use nn::dataset::Dataset;
 use nn::moons::{embedding, output_line, reference_network, split, two_moons};
 use nn::train::accuracy;
 use nn::{fit, EpochReport, Network, Observer, OptimizerKind, Schedule, TrainConfig};
+use support::plot::{plot_boundary, plot_embedding, plot_training, EmbeddingGif};
 
 /// Train the two-moons network (2 -> hidden (tanh) -> 2 (tanh) -> 1
 /// (sigmoid)) and draw its decision boundary and 2-D embedding as PNGs.

@@ -26,8 +26,8 @@ use clap::Parser;
 use matrix::{gemm, Matrix};
 
 #[path = "../benches/support/matrixmultiply.rs"]
-mod support;
-use support::{input, MmGemm, SHAPES};
+mod anchor;
+use anchor::{input, MmGemm, SHAPES};
 
 #[derive(Parser)]
 #[command(about = "matnet gemm vs matrixmultiply, one thread, alternated rounds")]

@@ -1,4 +1,4 @@
-//! End-to-end tests of `matnet::download` against a real HTTP server on the
+//! End-to-end tests of `support::download` against a real HTTP server on the
 //! loopback interface (no mocks of the downloader). Nothing here contacts any
 //! address other than 127.0.0.1.
 
@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use matnet::download::{
+use nn::dataset::MNIST_FILES;
+use sha2::{Digest, Sha256};
+use support::download::{
     download_files, download_mnist, locate_mnist, mirrors_from_env, parse_mirrors,
     resolve_data_dir, DataOrigin, DataSource, DownloadError, FailureKind, DEFAULT_MIRRORS,
-    MIRRORS_ENV, MNIST_DIR_ENV, MNIST_FILES,
+    MIRRORS_ENV, MNIST_DIR_ENV,
 };
-use sha2::{Digest, Sha256};
 
 #[path = "support/mnist.rs"]
 mod mnist_data;
@@ -388,7 +389,7 @@ fn servers_down_give_an_error_with_mirrors_and_manual_instructions() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let (m1, m2) = (dead_mirror(), dead_mirror());
-    let files: Vec<(&str, &str)> = MNIST_FILES.iter().map(|f| (f.name, f.sha256)).collect();
+    let files: Vec<(&str, &str)> = MNIST_FILES.iter().map(|f| (f.gz, f.sha256)).collect();
     let err = download_files(&dir, &files, &[m1.as_str(), m2.as_str()], false)
         .expect_err("no server is listening");
     let msg = err.to_string();
@@ -669,7 +670,7 @@ fn mirror_lists_split_at_commas_and_drop_empty_entries() {
 
 #[test]
 fn mnist_constants_are_sane() {
-    let names: Vec<&str> = MNIST_FILES.iter().map(|f| f.name).collect();
+    let names: Vec<&str> = MNIST_FILES.iter().map(|f| f.gz).collect();
     assert_eq!(names, STANDARD_NAMES.to_vec());
     for f in MNIST_FILES {
         assert_eq!(f.sha256.len(), 64);

@@ -5,15 +5,15 @@
 use std::fs::File;
 use std::path::Path;
 
-use matnet::plot::{
-    plot_boundary, plot_curves, plot_embedding, plot_training, EmbeddingGif, Extent,
-    ProbabilityGrid,
-};
 use matrix::Matrix;
 use nn::dataset::Dataset;
 use nn::moons::{embedding, output_line, reference_network, split, two_moons};
 use nn::train::accuracy;
 use nn::{fit, OptimizerKind, TrainConfig};
+use support::plot::{
+    plot_boundary, plot_curves, plot_embedding, plot_training, EmbeddingGif, Extent,
+    ProbabilityGrid,
+};
 
 #[test]
 fn same_seed_gives_the_same_points_and_another_seed_other_points() {

@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use matnet::download::{
+use support::download::{
     locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MIRRORS_ENV, MNIST_DIR_ENV,
 };
 

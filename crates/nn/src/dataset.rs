@@ -14,13 +14,48 @@ use crate::idx::{read_idx, type_name, IdxArray, IdxError, TYPE_U8};
 /// Number of classes of MNIST and Fashion-MNIST.
 pub const MNIST_CLASSES: usize = 10;
 
-/// The standard names (without `.gz`) of the MNIST training images,
-/// training labels, test images and test labels.
-pub const MNIST_STEMS: [&str; 4] = [
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
+/// One of the four MNIST files: its standard name, the name it is
+/// distributed under, and the SHA-256 of the distributed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MnistFile {
+    /// Standard name without `.gz`, e.g. `train-images-idx3-ubyte`.
+    pub stem: &'static str,
+    /// Name as distributed (gzip'd), e.g. `train-images-idx3-ubyte.gz`.
+    pub gz: &'static str,
+    /// Lower-case hex SHA-256 of the distributed (gzip'd) file.
+    pub sha256: &'static str,
+}
+
+macro_rules! mnist_file {
+    ($stem:literal, $sha256:literal) => {
+        MnistFile {
+            stem: $stem,
+            gz: concat!($stem, ".gz"),
+            sha256: $sha256,
+        }
+    };
+}
+
+/// The MNIST training images, training labels, test images and test labels,
+/// in that order: the names the loader looks for and the names and sums a
+/// downloader fetches and checks.
+pub const MNIST_FILES: [MnistFile; 4] = [
+    mnist_file!(
+        "train-images-idx3-ubyte",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+    ),
+    mnist_file!(
+        "train-labels-idx1-ubyte",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+    ),
+    mnist_file!(
+        "t10k-images-idx3-ubyte",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+    ),
+    mnist_file!(
+        "t10k-labels-idx1-ubyte",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+    ),
 ];
 
 /// What is wrong with a data set; messages name the file involved.
@@ -527,9 +562,9 @@ pub fn find_mnist_file(dir: &Path, stem: &str) -> Option<PathBuf> {
 
 /// `true` if all four MNIST files are in `dir` (under any accepted name).
 pub fn mnist_files_present(dir: &Path) -> bool {
-    MNIST_STEMS
+    MNIST_FILES
         .iter()
-        .all(|s| find_mnist_file(dir, s).is_some())
+        .all(|f| find_mnist_file(dir, f.stem).is_some())
 }
 
 /// Finds a file or says which names were tried.
@@ -555,10 +590,10 @@ fn require(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
 /// ```
 pub fn load_mnist(dir: &Path) -> Result<Mnist, DataError> {
     let paths = [
-        require(dir, MNIST_STEMS[0])?,
-        require(dir, MNIST_STEMS[1])?,
-        require(dir, MNIST_STEMS[2])?,
-        require(dir, MNIST_STEMS[3])?,
+        require(dir, MNIST_FILES[0].stem)?,
+        require(dir, MNIST_FILES[1].stem)?,
+        require(dir, MNIST_FILES[2].stem)?,
+        require(dir, MNIST_FILES[3].stem)?,
     ];
     let load = |images: &Path, labels: &Path| -> Result<Dataset, DataError> {
         let i = read_idx(images)?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use nn::dataset::{
-    find_mnist_file, load_mnist, mnist_files_present, DataError, Dataset, MNIST_STEMS,
+    find_mnist_file, load_mnist, mnist_files_present, DataError, Dataset, MNIST_FILES,
 };
 use nn::idx::{
     read_idx, read_idx_bytes, read_idx_from, read_idx_with_limit, write_idx, write_idx_to,
@@ -101,7 +101,7 @@ fn write_mnist(dir: &Path, dotted: bool, gzip: &[bool; 4], seed: u64) -> Expecte
         u8_array(&[3, rows, cols], test.0.clone()),
         u8_array(&[3], test.1.clone()),
     ];
-    for ((stem, a), &z) in MNIST_STEMS.iter().zip(&arrays).zip(gzip) {
+    for ((stem, a), &z) in MNIST_FILES.map(|f| f.stem).iter().zip(&arrays).zip(gzip) {
         let mut name = if dotted {
             stem.replacen("-idx", ".idx", 1)
         } else {

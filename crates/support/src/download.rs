@@ -24,13 +24,13 @@
 //!
 //! Every download is streamed to a temporary file in the target directory,
 //! its SHA-256 is computed while it streams and checked against the original
-//! file's sum ([`MNIST_FILES`]), and only a verified file is synced and
+//! file's sum (`nn`'s [`MNIST_FILES`]), and only a verified file is synced and
 //! renamed to its final name. A failed, interrupted or corrupt download leaves
 //! nothing behind.
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use matnet::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
+//! use support::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
 //!
 //! let flag: Option<&Path> = None; // from `--data DIR`
 //! let env = std::env::var_os(MNIST_DIR_ENV);
@@ -38,7 +38,7 @@
 //! let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
 //! let dir = locate_mnist(flag, env.as_deref(), Path::new(DEFAULT_DATA_DIR), &mirrors, true)?;
 //! println!("reading MNIST from {}", dir.display());
-//! # Ok::<(), matnet::download::DownloadError>(())
+//! # Ok::<(), support::download::DownloadError>(())
 //! ```
 
 use std::ffi::OsStr;
@@ -49,37 +49,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use nn::dataset::MNIST_FILES;
 use sha2::{Digest, Sha256};
-
-/// One of the four MNIST files as distributed: its file name and the SHA-256
-/// of the original gzip'd file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MnistFile {
-    /// File name as published, e.g. `train-images-idx3-ubyte.gz`.
-    pub name: &'static str,
-    /// Lower-case hex SHA-256 of the original compressed file.
-    pub sha256: &'static str,
-}
-
-/// The four MNIST files with the SHA-256 of the originals (compressed).
-pub const MNIST_FILES: [MnistFile; 4] = [
-    MnistFile {
-        name: "train-images-idx3-ubyte.gz",
-        sha256: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    },
-    MnistFile {
-        name: "train-labels-idx1-ubyte.gz",
-        sha256: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    },
-    MnistFile {
-        name: "t10k-images-idx3-ubyte.gz",
-        sha256: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    },
-    MnistFile {
-        name: "t10k-labels-idx1-ubyte.gz",
-        sha256: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    },
-];
 
 /// Public MNIST mirrors, tried in this order. Each is a base URL to which the
 /// file name is appended.
@@ -416,7 +387,7 @@ pub fn locate_mnist(
 ///
 /// Those of [`download_files`].
 pub fn download_mnist(dir: &Path, mirrors: &[&str], progress: bool) -> Result<(), DownloadError> {
-    let files: Vec<(&str, &str)> = MNIST_FILES.iter().map(|f| (f.name, f.sha256)).collect();
+    let files: Vec<(&str, &str)> = MNIST_FILES.iter().map(|f| (f.gz, f.sha256)).collect();
     download_files(dir, &files, mirrors, progress)
 }
 
@@ -634,8 +605,8 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 fn missing_mnist_files(dir: &Path) -> Vec<&'static str> {
     MNIST_FILES
         .iter()
-        .filter(|f| find_file(dir, f.name).is_none())
-        .map(|f| f.name)
+        .filter(|f| find_file(dir, f.stem).is_none())
+        .map(|f| f.gz)
         .collect()
 }
 

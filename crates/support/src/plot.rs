@@ -10,7 +10,7 @@
 //! use std::path::Path;
 //! let loss = [0.69, 0.41, 0.22, 0.12];
 //! let acc = [0.55, 0.83, 0.94, 0.98];
-//! matnet::plot::plot_curves(
+//! support::plot::plot_curves(
 //!     Path::new("curves.png"),
 //!     "training",
 //!     "value",
