@@ -137,6 +137,17 @@ pub(crate) mod sealed {
                             lanes: 0,
                         })
                     }
+                    fn vector<T: crate::Scalar, K: VectorKernel<T>>() -> Option<KernelShape> {
+                        // Columns are split between threads in steps of
+                        // four vectors.
+                        Some(KernelShape {
+                            mr: 1,
+                            nr: 1,
+                            mr_step: 1,
+                            nr_step: 4 * K::LANES,
+                            lanes: K::LANES,
+                        })
+                    }
                     fn dot<T: crate::Scalar, K: SkinnyKernel<T>>() -> Option<KernelShape> {
                         Some(KernelShape {
                             mr: 1,
@@ -146,7 +157,15 @@ pub(crate) mod sealed {
                             lanes: K::LANES,
                         })
                     }
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::gemm::vector::{Avx2Vector, Avx512Vector};
+                    use crate::gemm::vector::{PortableVector, VectorKernel};
                     match (kind, algorithm) {
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx512, Algorithm::Vector) => vector::<$t, Avx512Vector>(),
+                        #[cfg(target_arch = "x86_64")]
+                        (KernelKind::Avx2, Algorithm::Vector) => vector::<$t, Avx2Vector>(),
+                        (KernelKind::Portable, Algorithm::Vector) => vector::<$t, PortableVector>(),
                         #[cfg(target_arch = "x86_64")]
                         (KernelKind::Avx512, Algorithm::Dot) => dot::<$t, Avx512Skinny>(),
                         #[cfg(target_arch = "x86_64")]
@@ -176,7 +195,21 @@ pub(crate) mod sealed {
                     // SAFETY: the caller upholds this function's `# Safety`
                     // contract; the plan was made for this kernel.
                     unsafe {
+                        use crate::gemm::vector::{self, PortableVector};
+                        #[cfg(target_arch = "x86_64")]
+                        use crate::gemm::vector::{Avx2Vector, Avx512Vector};
                         match (plan.kernel, plan.algorithm) {
+                            #[cfg(target_arch = "x86_64")]
+                            (KernelKind::Avx512, Algorithm::Vector) => {
+                                vector::run::<$t, Avx512Vector>(p, plan)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            (KernelKind::Avx2, Algorithm::Vector) => {
+                                vector::run::<$t, Avx2Vector>(p, plan)
+                            }
+                            (KernelKind::Portable, Algorithm::Vector) => {
+                                vector::run::<$t, PortableVector>(p, plan)
+                            }
                             #[cfg(target_arch = "x86_64")]
                             (KernelKind::Avx512, Algorithm::Dot) => {
                                 skinny::run::<$t, Avx512Skinny>(p, plan)

@@ -388,6 +388,7 @@ fn one_two_and_three_threads_give_bitwise_equal_results() {
             (1000, 300, 10),
             (10, 256, 1000),
             (300, 20000, 10), // the dot-product kernel with k chunks
+            (1, 784, 2500),   // one row: columns split between threads
         ] {
             let a = random::<f32>(m, k, &mut rng);
             let b = random::<f32>(k, n, &mut rng);

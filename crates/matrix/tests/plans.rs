@@ -130,8 +130,18 @@ fn the_rules_give_each_network_shape_its_plan() {
             (ASource::InPlace, true),
             "{kernel:?}"
         );
-        // One sample, 1x784x800: B read in place.
+        // One sample, 1x784x800: a sum of B's rows; on two threads, split
+        // by columns.
         let p = plan_of(kernel, 1, (1, 784, 800), false, tuned());
+        assert_eq!(
+            (p.algorithm, p.swapped),
+            (Algorithm::Vector, false),
+            "{kernel:?}"
+        );
+        let p = plan_of(kernel, 2, (1, 784, 800), false, tuned());
+        assert_eq!((p.parts, p.split), (2, Split::Columns), "{kernel:?}");
+        // A few rows: BLIS with B read in place.
+        let p = plan_of(kernel, 1, (4, 784, 800), false, tuned());
         assert_eq!(p.first_part.unwrap().b, BSource::InPlace, "{kernel:?}");
         // Two threads: a wide C is split by columns, a tall one by rows.
         let p = plan_of(kernel, 2, (128, 784, 800), false, tuned());
@@ -312,6 +322,55 @@ fn swapped_and_dot_product_plans_match_the_reference() {
 }
 
 #[test]
+fn one_row_products_match_the_reference() {
+    let mut rng = StdRng::seed_from_u64(6);
+    for kernel in kernels() {
+        // k with every remainder mod 4; n under one vector, across vectors,
+        // and across the 1024-column chunks.
+        for (k, n) in [
+            (1, 5),
+            (2, 17),
+            (3, 40),
+            (5, 1),
+            (13, 33),
+            (100, 1030),
+            (37, 2500),
+        ] {
+            let a = random::<f32>(1, k, &mut rng);
+            let b = random::<f32>(k, n, &mut rng);
+            let c0 = random::<f32>(1, n, &mut rng);
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 / 100.0 - 0.5).collect();
+            for (beta, epi) in [(0.0, Epilogue::none()), (0.5, Epilogue::bias(&bias).relu())] {
+                for threads in [1, 2] {
+                    let choices = PlanChoices {
+                        algorithm: Some(Algorithm::Vector),
+                        ..tuned()
+                    };
+                    let plan =
+                        run(kernel, threads, choices, a.view(), b.view(), beta, &c0, epi).unwrap();
+                    assert_eq!(plan.algorithm, Algorithm::Vector);
+                }
+            }
+            // One row times a column-major B: swapped into dot products
+            // along its rows (when n > 1 and Wᵀ has distinct strides).
+            let w = random::<f32>(n, k, &mut rng);
+            let plan = run(
+                kernel,
+                1,
+                tuned(),
+                a.view(),
+                w.t(),
+                0.0,
+                &c0,
+                Epilogue::none(),
+            )
+            .unwrap();
+            assert_eq!(plan.swapped, n > 1 && k > 1, "{k}x{n}");
+        }
+    }
+}
+
+#[test]
 fn forced_choices_the_layout_does_not_allow_are_errors() {
     let mut rng = StdRng::seed_from_u64(5);
     let kernel = kernels()[0];
@@ -339,6 +398,13 @@ fn forced_choices_the_layout_does_not_allow_are_errors() {
         ..PlanChoices::default()
     };
     refused(dot, Epilogue::none());
+    // The one-row loop needs one row.
+    let vector = PlanChoices {
+        algorithm: Some(Algorithm::Vector),
+        swap: Some(false),
+        ..PlanChoices::default()
+    };
+    refused(vector, Epilogue::none());
     // A bias row cannot follow the operands into the swapped product.
     let swap = PlanChoices {
         swap: Some(true),

@@ -36,6 +36,7 @@ pub(crate) mod kernel;
 pub(crate) mod pack;
 pub mod plan;
 pub(crate) mod skinny;
+pub(crate) mod vector;
 
 pub use crate::arch::{selected_kernel, KernelError, KernelKind};
 pub use blocking::CacheSizes;

@@ -5,8 +5,8 @@
 //!
 //! | decision | rule |
 //! |---|---|
-//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns, A is column-major and there is no bias ([`swap_pays`]) |
-//! | [`algorithm`](Plan::algorithm) | dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel ([`algorithm_for`]) |
+//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns and A is column-major, or C is one row and B column-major; never with a bias ([`swap_pays`]) |
+//! | [`algorithm`](Plan::algorithm) | one row of C with row-major B: a sum of B's rows; dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel ([`algorithm_for`]) |
 //! | [`kc`](Plan::kc) | the k block, from L2, evened over k ([`Blocking::new`]) |
 //! | [`parts`](Plan::parts), [`split`](Plan::split) | one part per thread above [`PARALLEL_MIN_FLOPS`], cut where the busiest part computes the least padding ([`split_rows_first`]) |
 //! | per part: [`a`](PartPlan::a) | A read in place when row-major, cheap to read and its rows do not collide in L1 ([`reads_a_in_place`]) |
@@ -33,6 +33,9 @@ pub enum Algorithm {
     Narrow,
     /// The BLIS loops with the kernel's full tile.
     Blis,
+    /// One row of C as a sum of B's rows scaled by A's elements, vectorised
+    /// along n (`vector.rs`): a row vector times a row-major matrix.
+    Vector,
 }
 
 /// How a part splits C between workers.
@@ -198,11 +201,17 @@ impl Plan {
                 return Err(refuse("a swapped product cannot take a bias row".into()))
             }
             Some(s) => s,
-            None => swap_pays(p.m, p.n, &p.a, has_bias),
+            None => swap_pays(p, has_bias),
         };
         let p = if swapped { p.swapped() } else { *p };
         let dot_lanes = T::kernel_shape(kernel, Algorithm::Dot).map(|s| s.lanes);
         let algorithm = match choices.algorithm {
+            Some(Algorithm::Vector) if !vector_applies(&p) => {
+                return Err(refuse(format!(
+                    "the one-row loop needs one row and row-major B ({}x{}x{}, B strides ({}, {}))",
+                    p.m, p.k, p.n, p.b.rs, p.b.cs
+                )))
+            }
             Some(Algorithm::Dot) if !dot_applies(&p, dot_lanes) => {
                 return Err(refuse(format!(
                     "the dot-product loop needs row-major A, at most {DOT_MAX_N} columns \
@@ -235,6 +244,15 @@ impl Plan {
             shape,
             choices,
         };
+        if algorithm == Algorithm::Vector {
+            // Bands of whole steps of columns; every column is independent.
+            let steps = p.n.div_ceil(shape.nr_step);
+            if big {
+                plan.parts = threads.clamp(1, steps.max(1));
+            }
+            plan.split = Split::Columns;
+            return Ok((plan, p));
+        }
         if algorithm == Algorithm::Dot {
             // Row blocks of DOT_ROWS, at least two per worker.
             let blocks = p.m.div_ceil(DOT_ROWS);
@@ -339,10 +357,24 @@ impl Plan {
 /// True when C is much taller than wide and A is stored column-major (as
 /// `Xᵀ` in a weight gradient `Xᵀ dZ` with 10 outputs): the swapped product
 /// `Cᵀ = Bᵀ Aᵀ` has few rows, and its B (`Aᵀ`, row-major) streams through
-/// the kernel in place instead of being packed. Not with a bias, which
-/// would become a per-row bias.
-fn swap_pays<T>(m: usize, n: usize, a: &Operand<T>, has_bias: bool) -> bool {
-    n <= SWAP_MAX_N && m > n && a.rs == 1 && a.cs != 1 && !has_bias
+/// the kernel in place instead of being packed. Also when C is one row and
+/// B column-major (`x Wᵀ`): the swapped product is a matrix times a column,
+/// which dot products along W's rows compute. Not with a bias, which would
+/// become a per-row bias.
+fn swap_pays<T>(p: &Problem<T>, has_bias: bool) -> bool {
+    let tall = p.n <= SWAP_MAX_N && p.m > p.n && is_column_major(&p.a);
+    let row_times_columns = p.m == 1 && p.n > 1 && is_column_major(&p.b);
+    !has_bias && (tall || row_times_columns)
+}
+
+/// Unit row stride and a longer column stride.
+fn is_column_major<T>(x: &Operand<T>) -> bool {
+    x.rs == 1 && x.cs != 1
+}
+
+/// The one-row loop reads B's rows contiguously: one row of C, row-major B.
+fn vector_applies<T>(p: &Problem<T>) -> bool {
+    p.m == 1 && p.b.cs == 1
 }
 
 /// The dot-product loop nest reads A's rows in place and vectorises along
@@ -352,6 +384,8 @@ fn dot_applies<T>(p: &Problem<T>, lanes: Option<usize>) -> bool {
     lanes.is_some_and(|lanes| p.a.cs == 1 && p.n <= DOT_MAX_N && p.k >= lanes)
 }
 
+/// One row of C with row-major B is a sum of B's rows (B read once, in
+/// order, instead of in column stripes by a tile of mostly padding rows).
 /// Products no wider than 16 columns with row-major A take dot products
 /// (no A packing, and a 10-column C does not waste 22 of 32 lanes);
 /// otherwise C no wider than the narrow kernel's one vector takes the
@@ -360,7 +394,9 @@ fn dot_applies<T>(p: &Problem<T>, lanes: Option<usize>) -> bool {
 fn algorithm_for<T: Scalar>(p: &Problem<T>, kernel: KernelKind) -> Algorithm {
     let dot = T::kernel_shape(kernel, Algorithm::Dot).map(|s| s.lanes);
     let narrow = T::kernel_shape(kernel, Algorithm::Narrow).map(|s| s.nr);
-    if dot_applies(p, dot) {
+    if vector_applies(p) {
+        Algorithm::Vector
+    } else if dot_applies(p, dot) {
         Algorithm::Dot
     } else if narrow.is_some_and(|nr| p.n <= nr) {
         Algorithm::Narrow
