@@ -5,6 +5,7 @@
 //! cargo bench --bench matmul                          # everything, about 5 minutes
 //! cargo bench --bench matmul -- "gemm f32 NN 1024 "   # one group (a regex on the names)
 //! cargo bench --bench matmul -- transpose             # transpose beside a copy
+//! cargo bench --bench matmul -- batched               # many 64x64 products
 //! cargo run --release --example gemm -- --table       # the results as one Markdown table
 //! ```
 //!
@@ -25,7 +26,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
-use matrix::{transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix};
+use matrix::{
+    gemm, gemm_batched, transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix,
+};
 
 #[path = "support/matrixmultiply.rs"]
 mod anchor;
@@ -105,9 +108,50 @@ fn bench_transpose(c: &mut Criterion) {
     group.finish();
 }
 
+/// 256 products of 64x64 matrices: the batched entry point (products shared
+/// out between threads) beside a loop of single products.
+fn bench_batched(c: &mut Criterion) {
+    let (batch, n) = (256, 64);
+    let a: Vec<Matrix<f32>> = (0..batch).map(|i| input(n + i % 2, n)).collect();
+    let b: Vec<Matrix<f32>> = (0..batch).map(|_| input(n, n)).collect();
+    let mut out: Vec<Matrix<f32>> = a.iter().map(|a| Matrix::zeros(a.rows(), n)).collect();
+    let flops: usize = a.iter().map(|a| 2 * a.rows() * n * n).sum();
+    for &threads in &[1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut group = c.benchmark_group(format!("batched f32 {batch}x 64x64x64 {threads}t"));
+        group.throughput(Throughput::Elements(flops as u64));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        let av: Vec<_> = a.iter().map(|m| m.view()).collect();
+        let bv: Vec<_> = b.iter().map(|m| m.view()).collect();
+        group.bench_function("matnet gemm_batched", |bch| {
+            bch.iter(|| {
+                let mut cv: Vec<_> = out.iter_mut().map(|m| m.view_mut()).collect();
+                pool.install(|| gemm_batched(1.0, &av, &bv, 0.0, &mut cv))
+            })
+        });
+        group.bench_function("matnet loop of gemm", |bch| {
+            bch.iter(|| {
+                pool.install(|| {
+                    for ((a, b), c) in a.iter().zip(&b).zip(out.iter_mut()) {
+                        gemm(1.0, a, b, 0.0, c);
+                    }
+                })
+            })
+        });
+        group.finish();
+    }
+}
+
 fn all(c: &mut Criterion) {
     bench_gemm::<f32>(c);
     bench_gemm::<f64>(c);
+    bench_batched(c);
     bench_transpose(c);
 }
 

@@ -89,8 +89,8 @@ mod view;
 
 pub use crate::error::MatrixError;
 pub use crate::gemm::{
-    gemm, gemm_fused, selected_kernel, try_gemm, try_gemm_fused, try_gemm_planned,
-    try_gemm_with_kernel, CacheSizes, Epilogue, KernelError, KernelKind,
+    gemm, gemm_batched, gemm_fused, selected_kernel, try_gemm, try_gemm_batched, try_gemm_fused,
+    try_gemm_planned, try_gemm_with_kernel, CacheSizes, Epilogue, KernelError, KernelKind,
 };
 pub use crate::matrix::Matrix;
 pub use crate::scalar::Scalar;

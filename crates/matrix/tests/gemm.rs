@@ -437,3 +437,59 @@ fn shape_errors_name_both_shapes() {
     let msg = panic.downcast_ref::<String>().unwrap();
     assert_eq!(msg, "gemm: op(A) is 128x784 but op(B) is 800x10");
 }
+
+#[test]
+fn batched_products_equal_single_products_bit_for_bit_on_any_thread_count() {
+    let mut rng = StdRng::seed_from_u64(9);
+    let shapes: Vec<(usize, usize, usize)> = (0..37)
+        .map(|i| (1 + (i * 7) % 70, 1 + (i * 11) % 90, 1 + (i * 13) % 65))
+        .collect();
+    let a: Vec<Matrix<f32>> = shapes
+        .iter()
+        .map(|&(m, k, _)| random(m, k, &mut rng))
+        .collect();
+    let b: Vec<Matrix<f32>> = shapes
+        .iter()
+        .map(|&(_, k, n)| random(k, n, &mut rng))
+        .collect();
+    let c0: Vec<Matrix<f32>> = shapes
+        .iter()
+        .map(|&(m, _, n)| random(m, n, &mut rng))
+        .collect();
+    let single: Vec<Matrix<f32>> = (0..shapes.len())
+        .map(|i| {
+            let mut c = c0[i].clone();
+            matrix::gemm(0.5, &a[i], &b[i], 0.25, &mut c);
+            c
+        })
+        .collect();
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut c = c0.clone();
+        let av: Vec<MatrixView<'_, f32>> = a.iter().map(|m| m.view()).collect();
+        let bv: Vec<MatrixView<'_, f32>> = b.iter().map(|m| m.view()).collect();
+        let mut cv: Vec<_> = c.iter_mut().map(|m| m.view_mut()).collect();
+        pool.install(|| matrix::try_gemm_batched(0.5, &av, &bv, 0.25, &mut cv).unwrap());
+        for (i, (got, want)) in c.iter().zip(&single).enumerate() {
+            assert_bitwise_equal(got, want, &format!("product {i} on {threads} threads"));
+        }
+    }
+    // A mismatch anywhere is an error naming the product, and nothing runs.
+    let mut c = c0.clone();
+    let av: Vec<MatrixView<'_, f32>> = a.iter().map(|m| m.view()).collect();
+    let mut bv: Vec<MatrixView<'_, f32>> = b.iter().map(|m| m.view()).collect();
+    bv[20] = b[21].view();
+    let mut cv: Vec<_> = c.iter_mut().map(|m| m.view_mut()).collect();
+    let err = matrix::try_gemm_batched(0.5, &av, &bv, 0.25, &mut cv).unwrap_err();
+    assert!(err.to_string().contains("product 20"), "{err}");
+    assert!(c.iter().zip(&c0).all(|(x, y)| x == y));
+    let err = matrix::try_gemm_batched(0.5, &av[..3], &bv[..2], 0.25, &mut []).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("gemm_batched: 3 A, 2 B and 0 C"),
+        "{err}"
+    );
+}

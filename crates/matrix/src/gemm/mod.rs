@@ -30,6 +30,7 @@
 // stride, C tile, alpha, beta, epilogue); bundling it would only hide it.
 #![allow(clippy::too_many_arguments)]
 
+mod batched;
 pub(crate) mod blocking;
 pub(crate) mod driver;
 pub(crate) mod kernel;
@@ -39,6 +40,7 @@ pub(crate) mod skinny;
 pub(crate) mod vector;
 
 pub use crate::arch::{selected_kernel, KernelError, KernelKind};
+pub use batched::{gemm_batched, try_gemm_batched};
 pub use blocking::CacheSizes;
 pub(crate) use driver::Problem;
 pub use plan::{ASource, Algorithm, BSource, PartPlan, Plan, PlanChoices, Split};
@@ -222,7 +224,24 @@ pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
     c: impl Into<MatrixViewMut<'c, T>>,
     epilogue: Epilogue<'_, T>,
 ) -> Result<Option<Plan>, MatrixError> {
-    let (a, b, mut c) = (a.into(), b.into(), c.into());
+    let threads = rayon::current_num_threads();
+    let (a, b, c) = (a.into(), b.into(), c.into());
+    gemm_on(kernel, threads, choices, alpha, a, b, beta, c, epilogue)
+}
+
+/// [`try_gemm_planned`] on at most `threads` workers of the current pool.
+#[allow(clippy::too_many_arguments)] // as try_gemm_planned
+pub(crate) fn gemm_on<T: Scalar>(
+    kernel: KernelKind,
+    threads: usize,
+    choices: PlanChoices,
+    alpha: T,
+    a: MatrixView<'_, T>,
+    b: MatrixView<'_, T>,
+    beta: T,
+    mut c: MatrixViewMut<'_, T>,
+    epilogue: Epilogue<'_, T>,
+) -> Result<Option<Plan>, MatrixError> {
     let (m, k) = a.shape();
     let n = b.cols();
     check_product(
@@ -262,7 +281,7 @@ pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
         bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         relu: epilogue.relu,
     };
-    let (plan, problem) = Plan::new(&problem, kernel, rayon::current_num_threads(), choices)?;
+    let (plan, problem) = Plan::new(&problem, kernel, threads, choices)?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above); the plan was made and

@@ -1,0 +1,116 @@
+//! Many small products at once: `C[i] <- alpha * A[i] * B[i] + beta * C[i]`.
+//!
+//! A 64x64 product is too small to split between threads (a fork/join
+//! costs about what it computes), so a loop of single products runs on one
+//! core. Here the batch is split instead: each product runs whole, on one
+//! thread, and the threads share out the products. Every product is computed
+//! exactly as [`gemm`](super::gemm) computes it on one thread, so the results
+//! are bitwise the same for any thread count, and the same as a loop of
+//! single products.
+
+use rayon::prelude::*;
+
+use super::{gemm_on, selected_kernel, Epilogue, PlanChoices};
+use crate::error::MatrixError;
+use crate::{MatrixView, MatrixViewMut, Scalar};
+
+/// `C[i] <- alpha * op(A[i]) * op(B[i]) + beta * C[i]` for every `i`, the
+/// products shared out between the current rayon pool's threads.
+///
+/// # Panics
+/// As [`try_gemm_batched`] returns errors.
+///
+/// ```
+/// use matrix::{gemm_batched, Matrix, MatrixView, MatrixViewMut};
+/// let a: Vec<Matrix<f32>> = (0..8).map(|i| Matrix::from_fn(4, 3, |r, c| (i + r + c) as f32)).collect();
+/// let b = Matrix::from_fn(3, 2, |r, c| (r * 2 + c) as f32);
+/// let mut c: Vec<Matrix<f32>> = (0..8).map(|_| Matrix::zeros(4, 2)).collect();
+/// let a_views: Vec<MatrixView<f32>> = a.iter().map(|m| m.view()).collect();
+/// let b_views = vec![b.view(); 8]; // one B for every product
+/// let mut c_views: Vec<MatrixViewMut<f32>> = c.iter_mut().map(|m| m.view_mut()).collect();
+/// gemm_batched(1.0, &a_views, &b_views, 0.0, &mut c_views);
+/// assert_eq!(c[5], a[5].matmul(&b));
+/// ```
+pub fn gemm_batched<T: Scalar>(
+    alpha: T,
+    a: &[MatrixView<'_, T>],
+    b: &[MatrixView<'_, T>],
+    beta: T,
+    c: &mut [MatrixViewMut<'_, T>],
+) {
+    try_gemm_batched(alpha, a, b, beta, c).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`gemm_batched`] returning errors instead of panicking: a batch whose
+/// three lists differ in length, or a product whose shapes do not fit (the
+/// message names its index), or a `MATNET_KERNEL` this CPU lacks. Nothing
+/// is computed unless every product's shapes fit.
+///
+/// ```
+/// use matrix::{try_gemm_batched, Matrix, MatrixError};
+/// let a = Matrix::<f64>::zeros(2, 3);
+/// let b = Matrix::<f64>::zeros(2, 2);
+/// let mut c = Matrix::<f64>::zeros(2, 2);
+/// let err = try_gemm_batched(1.0, &[a.view()], &[b.view()], 0.0, &mut [c.view_mut()]).unwrap_err();
+/// assert_eq!(err.to_string(), "gemm_batched: product 0: op(A) is 2x3 but op(B) is 2x2");
+/// ```
+pub fn try_gemm_batched<T: Scalar>(
+    alpha: T,
+    a: &[MatrixView<'_, T>],
+    b: &[MatrixView<'_, T>],
+    beta: T,
+    c: &mut [MatrixViewMut<'_, T>],
+) -> Result<(), MatrixError> {
+    let kernel = selected_kernel().map_err(MatrixError::Kernel)?;
+    if a.len() != b.len() || a.len() != c.len() {
+        return Err(MatrixError::shape(
+            "gemm_batched",
+            format!(
+                "{} A, {} B and {} C matrices: a batch needs one of each per product",
+                a.len(),
+                b.len(),
+                c.len()
+            ),
+        ));
+    }
+    for (i, ((a, b), c)) in a.iter().zip(b).zip(c.iter()).enumerate() {
+        let fits = a.cols() == b.rows() && c.shape() == (a.rows(), b.cols());
+        if !fits {
+            let detail = if a.cols() != b.rows() {
+                format!(
+                    "product {i}: op(A) is {}x{} but op(B) is {}x{}",
+                    a.rows(),
+                    a.cols(),
+                    b.rows(),
+                    b.cols()
+                )
+            } else {
+                format!(
+                    "product {i}: op(A) * op(B) is {}x{} but C is {}x{}",
+                    a.rows(),
+                    b.cols(),
+                    c.rows(),
+                    c.cols()
+                )
+            };
+            return Err(MatrixError::shape("gemm_batched", detail));
+        }
+    }
+    c.par_iter_mut()
+        .zip(a.par_iter().zip(b.par_iter()))
+        .try_for_each(|(c, (a, b))| {
+            let choices = PlanChoices::default();
+            gemm_on(
+                kernel,
+                1,
+                choices,
+                alpha,
+                *a,
+                *b,
+                beta,
+                c.rb_mut(),
+                Epilogue::none(),
+            )
+            .map(|_| ())
+        })
+}
