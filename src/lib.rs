@@ -1,5 +1,6 @@
 //! matnet
 pub mod download;
+pub mod moons;
 pub mod report;
 
 pub mod plot;

@@ -17,6 +17,7 @@
 pub mod activation;
 mod atomic_file;
 pub mod dataset;
+pub mod dense;
 mod error;
 pub mod idx;
 pub mod input;
@@ -28,10 +29,10 @@ pub mod optim;
 pub mod train;
 
 pub use activation::Activation;
+pub use dense::{Dense, DenseInput};
 pub use error::NnError;
 pub use input::{InputSparsity, PreparedBatch};
 pub use loss::Loss;
 pub use network::{Init, Layer, Network};
 pub use optim::{OptimizerKind, Schedule};
 pub use train::{fit, EpochReport, Observer, TrainConfig, TrainSummary};
-pub mod moons;
