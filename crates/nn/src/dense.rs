@@ -184,12 +184,12 @@ impl Dense {
     ) {
         let (w, b) = (self.weights(params), &params[self.bias_range()]);
         for i in 0..x.rows() {
-            for j in 0..self.outputs {
+            for (j, &bj) in b.iter().enumerate() {
                 let mut s = T::ZERO;
                 for k in 0..self.inputs {
                     s += x.get(i, k) * w.get(k, j);
                 }
-                s += b[j];
+                s += bj;
                 y.set(i, j, if relu { crate::activation::relu(s) } else { s });
             }
         }
