@@ -259,49 +259,54 @@ mod tests {
     }
 
     /// A batch with about half its entries zero (so the sparse form skips
-    /// something).
-    fn batch(rows: usize, cols: usize, rng: &mut StdRng) -> Matrix<f64> {
-        Matrix::from_fn(rows, cols, |_, _| {
+    /// something), with its transpose and the nonzeros of both.
+    struct Batch {
+        x: Matrix<f64>,
+        x_t: Matrix<f64>,
+        nonzeros: SparseMatrix<f64>,
+        nonzeros_t: SparseMatrix<f64>,
+    }
+
+    fn batch(rows: usize, cols: usize, rng: &mut StdRng) -> Batch {
+        let x = Matrix::from_fn(rows, cols, |_, _| {
             if rng.random_bool(0.5) {
                 0.0
             } else {
                 rng.random_range(-1.0..1.0)
             }
-        })
+        });
+        let x_t = matrix::transpose(x.view());
+        let (nonzeros, nonzeros_t) = (SparseMatrix::from_dense(&x), SparseMatrix::from_dense(&x_t));
+        Batch {
+            x,
+            x_t,
+            nonzeros,
+            nonzeros_t,
+        }
     }
 
-    /// The forms of `x` a Dense layer can read, each with a name.
-    fn forms<'a>(
-        x: &'a Matrix<f64>,
-        x_t: &'a Matrix<f64>,
-        sparse: &'a (SparseMatrix<f64>, SparseMatrix<f64>),
-    ) -> Vec<(&'static str, DenseInput<'a, f64>)> {
-        vec![
-            ("dense", DenseInput::Dense(x.view())),
-            (
-                "transposed",
-                DenseInput::Transposed {
-                    x: x.view(),
-                    x_t: x_t.view(),
-                },
-            ),
-            (
-                "sparse",
-                DenseInput::Sparse {
-                    x: x.view(),
-                    nonzeros: &sparse.0,
-                    transposed: Some(&sparse.1),
-                },
-            ),
-            (
-                "sparse, no transpose",
-                DenseInput::Sparse {
-                    x: x.view(),
-                    nonzeros: &sparse.0,
-                    transposed: None,
-                },
-            ),
-        ]
+    impl Batch {
+        /// The forms of the batch a Dense layer can read, each with a name.
+        fn forms(&self) -> Vec<(&'static str, DenseInput<'_, f64>)> {
+            let x = self.x.view();
+            let sparse = |transposed| DenseInput::Sparse {
+                x,
+                nonzeros: &self.nonzeros,
+                transposed,
+            };
+            vec![
+                ("dense", DenseInput::Dense(x)),
+                (
+                    "transposed",
+                    DenseInput::Transposed {
+                        x,
+                        x_t: self.x_t.view(),
+                    },
+                ),
+                ("sparse", sparse(Some(&self.nonzeros_t))),
+                ("sparse, no transpose", sparse(None)),
+            ]
+        }
     }
 
     fn assert_close(what: &str, got: &[f64], want: &[f64]) {
@@ -317,13 +322,11 @@ mod tests {
         // Odd sizes, so that edge tiles are exercised.
         for (m, k, n) in [(1, 1, 1), (7, 13, 5), (33, 20, 17)] {
             let (d, params) = layer(k, n, &mut rng);
-            let x = batch(m, k, &mut rng);
-            let x_t = matrix::transpose(x.view());
-            let sparse = (SparseMatrix::from_dense(&x), SparseMatrix::from_dense(&x_t));
+            let b = batch(m, k, &mut rng);
             for relu in [false, true] {
                 let mut want = Matrix::zeros(m, n);
-                d.forward_reference(&params, x.view(), want.view_mut(), relu);
-                for (name, input) in forms(&x, &x_t, &sparse) {
+                d.forward_reference(&params, b.x.view(), want.view_mut(), relu);
+                for (name, input) in b.forms() {
                     for fused in [false, true] {
                         let mut y = Matrix::from_fn(m, n, |_, _| f64::NAN);
                         d.forward(&params, input, y.view_mut(), relu, fused);
@@ -340,20 +343,18 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(2);
         for (m, k, n) in [(1, 1, 1), (9, 11, 6), (40, 25, 3)] {
             let (d, params) = layer(k, n, &mut rng);
-            let x = batch(m, k, &mut rng);
-            let x_t = matrix::transpose(x.view());
-            let sparse = (SparseMatrix::from_dense(&x), SparseMatrix::from_dense(&x_t));
+            let b = batch(m, k, &mut rng);
             let dy = Matrix::from_fn(m, n, |_, _| rng.random_range(-1.0..1.0));
             let mut want_grads = vec![0.0; params.len()];
             let mut want_dx = Matrix::zeros(m, k);
             d.backward_reference(
                 &params,
-                x.view(),
+                b.x.view(),
                 dy.view(),
                 &mut want_grads,
                 Some(want_dx.view_mut()),
             );
-            for (name, input) in forms(&x, &x_t, &sparse) {
+            for (name, input) in b.forms() {
                 // NaN outside the layer's slots: untouched, they stay NaN.
                 let mut grads = vec![f64::NAN; params.len()];
                 let mut dx = Matrix::from_fn(m, k, |_, _| f64::NAN);
