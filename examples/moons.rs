@@ -22,9 +22,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use nn::dataset::Dataset;
-use nn::moons::{embedding, output_line, reference_network, split, two_moons};
 use nn::train::accuracy;
 use nn::{fit, EpochReport, Network, Observer, OptimizerKind, Schedule, TrainConfig};
+use support::moons::{embedding, output_line, reference_network, split, two_moons};
 use support::plot::{plot_boundary, plot_embedding, plot_training, EmbeddingGif};
 
 /// Train the two-moons network (2 -> hidden (tanh) -> 2 (tanh) -> 1
@@ -171,7 +171,7 @@ struct Frames<'a> {
 }
 
 impl Frames<'_> {
-    fn draw(&mut self, net: &Network<f32>, epoch: usize, last: bool) {
+    fn draw(&mut self, net: &mut Network<f32>, epoch: usize, last: bool) {
         if self.error.is_some() || !(epoch.is_multiple_of(self.every) || last) {
             return;
         }
@@ -180,7 +180,7 @@ impl Frames<'_> {
         }
     }
 
-    fn try_draw(&mut self, net: &Network<f32>, epoch: usize) -> Result<(), String> {
+    fn try_draw(&mut self, net: &mut Network<f32>, epoch: usize) -> Result<(), String> {
         let h = embedding(net, self.all.images.view()).map_err(|e| e.to_string())?;
         let line = output_line(net);
         let title = format!("2-D tanh embedding, epoch {epoch}");
@@ -293,7 +293,7 @@ fn run(args: Args) -> Result<(), String> {
             size: args.size,
             error: None,
         };
-        frames.draw(&net, 0, false);
+        frames.draw(&mut net, 0, false);
         let mut snapshots = Vec::new();
         let mut observer = PrintAndSnapshot {
             printer: &mut printer,
@@ -305,7 +305,7 @@ fn run(args: Args) -> Result<(), String> {
         let trained = net.params().to_vec();
         for (epoch, params) in &snapshots {
             net.params_mut().copy_from_slice(params);
-            frames.draw(&net, *epoch, true);
+            frames.draw(&mut net, *epoch, true);
         }
         net.params_mut().copy_from_slice(&trained);
         if let Some(e) = frames.error {
@@ -335,13 +335,13 @@ fn run(args: Args) -> Result<(), String> {
     let final_title = |what: &str| format!("{what}: test accuracy {:.1}%", 100.0 * test_acc);
     plot_boundary(
         &out("boundary.png"),
-        &net,
+        &mut net,
         &all,
         &final_title("decision boundary"),
         args.size,
     )
     .map_err(|e| e.to_string())?;
-    let h = embedding(&net, all.images.view()).map_err(|e| e.to_string())?;
+    let h = embedding(&mut net, all.images.view()).map_err(|e| e.to_string())?;
     plot_embedding(
         &out("embedding.png"),
         h.view(),

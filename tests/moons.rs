@@ -7,9 +7,9 @@ use std::path::Path;
 
 use matrix::Matrix;
 use nn::dataset::Dataset;
-use nn::moons::{embedding, output_line, reference_network, split, two_moons};
 use nn::train::accuracy;
 use nn::{fit, OptimizerKind, TrainConfig};
+use support::moons::{embedding, output_line, reference_network, split, two_moons};
 use support::plot::{
     plot_boundary, plot_curves, plot_embedding, plot_training, EmbeddingGif, Extent,
     ProbabilityGrid,
@@ -102,7 +102,7 @@ fn a_short_run_separates_the_moons_and_draws_readable_pictures() {
 
     // The embedding separates the classes along the output line as well as
     // the network does (it is the same computation).
-    let h = embedding(&net, test.images.view()).unwrap();
+    let h = embedding(&mut net, test.images.view()).unwrap();
     assert_eq!(h.shape(), (test.len(), 2));
     let (w1, w2, b) = output_line(&net).unwrap();
     let right = (0..test.len())
@@ -115,7 +115,7 @@ fn a_short_run_separates_the_moons_and_draws_readable_pictures() {
 
     // The shaded grid agrees with the network's own predictions.
     let extent = Extent::around(data.images.view(), 0.5);
-    let grid = ProbabilityGrid::compute(&net, extent, 30, 20).unwrap();
+    let grid = ProbabilityGrid::compute(&mut net, extent, 30, 20).unwrap();
     let nodes = Matrix::<f32>::from_fn(31 * 21, 2, |r, c| {
         let (x, y) = grid.node(r % 31, r / 31);
         if c == 0 {
@@ -143,8 +143,8 @@ fn a_short_run_separates_the_moons_and_draws_readable_pictures() {
     let dir = tempfile::tempdir().unwrap();
     let size = (480, 420);
     let boundary = dir.path().join("boundary.png");
-    plot_boundary(&boundary, &net, &data, "decision boundary", size).unwrap();
-    let all = embedding(&net, data.images.view()).unwrap();
+    plot_boundary(&boundary, &mut net, &data, "decision boundary", size).unwrap();
+    let all = embedding(&mut net, data.images.view()).unwrap();
     let emb = dir.path().join("embedding.png");
     plot_embedding(
         &emb,

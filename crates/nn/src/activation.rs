@@ -1,6 +1,8 @@
-//! Elementwise activations: forward `y = f(x)` and backward
-//! `dx = dy * f'(x)`, with the derivative written in terms of the output `y`
-//! (so the pre-activation need not be kept).
+//! The activation layers: elementwise ones, forward `y = f(x)` and backward
+//! `dx = dy * f'(x)` with the derivative written in terms of the output `y`
+//! (so the pre-activation need not be kept), and softmax's backward (its
+//! forward is [`matrix::ops::softmax_rows`]; when it ends a classifier, the
+//! loss fuses both, see [`crate::loss`]).
 
 use matrix::Scalar;
 
@@ -110,6 +112,19 @@ pub fn sigmoid<T: Scalar>(x: T) -> T {
     } else {
         let e = x.exp();
         e / (T::ONE + e)
+    }
+}
+
+/// Softmax's backward over rows of `width`, from the forward output `y`:
+/// `dx_i = y_i (dy_i - sum_j dy_j y_j)`, the softmax Jacobian applied to `dy`.
+pub fn softmax_backward<T: Scalar>(y: &[T], dy: &[T], dx: &mut [T], width: usize) {
+    debug_assert!(y.len() == dy.len() && y.len() == dx.len());
+    let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
+    for ((y, dy), dx) in rows.zip(dx.chunks_exact_mut(width)) {
+        let dot: T = y.iter().zip(dy).map(|(&a, &b)| a * b).sum();
+        for ((d, &yi), &gi) in dx.iter_mut().zip(y).zip(dy) {
+            *d = yi * (gi - dot);
+        }
     }
 }
 

@@ -1,21 +1,24 @@
 //! How the first Dense layer reads its input: dense, or skipping zeros.
 //!
-//! MNIST images are 81% zero pixels. The first layer's two big products,
+//! MNIST images are mostly zero pixels. The first layer's two big products,
 //! the forward `X W` and the weight gradient `Xᵀ dY`, then cost
 //! `nnz(X) * outputs` multiply-adds through [`matrix::sparse_gemm`] instead
 //! of `rows * inputs * outputs` through `gemm`. The sum is the same (the
 //! skipped terms are `0 * w`), so only rounding differs.
 //!
-//! Measured on Zen 5, one thread, 128x784 batch, 800 outputs (µs, forward
-//! / weight gradient, CSR build included): density 0.19: sparse 566 / 471
-//! vs dense 815 / 753; 0.30: 864 / 700 vs 818 / 748; 0.45: 1328 / 1053 vs
-//! 813 / 754. Hence [`SPARSE_MAX_DENSITY`].
+//! Building the sparse form costs a pass over the batch, and a sparse
+//! product loses to the packed dense gemm once the batch is dense enough;
+//! [`SPARSE_MAX_DENSITY`] is where the two meet (the figures are in the
+//! commit that set it). This module decides per batch; the products
+//! themselves are [`crate::dense::Dense`]'s, fed a [`DenseInput`].
 
 use matrix::{Matrix, MatrixView, Scalar, SparseMatrix};
 
+use crate::dense::DenseInput;
+
 /// Batches at most this dense (nonzeros / entries) take the sparse
-/// products under [`InputSparsity::Auto`]: about where the measured cost
-/// of building the sparse form and skipping zeros meets the dense gemm.
+/// products under [`InputSparsity::Auto`]: about where the cost of building
+/// the sparse form and skipping zeros meets the dense gemm.
 pub const SPARSE_MAX_DENSITY: f64 = 0.25;
 
 /// Whether a network's first Dense layer may skip the zeros of its input.
@@ -47,11 +50,11 @@ impl InputSparsity {
 /// transpose if it is sparse enough, else its dense transpose (so that the
 /// weight gradient `Xᵀ dY` streams rows instead of repacking `X` each step).
 pub struct PreparedBatch<'a, T: Scalar> {
-    pub(crate) x: MatrixView<'a, T>,
-    pub(crate) form: PreparedForm<T>,
+    x: MatrixView<'a, T>,
+    form: PreparedForm<T>,
 }
 
-pub(crate) enum PreparedForm<T: Scalar> {
+enum PreparedForm<T: Scalar> {
     Sparse {
         x: SparseMatrix<T>,
         x_t: SparseMatrix<T>,
@@ -79,6 +82,21 @@ impl<'a, T: Scalar> PreparedBatch<'a, T> {
         self.x
     }
 
+    /// The form the first Dense layer reads, for a training step.
+    pub fn input(&self) -> DenseInput<'_, T> {
+        match &self.form {
+            PreparedForm::Sparse { x, x_t } => DenseInput::Sparse {
+                x: self.x,
+                nonzeros: x,
+                transposed: Some(x_t),
+            },
+            PreparedForm::Transposed(x_t) => DenseInput::Transposed {
+                x: self.x,
+                x_t: x_t.view(),
+            },
+        }
+    }
+
     /// True if the first layer will skip its zeros.
     pub fn is_sparse(&self) -> bool {
         matches!(self.form, PreparedForm::Sparse { .. })
@@ -89,7 +107,7 @@ impl<'a, T: Scalar> PreparedBatch<'a, T> {
 /// nonzeros (else false, and neither is changed): both at once on two
 /// threads, each giving up after counting if the batch is too dense. On one
 /// thread, no join: called from outside a pool, it would park this thread on
-/// a latch per batch (10-25% of a 1-thread training step, measured).
+/// a latch per batch, a large share of a one-thread training step.
 pub(crate) fn assign_sparse_with_transpose<T: Scalar>(
     sparse_x: &mut SparseMatrix<T>,
     x_t: &mut SparseMatrix<T>,
@@ -108,15 +126,4 @@ pub(crate) fn assign_sparse_with_transpose<T: Scalar>(
         || x_t.assign_from_dense_at_most(x.t(), max_nnz),
     );
     rows_ok
-}
-
-/// What the first layer reads, for one step.
-#[derive(Clone, Copy)]
-pub(crate) enum FirstInput<'a, T: Scalar> {
-    /// Only the dense batch.
-    Dense,
-    /// The dense batch and its transpose (row-major).
-    Transposed(MatrixView<'a, T>),
-    /// The batch's nonzeros, and their transpose when a backward pass follows.
-    Sparse(&'a SparseMatrix<T>, Option<&'a SparseMatrix<T>>),
 }

@@ -1,6 +1,23 @@
-//! Dense neural networks on the [`matrix`] crate: layers with explicit
-//! forward/backward passes, fused softmax + cross-entropy, optimizers,
-//! training, metrics, MNIST IDX files and safetensors model files.
+//! Dense neural networks on the [`matrix`] crate, in the order the data
+//! flows (read the modules in this order):
+//!
+//! 1. [`idx`]: the IDX file format MNIST comes in (reader, writer, errors).
+//! 2. [`dataset`]: IDX arrays to a [`dataset::Dataset`] (pixels in [0, 1],
+//!    one row per sample, labels), shuffling and mini-batches; MNIST's file
+//!    names and loading.
+//! 3. Layers, each a forward/backward pair over buffers the caller owns:
+//!    [`dense`] (`y = x W + b`, with the fused bias + ReLU epilogue and a
+//!    plain reference), [`activation`] (ReLU, tanh, sigmoid, softmax's
+//!    backward); [`input`] decides when the first Dense layer reads its
+//!    batch's nonzeros instead of the dense batch.
+//! 4. [`network`]: the layers in order over one flat parameter buffer, the
+//!    forward and backward loops, activations allocated once per batch size.
+//! 5. [`loss`]: softmax + cross-entropy and sigmoid + binary cross-entropy,
+//!    each fused with its output activation.
+//! 6. [`optim`]: SGD, momentum, Nesterov, Adam and schedules over the flat
+//!    buffer; [`train`] (`fit`) runs epochs of steps; [`metrics`] scores
+//!    predictions.
+//! 7. [`model_file`]: saving and loading a network (safetensors layout).
 //!
 //! ```
 //! use nn::{Activation, Init, Loss, Network};
@@ -17,6 +34,7 @@
 pub mod activation;
 mod atomic_file;
 pub mod dataset;
+pub mod dense;
 mod error;
 pub mod idx;
 pub mod input;
@@ -28,10 +46,10 @@ pub mod optim;
 pub mod train;
 
 pub use activation::Activation;
+pub use dense::{Dense, DenseInput};
 pub use error::NnError;
 pub use input::{InputSparsity, PreparedBatch};
 pub use loss::Loss;
 pub use network::{Init, Layer, Network};
 pub use optim::{OptimizerKind, Schedule};
 pub use train::{fit, EpochReport, Observer, TrainConfig, TrainSummary};
-pub mod moons;

@@ -1,5 +1,5 @@
 //! A feed-forward network: an ordered list of layers over one contiguous
-//! parameter buffer, with activations and gradients allocated once.
+//! parameter buffer, with the activations of a batch allocated once.
 //!
 //! Data flow of one training step (llm.c style, explicit buffers):
 //!
@@ -9,20 +9,30 @@
 //! dW = inputᵀ·dY, db = colsum(dY), dX = dY·Wᵀ  ◀── backward, layer by layer
 //! ```
 //!
+//! A [`Network`] is three things: the architecture (layers and where each
+//! Dense layer's parameters live), the parameters and their gradients (one
+//! flat buffer each, so an optimizer step is one loop and a model file one
+//! write), and a `Workspace` with the buffers a batch runs through. The
+//! forward and backward loops take the parameters, the gradients and the
+//! workspace as arguments and call each layer's own pass
+//! ([`Dense::forward`], [`Activation::forward`], ...), so a later split of a
+//! batch into chunks needs only one workspace (and gradient buffer) per
+//! chunk.
+//!
 //! A Dense layer followed by ReLU runs as one gemm with a fused bias + ReLU
 //! epilogue writing straight into the ReLU's output; ReLU's backward only
 //! needs that output (`y > 0` iff `x > 0`), so nothing else changes.
 
 use std::ops::Range;
 
-use matrix::{
-    gemm, gemm_fused, ops, sparse_gemm, Epilogue, Matrix, MatrixView, Scalar, SparseMatrix,
-};
+use matrix::{ops, Matrix, MatrixView, Scalar, SparseMatrix};
 use rand::Rng;
 
-use crate::activation::Activation;
+use crate::activation::{softmax_backward, Activation};
+pub use crate::dense::Dense as DenseParams;
+use crate::dense::{Dense, DenseInput};
 use crate::error::{try_filled_vec, NnError};
-use crate::input::{FirstInput, InputSparsity, PreparedBatch, PreparedForm};
+use crate::input::{InputSparsity, PreparedBatch};
 use crate::loss::{self, Loss};
 
 /// One layer of a network.
@@ -57,57 +67,48 @@ pub enum Init {
     },
 }
 
-/// Where a Dense layer's parameters live in the flat buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DenseParams {
-    /// Index of the layer in the network.
-    pub layer: usize,
-    /// Input width.
-    pub inputs: usize,
-    /// Output width.
-    pub outputs: usize,
-    /// Offset of `W` (`inputs * outputs` elements, row-major).
-    pub weight: usize,
-    /// Offset of `b` (`outputs` elements).
-    pub bias: usize,
+/// The shape of a network, without its numbers: the layers, the loss, where
+/// each Dense layer's parameters live and how its epilogue runs. The passes
+/// over all layers are its methods, taking every buffer as an argument.
+struct Arch {
+    layers: Vec<Layer>,
+    loss: Loss,
+    dense: Vec<Dense>,
+    /// `fused[l]`: Dense layer `l` writes relu(xW+b) into `acts[l + 1]`.
+    fused: Vec<bool>,
+    /// Epilogues as separate sweeps ([`Network::set_fused_epilogues`]).
+    unfused: bool,
 }
 
-impl DenseParams {
-    /// The weight range in the parameter buffer.
-    pub fn weight_range(&self) -> Range<usize> {
-        self.weight..self.weight + self.inputs * self.outputs
-    }
-    /// The bias range in the parameter buffer.
-    pub fn bias_range(&self) -> Range<usize> {
-        self.bias..self.bias + self.outputs
-    }
+/// The buffers one batch runs through, allocated once per batch size.
+struct Workspace<T: Scalar> {
+    /// Rows `acts` and `d_acts` hold.
+    rows: usize,
+    /// `acts[l]`: output of layer `l` (empty where fusion skips it).
+    acts: Vec<Matrix<T>>,
+    /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
+    d_acts: Vec<Matrix<T>>,
+}
+
+/// The sparse form of the batch the first layer reads (see
+/// [`crate::input`]), rebuilt in place every step.
+struct SparseBatch<T: Scalar> {
+    x: SparseMatrix<T>,
+    x_t: SparseMatrix<T>,
+    /// Batch rows the two above are reserved for.
+    rows: usize,
 }
 
 /// A feed-forward network with element type `T` (f32 to train, f64 for
 /// gradient checks).
 pub struct Network<T: Scalar> {
-    layers: Vec<Layer>,
-    loss: Loss,
-    dense: Vec<DenseParams>,
+    arch: Arch,
     params: Vec<T>,
     grads: Vec<T>,
-    /// `fused[l]`: Dense layer `l` writes relu(xW+b) into `acts[l + 1]`.
-    fused: Vec<bool>,
-    /// Forward pass without epilogues ([`Network::set_fused_epilogues`]).
-    unfused: bool,
-    /// Rows the buffers below hold.
-    capacity: usize,
-    /// `acts[l]`: output of layer `l` (empty where fusion skips it).
-    acts: Vec<Matrix<T>>,
-    /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
-    d_acts: Vec<Matrix<T>>,
     /// Whether the first Dense layer may skip its input's zeros.
     sparsity: InputSparsity,
-    /// The batch's nonzeros and their transpose (reused every step).
-    x_sparse: SparseMatrix<T>,
-    x_t_sparse: SparseMatrix<T>,
-    /// Batch rows the two above are reserved for.
-    sparse_rows: usize,
+    ws: Workspace<T>,
+    sparse: SparseBatch<T>,
 }
 
 impl<T: Scalar> Network<T> {
@@ -129,20 +130,26 @@ impl<T: Scalar> Network<T> {
             })
             .collect();
         let mut net = Network {
-            layers,
-            loss,
-            dense,
+            arch: Arch {
+                layers,
+                loss,
+                dense,
+                fused,
+                unfused: false,
+            },
             params: try_filled_vec(total, T::ZERO, "the parameters")?,
             grads: try_filled_vec(total, T::ZERO, "the gradients")?,
-            fused,
-            unfused: false,
-            capacity: 0,
-            acts: Vec::new(),
-            d_acts: Vec::new(),
             sparsity: InputSparsity::Auto,
-            x_sparse: SparseMatrix::new(),
-            x_t_sparse: SparseMatrix::new(),
-            sparse_rows: 0,
+            ws: Workspace {
+                rows: 0,
+                acts: Vec::new(),
+                d_acts: Vec::new(),
+            },
+            sparse: SparseBatch {
+                x: SparseMatrix::new(),
+                x_t: SparseMatrix::new(),
+                rows: 0,
+            },
         };
         net.initialize(init, rng);
         Ok(net)
@@ -170,8 +177,8 @@ impl<T: Scalar> Network<T> {
 
     /// Re-draws every parameter.
     pub fn initialize<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        for d in self.dense.clone() {
-            let next = self.layers.get(d.layer + 1).copied();
+        for d in &self.arch.dense {
+            let next = self.arch.layers.get(d.layer + 1).copied();
             match init {
                 Init::Uniform { low, high } => {
                     for x in &mut self.params[d.weight..d.bias + d.outputs] {
@@ -198,15 +205,15 @@ impl<T: Scalar> Network<T> {
 
     /// The layers, in order.
     pub fn layers(&self) -> &[Layer] {
-        &self.layers
+        &self.arch.layers
     }
     /// The loss the network trains with.
     pub fn loss(&self) -> Loss {
-        self.loss
+        self.arch.loss
     }
     /// Where each Dense layer's parameters live.
-    pub fn dense_params(&self) -> &[DenseParams] {
-        &self.dense
+    pub fn dense_params(&self) -> &[Dense] {
+        &self.arch.dense
     }
     /// All parameters, one contiguous buffer.
     pub fn params(&self) -> &[T] {
@@ -226,15 +233,15 @@ impl<T: Scalar> Network<T> {
     }
     /// Input width.
     pub fn input_width(&self) -> usize {
-        self.dense.first().map_or(0, |d| d.inputs)
+        self.arch.input_width()
     }
     /// Output width.
     pub fn output_width(&self) -> usize {
-        self.dense.last().map_or(0, |d| d.outputs)
+        self.arch.dense.last().map_or(0, |d| d.outputs)
     }
     /// The parameter ranges weight decay applies to (weights, not biases).
     pub fn weight_ranges(&self) -> Vec<Range<usize>> {
-        self.dense.iter().map(|d| d.weight_range()).collect()
+        self.arch.dense.iter().map(|d| d.weight_range()).collect()
     }
 
     /// Whether the first Dense layer may skip its input's zeros (see
@@ -253,43 +260,16 @@ impl<T: Scalar> Network<T> {
     /// (the plain version the fused epilogue is tested and measured
     /// against). The results are the same; `true` (the default) fuses.
     pub fn set_fused_epilogues(&mut self, fused: bool) {
-        self.unfused = !fused;
-    }
-
-    /// Builds the sparse form of `x` (and its transpose, for a training
-    /// step) into the reused buffers if the first layer is Dense and the
-    /// policy and the batch's density allow. The buffers are reserved for
-    /// the densest batch the policy accepts, so a training loop allocates
-    /// here only for its first batch.
-    fn build_sparse_input(&mut self, x: MatrixView<'_, T>, with_transpose: bool) -> bool {
-        if !matches!(self.layers.first(), Some(Layer::Dense { .. })) {
-            return false;
-        }
-        let Some(max_nnz) = self.sparsity.max_nnz(x.rows(), x.cols()) else {
-            return false;
-        };
-        if x.rows() > self.sparse_rows {
-            self.x_sparse.reserve(max_nnz);
-            self.x_t_sparse.reserve(max_nnz);
-            self.sparse_rows = x.rows();
-        }
-        if !with_transpose {
-            return self.x_sparse.assign_from_dense_at_most(x, max_nnz);
-        }
-        crate::input::assign_sparse_with_transpose(
-            &mut self.x_sparse,
-            &mut self.x_t_sparse,
-            x,
-            max_nnz,
-        )
+        self.arch.unfused = !fused;
     }
 
     /// A one-line description such as `784-800(relu)-10(softmax)`.
     pub fn describe(&self) -> String {
+        let layers = &self.arch.layers;
         let mut s = self.input_width().to_string();
-        for (l, layer) in self.layers.iter().enumerate() {
+        for (l, layer) in layers.iter().enumerate() {
             if let Layer::Dense { outputs, .. } = layer {
-                let act = match self.layers.get(l + 1) {
+                let act = match layers.get(l + 1) {
                     Some(Layer::Act(a)) => a.name(),
                     Some(Layer::Softmax) => "softmax",
                     _ => "linear",
@@ -307,40 +287,7 @@ impl<T: Scalar> Network<T> {
     /// [`NnError::OutOfMemory`] if the buffers cannot be allocated (the
     /// network keeps its previous buffers).
     pub fn reserve_batch(&mut self, rows: usize) -> Result<(), NnError> {
-        if rows <= self.capacity {
-            return Ok(());
-        }
-        let widths: Vec<usize> = self.output_widths();
-        let buffer = |rows: usize, w: usize| {
-            Matrix::try_zeros(rows, w).map_err(|e| {
-                NnError::from_matrix(e, &format!("the activations of a batch of {rows} rows"))
-            })
-        };
-        let acts = widths
-            .iter()
-            .enumerate()
-            // A Dense fused with its ReLU writes into the ReLU's buffer.
-            .map(|(l, &w)| buffer(if self.fused[l] { 0 } else { rows }, w))
-            .collect::<Result<_, _>>()?;
-        let d_acts = widths
-            .iter()
-            .map(|&w| buffer(rows, w))
-            .collect::<Result<_, _>>()?;
-        (self.acts, self.d_acts, self.capacity) = (acts, d_acts, rows);
-        Ok(())
-    }
-
-    fn output_widths(&self) -> Vec<usize> {
-        let mut width = self.input_width();
-        self.layers
-            .iter()
-            .map(|l| {
-                if let Layer::Dense { outputs, .. } = l {
-                    width = *outputs;
-                }
-                width
-            })
-            .collect()
+        self.ws.reserve(&self.arch, rows)
     }
 
     /// Runs the network on `x` (one sample per row) and returns the output
@@ -350,20 +297,52 @@ impl<T: Scalar> Network<T> {
     /// # Errors
     /// If `x` does not have [`input_width`](Self::input_width) columns.
     pub fn forward(&mut self, x: MatrixView<'_, T>) -> Result<MatrixView<'_, T>, NnError> {
+        self.forward_to(x, self.arch.layers.len())
+    }
+
+    /// Runs layers `0..end` on `x` and returns the output of layer `end - 1`
+    /// (for example the input of the last Dense layer, to look at what a
+    /// network has learned), valid until the next call. The same pass as
+    /// [`forward`](Self::forward), which is `forward_to(x, layers().len())`.
+    ///
+    /// # Errors
+    /// If `x` does not have [`input_width`](Self::input_width) columns, if
+    /// `end` is not in `1..=layers().len()`, or if layer `end - 1` is a Dense
+    /// layer whose output goes straight through the following ReLU (the
+    /// fused epilogue), so that it is never stored.
+    pub fn forward_to(
+        &mut self,
+        x: MatrixView<'_, T>,
+        end: usize,
+    ) -> Result<MatrixView<'_, T>, NnError> {
         self.check_input(x)?;
+        let layers = self.arch.layers.len();
+        if end == 0 || end > layers {
+            return Err(NnError::Shape(format!(
+                "forward_to: the network has {layers} layers, cannot stop after {end}"
+            )));
+        }
+        if self.arch.fused[end - 1] {
+            return Err(NnError::Shape(format!(
+                "forward_to: layer {} is a Dense layer fused with the ReLU after it, \
+                 its own output is never stored",
+                end - 1
+            )));
+        }
+        self.run_forward(x, end)
+    }
+
+    /// The forward pass over layers `0..end` of an input already checked.
+    fn run_forward(
+        &mut self,
+        x: MatrixView<'_, T>,
+        end: usize,
+    ) -> Result<MatrixView<'_, T>, NnError> {
         let m = x.rows();
         self.reserve_batch(m)?;
-        let sparse = self.build_sparse_input(x, false);
-        let x_sparse = std::mem::take(&mut self.x_sparse);
-        let first = if sparse {
-            FirstInput::Sparse(&x_sparse, None)
-        } else {
-            FirstInput::Dense
-        };
-        self.forward_layers(x, first, self.layers.len());
-        self.x_sparse = x_sparse;
-        let last = self.layers.len() - 1;
-        Ok(self.acts[last].rows_view(0, m))
+        let input = self.sparse.input(x, self.sparsity, false);
+        self.arch.forward(&self.params, &mut self.ws, input, end);
+        Ok(self.ws.acts[end - 1].rows_view(0, m))
     }
 
     /// Predicted class of each row of `x` (argmax of the output; for a
@@ -372,11 +351,12 @@ impl<T: Scalar> Network<T> {
     pub fn predict(&mut self, x: MatrixView<'_, T>, chunk: usize) -> Result<Vec<usize>, NnError> {
         self.check_input(x)?;
         let chunk = chunk.max(1);
+        let end = self.arch.layers.len();
         let mut out = Vec::with_capacity(x.rows());
         let mut r0 = 0;
         while r0 < x.rows() {
             let n = chunk.min(x.rows() - r0);
-            let probs = self.forward(x.submatrix(r0, 0, n, x.cols()))?;
+            let probs = self.run_forward(x.submatrix(r0, 0, n, x.cols()), end)?;
             if probs.cols() == 1 {
                 out.extend((0..n).map(|i| usize::from(probs.get(i, 0) >= T::from_f64(0.5))));
             } else {
@@ -398,20 +378,11 @@ impl<T: Scalar> Network<T> {
         x: MatrixView<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
-        self.check_input(x)?;
-        let sparse = self.build_sparse_input(x, true);
-        let (x_sparse, x_t_sparse) = (
-            std::mem::take(&mut self.x_sparse),
-            std::mem::take(&mut self.x_t_sparse),
-        );
-        let first = if sparse {
-            FirstInput::Sparse(&x_sparse, Some(&x_t_sparse))
-        } else {
-            FirstInput::Dense
-        };
-        let result = self.train_step_impl(x, first, labels);
-        (self.x_sparse, self.x_t_sparse) = (x_sparse, x_t_sparse);
-        result
+        self.check_batch(x, labels)?;
+        self.reserve_batch(x.rows())?;
+        let input = self.sparse.input(x, self.sparsity, true);
+        let arch = &self.arch;
+        Ok(arch.train_step(&self.params, &mut self.grads, &mut self.ws, input, labels))
     }
 
     /// [`train_step`](Self::train_step) on a batch prepared once for many
@@ -426,61 +397,42 @@ impl<T: Scalar> Network<T> {
         batch: &PreparedBatch<'_, T>,
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
-        let first = match &batch.form {
-            PreparedForm::Sparse { x, x_t } => FirstInput::Sparse(x, Some(x_t)),
-            PreparedForm::Transposed(x_t) => FirstInput::Transposed(x_t.view()),
-        };
-        self.train_step_impl(batch.x, first, labels)
+        self.check_batch(batch.x(), labels)?;
+        self.reserve_batch(batch.x().rows())?;
+        let arch = &self.arch;
+        Ok(arch.train_step(
+            &self.params,
+            &mut self.grads,
+            &mut self.ws,
+            batch.input(),
+            labels,
+        ))
     }
 
-    fn train_step_impl(
+    /// Gradient of `L = sum(weights ⊙ output)` for any last layer: runs the
+    /// full forward pass and backpropagates through every layer, including
+    /// a final Softmax or activation (no fused loss). For gradient checks.
+    pub fn backward_linear_functional(
         &mut self,
         x: MatrixView<'_, T>,
-        first: FirstInput<'_, T>,
-        labels: &[u8],
-    ) -> Result<(f64, usize), NnError> {
-        self.check_input(x)?;
+        weights: MatrixView<'_, T>,
+    ) -> Result<f64, NnError> {
+        self.forward(x)?;
         let m = x.rows();
-        if labels.len() != m {
-            return Err(NnError::Shape(format!(
-                "train_step: {m} input rows but {} labels",
-                labels.len()
-            )));
-        }
-        let classes = self.output_width().max(2);
-        if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes) {
-            return Err(NnError::Shape(format!(
-                "train_step: label {bad} is out of range for {classes} classes"
-            )));
-        }
-        self.reserve_batch(m)?;
-        let last = self.layers.len() - 1;
-        self.forward_layers(x, first, last);
-
-        // Fused output activation + loss: probabilities into acts[last], the
-        // gradient w.r.t. the logits into d_acts[last - 1].
-        let scale = T::ONE / T::from_f64(m as f64);
-        let out_w = self.output_width();
-        let (acts_before, acts_last) = self.acts.split_at_mut(last);
-        let logits = if last == 0 {
-            x
-        } else {
-            acts_before[last - 1].rows_view(0, m)
-        };
-        let probs = acts_last[0].view_mut().submatrix_mut(0, 0, m, out_w);
-        let d_logits = self.d_acts[last - 1]
+        let last = self.arch.layers.len() - 1;
+        let out = self.ws.acts[last].rows_view(0, m);
+        let value: f64 = (0..m)
+            .flat_map(|i| (0..out.cols()).map(move |j| (i, j)))
+            .map(|(i, j)| (out.get(i, j) * weights.get(i, j)).to_f64())
+            .sum();
+        self.ws.d_acts[last]
             .view_mut()
-            .submatrix_mut(0, 0, m, out_w);
-        let batch = match self.loss {
-            Loss::SoftmaxCrossEntropy => {
-                loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
-            }
-            Loss::BinaryCrossEntropy => {
-                loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
-            }
-        };
-        self.backward_from(x, first, last - 1);
-        Ok((batch.sum / m as f64, batch.correct))
+            .submatrix_mut(0, 0, m, out.cols())
+            .copy_from(weights);
+        let input = DenseInput::Dense(x);
+        let arch = &self.arch;
+        arch.backward(&self.params, &mut self.grads, &mut self.ws, input, last);
+        Ok(value)
     }
 
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<(), NnError> {
@@ -495,196 +447,245 @@ impl<T: Scalar> Network<T> {
         Ok(())
     }
 
+    /// What a training step checks, once: the input width, one label per
+    /// row, every label a class of the output.
+    fn check_batch(&self, x: MatrixView<'_, T>, labels: &[u8]) -> Result<(), NnError> {
+        self.check_input(x)?;
+        let m = x.rows();
+        if labels.len() != m {
+            return Err(NnError::Shape(format!(
+                "train_step: {m} input rows but {} labels",
+                labels.len()
+            )));
+        }
+        let classes = self.output_width().max(2);
+        if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes) {
+            return Err(NnError::Shape(format!(
+                "train_step: label {bad} is out of range for {classes} classes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Scalar> SparseBatch<T> {
+    /// The input of the first layer for `x`: its nonzeros (and their
+    /// transpose with `with_transpose`, for a training step) built into the
+    /// reused buffers if `sparsity` and the batch's density allow, else
+    /// `x` itself. The buffers are reserved for the densest batch the
+    /// policy accepts, so a training loop allocates here only for its first
+    /// batch. (The first layer is always Dense: [`validate`] checks it.)
+    fn input<'a>(
+        &'a mut self,
+        x: MatrixView<'a, T>,
+        sparsity: InputSparsity,
+        with_transpose: bool,
+    ) -> DenseInput<'a, T> {
+        let Some(max_nnz) = sparsity.max_nnz(x.rows(), x.cols()) else {
+            return DenseInput::Dense(x);
+        };
+        if x.rows() > self.rows {
+            self.x.reserve(max_nnz);
+            self.x_t.reserve(max_nnz);
+            self.rows = x.rows();
+        }
+        let sparse = if with_transpose {
+            crate::input::assign_sparse_with_transpose(&mut self.x, &mut self.x_t, x, max_nnz)
+        } else {
+            self.x.assign_from_dense_at_most(x, max_nnz)
+        };
+        if !sparse {
+            return DenseInput::Dense(x);
+        }
+        DenseInput::Sparse {
+            x,
+            nonzeros: &self.x,
+            transposed: with_transpose.then_some(&self.x_t),
+        }
+    }
+}
+
+impl<T: Scalar> Workspace<T> {
+    /// See [`Network::reserve_batch`].
+    fn reserve(&mut self, arch: &Arch, rows: usize) -> Result<(), NnError> {
+        if rows <= self.rows {
+            return Ok(());
+        }
+        let widths = arch.output_widths();
+        let buffer = |rows: usize, w: usize| {
+            Matrix::try_zeros(rows, w).map_err(|e| {
+                NnError::from_matrix(e, &format!("the activations of a batch of {rows} rows"))
+            })
+        };
+        let acts = widths
+            .iter()
+            .enumerate()
+            // A Dense fused with its ReLU writes into the ReLU's buffer.
+            .map(|(l, &w)| buffer(if arch.fused[l] { 0 } else { rows }, w))
+            .collect::<Result<_, _>>()?;
+        let d_acts = widths
+            .iter()
+            .map(|&w| buffer(rows, w))
+            .collect::<Result<_, _>>()?;
+        (self.acts, self.d_acts, self.rows) = (acts, d_acts, rows);
+        Ok(())
+    }
+}
+
+impl Arch {
+    fn input_width(&self) -> usize {
+        self.dense.first().map_or(0, |d| d.inputs)
+    }
+
+    /// The output width of every layer.
+    fn output_widths(&self) -> Vec<usize> {
+        let mut width = self.input_width();
+        self.layers
+            .iter()
+            .map(|l| {
+                if let Layer::Dense { outputs, .. } = l {
+                    width = *outputs;
+                }
+                width
+            })
+            .collect()
+    }
+
     /// The parameter slot of Dense layer `l`.
-    fn dense_at(&self, l: usize) -> DenseParams {
-        *self
-            .dense
+    fn dense_at(&self, l: usize) -> &Dense {
+        self.dense
             .iter()
             .find(|d| d.layer == l)
             .expect("layer l is Dense")
     }
 
-    /// Input of layer `l`: the batch for layer 0, else the previous output.
-    fn input_of<'a>(
+    /// Input of layer `l` on `m` rows: `x` for layer 0, else the previous
+    /// layer's output.
+    fn input_of<'a, T: Scalar>(
         acts: &'a [Matrix<T>],
-        x: MatrixView<'a, T>,
+        x: DenseInput<'a, T>,
         l: usize,
         m: usize,
-    ) -> MatrixView<'a, T> {
+    ) -> DenseInput<'a, T> {
         if l == 0 {
             x
         } else {
-            acts[l - 1].rows_view(0, m)
+            DenseInput::Dense(acts[l - 1].rows_view(0, m))
         }
     }
 
-    /// Runs layers `0..end` on the first `x.rows()` rows of the buffers;
-    /// layer 0 reads `x` as `first` says.
-    fn forward_layers(&mut self, x: MatrixView<'_, T>, first: FirstInput<'_, T>, end: usize) {
-        let m = x.rows();
+    /// The forward pass: runs layers `0..end` on `x`, each writing its
+    /// output into `ws.acts` (a Dense layer fused with the ReLU after it
+    /// writes the ReLU's output, when the ReLU runs too).
+    fn forward<T: Scalar>(
+        &self,
+        params: &[T],
+        ws: &mut Workspace<T>,
+        x: DenseInput<'_, T>,
+        end: usize,
+    ) {
+        let m = x.dense().rows();
         let mut l = 0;
         while l < end {
+            let relu = self.fused[l] && l + 1 < end;
+            let target = if relu { l + 1 } else { l };
+            let (before, rest) = ws.acts.split_at_mut(target);
+            let input = Self::input_of(before, x, l, m);
+            let out = &mut rest[0];
+            let width = out.cols();
             match self.layers[l] {
-                Layer::Dense { outputs, .. } => {
-                    let d = self.dense_at(l);
-                    let w = MatrixView::from_slice(
-                        &self.params[d.weight_range()],
-                        d.inputs,
-                        outputs,
-                        outputs,
-                        1,
-                    );
-                    let b = &self.params[d.bias_range()];
-                    let fuse = self.fused[l] && l + 1 < end;
-                    let target = if fuse { l + 1 } else { l };
-                    let (before, rest) = self.acts.split_at_mut(target);
-                    let input = Self::input_of(before, x, l, m);
-                    let mut out = rest[0].view_mut().submatrix_mut(0, 0, m, outputs);
-                    if self.unfused {
-                        match first {
-                            FirstInput::Sparse(x_sparse, _) if l == 0 => sparse_gemm(
-                                T::ONE,
-                                x_sparse,
-                                w,
-                                T::ZERO,
-                                out.rb_mut(),
-                                Epilogue::none(),
-                            ),
-                            _ => gemm(T::ONE, input, w, T::ZERO, out.rb_mut()),
-                        }
-                        ops::add_row_vector(out.rb_mut(), b).expect("bias width");
-                        if fuse {
-                            out.map_inplace(|v| if v > T::ZERO { v } else { T::ZERO });
-                        }
-                        l = target + 1;
-                        continue;
-                    }
-                    let epi = if fuse {
-                        Epilogue::bias(b).relu()
-                    } else {
-                        Epilogue::bias(b)
-                    };
-                    match first {
-                        FirstInput::Sparse(x_sparse, _) if l == 0 => {
-                            sparse_gemm(T::ONE, x_sparse, w, T::ZERO, out, epi)
-                        }
-                        _ => gemm_fused(T::ONE, input, w, T::ZERO, out, epi),
-                    }
-                    l = target + 1;
-                    continue;
+                Layer::Dense { .. } => {
+                    let y = out.view_mut().submatrix_mut(0, 0, m, width);
+                    self.dense_at(l)
+                        .forward(params, input, y, relu, !self.unfused);
                 }
                 Layer::Act(act) => {
-                    let (before, rest) = self.acts.split_at_mut(l);
-                    let input = Self::input_of(before, x, l, m);
-                    let w = input.cols();
-                    let out = &mut rest[0].as_mut_slice()[..m * w];
-                    act.forward(input.as_slice().expect("contiguous activations"), out);
+                    let input = input.dense().as_slice().expect("contiguous activations");
+                    act.forward(input, &mut out.as_mut_slice()[..m * width]);
                 }
                 Layer::Softmax => {
-                    let (before, rest) = self.acts.split_at_mut(l);
-                    let input = Self::input_of(before, x, l, m);
-                    let mut out = rest[0].view_mut().submatrix_mut(0, 0, m, input.cols());
-                    out.copy_from(input);
-                    ops::softmax_rows(out);
+                    let mut y = out.view_mut().submatrix_mut(0, 0, m, width);
+                    y.copy_from(input.dense());
+                    ops::softmax_rows(y);
                 }
             }
-            l += 1;
+            l = target + 1;
         }
     }
 
-    /// Backpropagates from `d_acts[start]` (set by the loss) down to the
-    /// first layer, filling `grads`.
-    fn backward_from(&mut self, x: MatrixView<'_, T>, first: FirstInput<'_, T>, start: usize) {
-        let m = x.rows();
+    /// The backward pass: from `ws.d_acts[start]` (set by the loss) down to
+    /// the first layer, each layer's parameter gradients into its slots of
+    /// `grads` and the gradient w.r.t. its input into `ws.d_acts`.
+    fn backward<T: Scalar>(
+        &self,
+        params: &[T],
+        grads: &mut [T],
+        ws: &mut Workspace<T>,
+        x: DenseInput<'_, T>,
+        start: usize,
+    ) {
+        let m = x.dense().rows();
         for l in (0..=start).rev() {
+            let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
+            let dy = &d_rest[0];
+            let w = dy.cols();
             match self.layers[l] {
-                Layer::Dense { outputs, .. } => {
+                Layer::Dense { .. } => {
                     let d = self.dense_at(l);
-                    let input = Self::input_of(&self.acts, x, l, m);
-                    let (d_before, d_rest) = self.d_acts.split_at_mut(l);
-                    let dy = d_rest[0].rows_view(0, m);
-                    let (gw, gb) = self.grads[d.weight..].split_at_mut(d.inputs * outputs);
-                    let gw = matrix::MatrixViewMut::from_slice(gw, d.inputs, outputs, outputs, 1);
-                    match first {
-                        FirstInput::Sparse(_, Some(x_t)) if l == 0 => {
-                            sparse_gemm(T::ONE, x_t, dy, T::ZERO, gw, Epilogue::none())
-                        }
-                        FirstInput::Transposed(x_t) if l == 0 => gemm(T::ONE, x_t, dy, T::ZERO, gw),
-                        _ => gemm(T::ONE, input.t(), dy, T::ZERO, gw),
-                    }
-                    ops::col_sums_into(dy, &mut gb[..outputs]).expect("bias width");
-                    if l > 0 {
-                        let w = MatrixView::from_slice(
-                            &self.params[d.weight_range()],
-                            d.inputs,
-                            outputs,
-                            outputs,
-                            1,
-                        );
-                        let dx = d_before[l - 1].view_mut().submatrix_mut(0, 0, m, d.inputs);
-                        gemm(T::ONE, dy, w.t(), T::ZERO, dx);
-                    }
+                    let input = Self::input_of(&ws.acts, x, l, m);
+                    let dx = d_before
+                        .last_mut()
+                        .map(|dx| dx.view_mut().submatrix_mut(0, 0, m, d.inputs));
+                    d.backward(params, input, dy.rows_view(0, m), grads, dx);
                 }
-                Layer::Act(act) => {
-                    if l == 0 {
-                        continue;
-                    }
-                    let w = self.d_acts[l].cols();
-                    let (d_before, d_rest) = self.d_acts.split_at_mut(l);
-                    let out = &self.acts[l].as_slice()[..m * w];
-                    act.backward(
-                        out,
-                        &d_rest[0].as_slice()[..m * w],
-                        &mut d_before[l - 1].as_mut_slice()[..m * w],
-                    );
-                }
-                Layer::Softmax => {
-                    if l == 0 {
-                        continue;
-                    }
-                    let w = self.d_acts[l].cols();
-                    let (d_before, d_rest) = self.d_acts.split_at_mut(l);
-                    let y = self.acts[l].as_slice();
-                    let (dy, dx) = (d_rest[0].as_slice(), d_before[l - 1].as_mut_slice());
-                    for i in 0..m {
-                        let r = i * w..(i + 1) * w;
-                        softmax_backward(&y[r.clone()], &dy[r.clone()], &mut dx[r]);
-                    }
-                }
+                // The first layer is Dense: below any activation is a buffer.
+                Layer::Act(act) => act.backward(
+                    &ws.acts[l].as_slice()[..m * w],
+                    &dy.as_slice()[..m * w],
+                    &mut d_before[l - 1].as_mut_slice()[..m * w],
+                ),
+                Layer::Softmax => softmax_backward(
+                    &ws.acts[l].as_slice()[..m * w],
+                    &dy.as_slice()[..m * w],
+                    &mut d_before[l - 1].as_mut_slice()[..m * w],
+                    w,
+                ),
             }
         }
     }
 
-    /// Gradient of `L = sum(weights ⊙ output)` for any last layer: runs the
-    /// full forward pass and backpropagates through every layer, including
-    /// a final Softmax or activation (no fused loss). For gradient checks.
-    pub fn backward_linear_functional(
-        &mut self,
-        x: MatrixView<'_, T>,
-        weights: MatrixView<'_, T>,
-    ) -> Result<f64, NnError> {
-        self.forward(x)?;
-        let m = x.rows();
+    /// One training step on a checked batch: the forward pass up to the
+    /// logits, the output activation fused with the loss (probabilities into
+    /// the last buffer, the gradient w.r.t. the logits into the one before),
+    /// then the backward pass. Returns `(mean loss, correct predictions)`.
+    fn train_step<T: Scalar>(
+        &self,
+        params: &[T],
+        grads: &mut [T],
+        ws: &mut Workspace<T>,
+        x: DenseInput<'_, T>,
+        labels: &[u8],
+    ) -> (f64, usize) {
+        let m = labels.len();
+        // validate: the last layer is an activation after a Dense layer.
         let last = self.layers.len() - 1;
-        let out = self.acts[last].rows_view(0, m);
-        let value: f64 = (0..m)
-            .flat_map(|i| (0..out.cols()).map(move |j| (i, j)))
-            .map(|(i, j)| (out.get(i, j) * weights.get(i, j)).to_f64())
-            .sum();
-        self.d_acts[last]
-            .view_mut()
-            .submatrix_mut(0, 0, m, out.cols())
-            .copy_from(weights);
-        self.backward_from(x, FirstInput::Dense, last);
-        Ok(value)
-    }
-}
-
-/// `dx_i = y_i (dy_i - sum_j dy_j y_j)`: the softmax Jacobian applied to `dy`.
-fn softmax_backward<T: Scalar>(y: &[T], dy: &[T], dx: &mut [T]) {
-    let dot: T = y.iter().zip(dy).map(|(&a, &b)| a * b).sum();
-    for ((d, &yi), &gi) in dx.iter_mut().zip(y).zip(dy) {
-        *d = yi * (gi - dot);
+        self.forward(params, ws, x, last);
+        let scale = T::ONE / T::from_f64(m as f64);
+        let (acts_before, acts_last) = ws.acts.split_at_mut(last);
+        let logits = acts_before[last - 1].rows_view(0, m);
+        let out_w = logits.cols();
+        let probs = acts_last[0].view_mut().submatrix_mut(0, 0, m, out_w);
+        let d_logits = ws.d_acts[last - 1].view_mut().submatrix_mut(0, 0, m, out_w);
+        let batch = match self.loss {
+            Loss::SoftmaxCrossEntropy => {
+                loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
+            }
+            Loss::BinaryCrossEntropy => {
+                loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
+            }
+        };
+        self.backward(params, grads, ws, x, last - 1);
+        (batch.sum / m as f64, batch.correct)
     }
 }
 

@@ -15,5 +15,6 @@
 //! dev-dependency of `examples/`, `tests/` and `benches/`.
 
 pub mod download;
+pub mod moons;
 pub mod plot;
 pub mod report;

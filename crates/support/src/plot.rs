@@ -26,7 +26,6 @@ use std::sync::Once;
 
 use matrix::{Matrix, MatrixView};
 use nn::dataset::Dataset;
-use nn::moons::forward_to;
 use nn::Network;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::{RangedCoordf64, RangedCoordu32};
@@ -159,12 +158,12 @@ pub struct ProbabilityGrid {
 
 impl ProbabilityGrid {
     /// Runs `net` (2 inputs, 1 sigmoid output) on every node, in one batch,
-    /// through [`nn::moons::forward_to`] (the network is only read).
+    /// through [`Network::forward`] (the parameters are only read).
     ///
     /// # Errors
     /// If the network does not take 2 inputs and give 1 output.
     pub fn compute(
-        net: &Network<f32>,
+        net: &mut Network<f32>,
         extent: Extent,
         nx: usize,
         ny: usize,
@@ -184,12 +183,12 @@ impl ProbabilityGrid {
                 lerp(extent.y, j as f64 / ny as f64) as f32
             }
         });
-        let out = forward_to(net, grid.view(), net.layers().len())?;
+        let out = net.forward(grid.view())?;
         Ok(ProbabilityGrid {
             extent,
             nx,
             ny,
-            p: out.into_vec(),
+            p: out.iter().collect(),
         })
     }
 
@@ -540,7 +539,7 @@ pub const BOUNDARY_GRID: usize = 160;
 /// If the network does not fit, or the file cannot be written.
 pub fn plot_boundary(
     path: &Path,
-    net: &Network<f32>,
+    net: &mut Network<f32>,
     data: &Dataset,
     title: &str,
     size: (u32, u32),

@@ -1,214 +1,27 @@
-//! Labelled image data sets: MNIST-style IDX files to a matrix of pixels in
-//! [0, 1] (one row per sample) and a vector of labels, with seeded
-//! shuffling, splits and allocation-free mini-batch gathering.
+//! Labelled image data sets: a matrix of pixels in [0, 1] (one row per
+//! sample) and a vector of labels, built from IDX arrays (see
+//! [`crate::idx`]), with seeded shuffling, splits and allocation-free
+//! mini-batch gathering.
+//!
+//! Beside this file: `mnist.rs` (where the four MNIST files are and what
+//! they are called, and loading them) and `error.rs` ([`DataError`]).
 
-use std::fmt;
 use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 
 use matrix::Matrix;
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
-use crate::idx::{read_idx, type_name, IdxArray, IdxError, TYPE_U8};
+use crate::idx::{type_name, IdxArray, TYPE_U8};
 
-/// Number of classes of MNIST and Fashion-MNIST.
-pub const MNIST_CLASSES: usize = 10;
+mod error;
+mod mnist;
 
-/// One of the four MNIST files: its standard name, the name it is
-/// distributed under, and the SHA-256 of the distributed file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MnistFile {
-    /// Standard name without `.gz`, e.g. `train-images-idx3-ubyte`.
-    pub stem: &'static str,
-    /// Name as distributed (gzip'd), e.g. `train-images-idx3-ubyte.gz`.
-    pub gz: &'static str,
-    /// Lower-case hex SHA-256 of the distributed (gzip'd) file.
-    pub sha256: &'static str,
-}
-
-macro_rules! mnist_file {
-    ($stem:literal, $sha256:literal) => {
-        MnistFile {
-            stem: $stem,
-            gz: concat!($stem, ".gz"),
-            sha256: $sha256,
-        }
-    };
-}
-
-/// The MNIST training images, training labels, test images and test labels,
-/// in that order: the names the loader looks for and the names and sums a
-/// downloader fetches and checks.
-pub const MNIST_FILES: [MnistFile; 4] = [
-    mnist_file!(
-        "train-images-idx3-ubyte",
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
-    ),
-    mnist_file!(
-        "train-labels-idx1-ubyte",
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
-    ),
-    mnist_file!(
-        "t10k-images-idx3-ubyte",
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
-    ),
-    mnist_file!(
-        "t10k-labels-idx1-ubyte",
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
-    ),
-];
-
-/// What is wrong with a data set; messages name the file involved.
-#[derive(Debug)]
-pub enum DataError {
-    /// The IDX file itself is unreadable or malformed.
-    Idx(IdxError),
-    /// None of the accepted names of a data file exists in the directory.
-    MissingFile {
-        /// The directory searched.
-        dir: PathBuf,
-        /// The file names looked for, in order.
-        tried: Vec<String>,
-        /// Whether the directory itself exists.
-        dir_exists: bool,
-    },
-    /// The IDX file has the wrong element type (e.g. `f32` where `u8`
-    /// pixels are expected).
-    WrongType {
-        /// The file.
-        path: PathBuf,
-        /// The type expected.
-        expected: &'static str,
-        /// The type found.
-        found: &'static str,
-    },
-    /// The IDX file has the wrong number of dimensions (images must be
-    /// `n x rows x cols`, labels `n`).
-    WrongDims {
-        /// The file.
-        path: PathBuf,
-        /// The number of dimensions expected.
-        expected: usize,
-        /// The dimensions found.
-        found: Vec<usize>,
-    },
-    /// Image and label files disagree on the number of samples.
-    CountMismatch {
-        /// The image file.
-        images: PathBuf,
-        /// Images it holds.
-        image_count: usize,
-        /// The label file.
-        labels: PathBuf,
-        /// Labels it holds.
-        label_count: usize,
-    },
-    /// A label is not below the number of classes.
-    LabelOutOfRange {
-        /// The label file.
-        path: PathBuf,
-        /// Index of the first bad label.
-        index: usize,
-        /// Its value.
-        label: u8,
-        /// The number of classes (labels must be `0..classes`).
-        classes: usize,
-    },
-    /// Two parts of one data set have different image sizes (e.g. the
-    /// training and test images), or a matrix does not match its shape.
-    ShapeMismatch(String),
-    /// The allocator refused the memory for the scaled images.
-    OutOfMemory {
-        /// The image file.
-        path: PathBuf,
-        /// Bytes asked for.
-        bytes: u64,
-    },
-}
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DataError::Idx(e) => write!(f, "{e}"),
-            DataError::OutOfMemory { path, bytes } => write!(
-                f,
-                "{}: out of memory: the images as f32 need {bytes} bytes ({:.1} GiB), which cannot be allocated",
-                path.display(),
-                *bytes as f64 / (1u64 << 30) as f64
-            ),
-            DataError::MissingFile {
-                dir,
-                tried,
-                dir_exists,
-            } => {
-                write!(f, "{}: no ", dir.display())?;
-                match tried.first() {
-                    Some(first) => write!(f, "{first}")?,
-                    None => write!(f, "data file")?,
-                }
-                write!(f, " here (looked for {})", tried.join(", "))?;
-                if !dir_exists {
-                    write!(f, "; the directory does not exist")?;
-                }
-                Ok(())
-            }
-            DataError::WrongType { path, expected, found } => write!(
-                f,
-                "{}: expected {expected} elements (IDX type code 0x{TYPE_U8:02x}) but the file holds {found}",
-                path.display()
-            ),
-            DataError::WrongDims { path, expected, found } => {
-                let shape: Vec<String> = found.iter().map(|d| d.to_string()).collect();
-                write!(
-                    f,
-                    "{}: expected a {expected}-dimensional array ({}) but the file holds shape {} ({} dimension(s))",
-                    path.display(),
-                    if *expected == 1 { "labels" } else { "images x rows x columns" },
-                    shape.join("x"),
-                    found.len()
-                )
-            }
-            DataError::CountMismatch {
-                images,
-                image_count,
-                labels,
-                label_count,
-            } => write!(
-                f,
-                "{} holds {image_count} images but {} holds {label_count} labels",
-                images.display(),
-                labels.display()
-            ),
-            DataError::LabelOutOfRange {
-                path,
-                index,
-                label,
-                classes,
-            } => write!(
-                f,
-                "{}: label {label} at index {index} is out of range (expected 0..={})",
-                path.display(),
-                classes.saturating_sub(1)
-            ),
-            DataError::ShapeMismatch(m) => write!(f, "{m}"),
-        }
-    }
-}
-
-impl std::error::Error for DataError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DataError::Idx(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<IdxError> for DataError {
-    fn from(e: IdxError) -> Self {
-        DataError::Idx(e)
-    }
-}
+pub use error::DataError;
+pub use mnist::{
+    find_mnist_file, load_mnist, mnist_file_names, mnist_files_present, Mnist, MnistFile,
+    MNIST_CLASSES, MNIST_FILES,
+};
 
 /// Labelled images: one row of `images` per sample, pixels in [0, 1].
 ///
@@ -512,109 +325,6 @@ fn check_labels(labels: &[u8], classes: usize, path: &Path) -> Result<(), DataEr
         }),
         None => Ok(()),
     }
-}
-
-/// The MNIST training and test sets.
-#[derive(Clone, Debug)]
-pub struct Mnist {
-    /// 60,000 training samples (for the standard files).
-    pub train: Dataset,
-    /// 10,000 test samples (for the standard files).
-    pub test: Dataset,
-}
-
-/// The file names accepted for an MNIST file `stem` (such as
-/// `train-images-idx3-ubyte`), in the order they are tried: as given, with
-/// `.gz`, then with the first `-idx` written `.idx` (or the other way
-/// round), with and without `.gz`.
-///
-/// ```
-/// let names = nn::dataset::mnist_file_names("train-images-idx3-ubyte");
-/// assert_eq!(names, [
-///     "train-images-idx3-ubyte",
-///     "train-images-idx3-ubyte.gz",
-///     "train-images.idx3-ubyte",
-///     "train-images.idx3-ubyte.gz",
-/// ]);
-/// ```
-pub fn mnist_file_names(stem: &str) -> Vec<String> {
-    let stem = stem.strip_suffix(".gz").unwrap_or(stem);
-    let mut bases = vec![stem.to_string()];
-    if stem.contains("-idx") {
-        bases.push(stem.replacen("-idx", ".idx", 1));
-    } else if stem.contains(".idx") {
-        bases.push(stem.replacen(".idx", "-idx", 1));
-    }
-    bases
-        .into_iter()
-        .flat_map(|b| [b.clone(), format!("{b}.gz")])
-        .collect()
-}
-
-/// The path of the MNIST file `stem` in `dir` under the first of its
-/// accepted names (see [`mnist_file_names`]) that is a file, if any.
-pub fn find_mnist_file(dir: &Path, stem: &str) -> Option<PathBuf> {
-    mnist_file_names(stem)
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-}
-
-/// `true` if all four MNIST files are in `dir` (under any accepted name).
-pub fn mnist_files_present(dir: &Path) -> bool {
-    MNIST_FILES
-        .iter()
-        .all(|f| find_mnist_file(dir, f.stem).is_some())
-}
-
-/// Finds a file or says which names were tried.
-fn require(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
-    find_mnist_file(dir, stem).ok_or_else(|| DataError::MissingFile {
-        dir: dir.to_path_buf(),
-        tried: mnist_file_names(stem),
-        dir_exists: dir.is_dir(),
-    })
-}
-
-/// Loads MNIST (or a drop-in such as Fashion-MNIST) from the four standard
-/// files in `dir`, each gzip'd or not and named `train-images-idx3-ubyte`
-/// or `train-images.idx3-ubyte` (likewise for the other three).
-///
-/// Checks that images are 3-D `u8`, labels 1-D `u8` in `0..=9`, that each
-/// image file and its label file agree on the count, and that training and
-/// test images have the same size. Pixels are scaled to [0, 1].
-///
-/// ```no_run
-/// let mnist = nn::dataset::load_mnist(std::path::Path::new("data/mnist")).unwrap();
-/// assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
-/// ```
-pub fn load_mnist(dir: &Path) -> Result<Mnist, DataError> {
-    let paths = [
-        require(dir, MNIST_FILES[0].stem)?,
-        require(dir, MNIST_FILES[1].stem)?,
-        require(dir, MNIST_FILES[2].stem)?,
-        require(dir, MNIST_FILES[3].stem)?,
-    ];
-    let load = |images: &Path, labels: &Path| -> Result<Dataset, DataError> {
-        let i = read_idx(images)?;
-        check_format(&i, 3, images)?;
-        let l = read_idx(labels)?;
-        Dataset::from_idx_named(i, l, MNIST_CLASSES, images, labels)
-    };
-    let train = load(&paths[0], &paths[1])?;
-    let test = load(&paths[2], &paths[3])?;
-    if train.image_shape != test.image_shape {
-        return Err(DataError::ShapeMismatch(format!(
-            "{} holds {}x{} images but {} holds {}x{} images",
-            paths[0].display(),
-            train.image_shape.0,
-            train.image_shape.1,
-            paths[2].display(),
-            test.image_shape.0,
-            test.image_shape.1
-        )));
-    }
-    Ok(Mnist { train, test })
 }
 
 #[cfg(test)]

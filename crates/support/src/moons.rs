@@ -1,29 +1,26 @@
-//! The two-moons toy problem: a seeded generator (scikit-learn's
-//! `make_moons` construction), a seeded train/test split, the reference
-//! network `2 -> 100 (tanh) -> 2 (tanh) -> 1 (sigmoid)`, and a way to read
-//! the output of any inner layer (the 2-D "embedding" of that network).
+//! The two-moons toy problem of the `moons` example and its tests: a seeded
+//! generator (scikit-learn's `make_moons` construction), a seeded
+//! train/test split, the reference network `2 -> 100 (tanh) -> 2 (tanh) ->
+//! 1 (sigmoid)`, and the output of its 2-unit layer (the "embedding" the
+//! pictures show). Demo code, so it lives here rather than in `nn`.
 //!
 //! ```
-//! use nn::moons::{embedding, reference_network, split, two_moons};
+//! use support::moons::{embedding, reference_network, split, two_moons};
 //! let data = two_moons(200, 0.1, 7);
 //! assert_eq!((data.len(), data.images.cols()), (200, 2));
 //! let (train, test) = split(&data, 0.8, 7);
 //! assert_eq!((train.len(), test.len()), (160, 40));
-//! let net = reference_network(100, 7).unwrap();
-//! let h = embedding(&net, test.images.view()).unwrap(); // 40 x 2, in (-1, 1)
+//! let mut net = reference_network(100, 7).unwrap();
+//! let h = embedding(&mut net, test.images.view()).unwrap(); // 40 x 2, in (-1, 1)
 //! assert_eq!(h.shape(), (40, 2));
 //! ```
 
 use std::f64::consts::PI;
 
-use matrix::{gemm_fused, Epilogue, Matrix, MatrixView};
+use matrix::{Matrix, MatrixView};
+use nn::dataset::Dataset;
+use nn::{Activation, Init, Layer, Loss, Network, NnError};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
-
-use crate::activation::Activation;
-use crate::dataset::Dataset;
-use crate::error::NnError;
-use crate::loss::Loss;
-use crate::network::{Init, Layer, Network};
 
 /// `n` points of two interleaving half circles, shuffled, with Gaussian
 /// noise of standard deviation `noise` added to both coordinates.
@@ -149,75 +146,15 @@ pub fn reference_network(hidden: usize, seed: u64) -> Result<Network<f32>, NnErr
     )
 }
 
-/// The output of layers `0..end` of `net` on `x` (one sample per row),
-/// computed from the parameters alone (so `net` stays untouched): each Dense
-/// layer is one [`gemm_fused`] with the bias added in its epilogue, each
-/// activation is applied elementwise, Softmax row-wise. `end == 0` returns
-/// a copy of `x`.
-///
-/// # Errors
-/// If `x` has the wrong number of columns or `end` exceeds the layer count.
-pub fn forward_to(
-    net: &Network<f32>,
-    x: MatrixView<'_, f32>,
-    end: usize,
-) -> Result<Matrix<f32>, NnError> {
-    if x.cols() != net.input_width() {
-        return Err(NnError::Shape(format!(
-            "forward_to: the network takes {} inputs per row but got a {}x{} batch",
-            net.input_width(),
-            x.rows(),
-            x.cols()
-        )));
-    }
-    if end > net.layers().len() {
-        return Err(NnError::Shape(format!(
-            "forward_to: the network has {} layers, cannot run {end}",
-            net.layers().len()
-        )));
-    }
-    let params = net.params();
-    let mut cur = x.to_matrix();
-    for (l, layer) in net.layers()[..end].iter().enumerate() {
-        match *layer {
-            Layer::Dense { inputs, outputs } => {
-                let d = net
-                    .dense_params()
-                    .iter()
-                    .find(|d| d.layer == l)
-                    .expect("every Dense layer has a parameter slot");
-                let w =
-                    MatrixView::from_slice(&params[d.weight_range()], inputs, outputs, outputs, 1);
-                let mut out = Matrix::<f32>::zeros(cur.rows(), outputs);
-                gemm_fused(
-                    1.0,
-                    &cur,
-                    w,
-                    0.0,
-                    &mut out,
-                    Epilogue::bias(&params[d.bias_range()]),
-                );
-                cur = out;
-            }
-            Layer::Act(a) => {
-                let input = cur.as_slice().to_vec();
-                a.forward(&input, cur.as_mut_slice());
-            }
-            Layer::Softmax => matrix::ops::softmax_rows(cur.view_mut()),
-        }
-    }
-    Ok(cur)
-}
-
 /// The input of the last Dense layer for every row of `x`: for the
 /// reference network, the output of the 2-unit tanh layer (the "embedding"
 /// in which the classes must be linearly separable).
 ///
 /// # Errors
-/// As [`forward_to`].
-pub fn embedding(net: &Network<f32>, x: MatrixView<'_, f32>) -> Result<Matrix<f32>, NnError> {
+/// As [`Network::forward_to`].
+pub fn embedding(net: &mut Network<f32>, x: MatrixView<'_, f32>) -> Result<Matrix<f32>, NnError> {
     let last_dense = net.dense_params().last().map_or(0, |d| d.layer);
-    forward_to(net, x, last_dense)
+    Ok(net.forward_to(x, last_dense)?.to_matrix())
 }
 
 /// The last Dense layer of a network ending in `Dense(2, 1)`: `(w1, w2, b)`
@@ -321,26 +258,25 @@ mod tests {
     }
 
     #[test]
-    fn forward_to_the_end_matches_forward() {
+    fn the_embedding_through_the_output_line_gives_the_output() {
         let mut net = reference_network(16, 3).unwrap();
         let d = two_moons(20, 0.1, 3);
-        let ours = forward_to(&net, d.images.view(), net.layers().len()).unwrap();
-        let theirs = net.forward(d.images.view()).unwrap().to_matrix();
-        assert!(ours.max_abs_diff(&theirs) < 1e-6);
-        // The embedding through the output line gives the same probabilities.
-        let h = embedding(&net, d.images.view()).unwrap();
+        let out = net.forward(d.images.view()).unwrap().to_matrix();
+        let h = embedding(&mut net, d.images.view()).unwrap();
         let (w1, w2, b) = output_line(&net).unwrap();
         for (i, row) in h.row_iter().enumerate() {
             let p = 1.0 / (1.0 + (-(w1 * row[0] + w2 * row[1] + b)).exp());
-            assert!((p - theirs[(i, 0)]).abs() < 1e-5);
+            assert!((p - out[(i, 0)]).abs() < 1e-5);
             assert!(row.iter().all(|v| v.abs() < 1.0));
         }
     }
 
     #[test]
-    fn forward_to_rejects_bad_input() {
-        let net = reference_network(4, 0).unwrap();
-        assert!(forward_to(&net, Matrix::<f32>::zeros(3, 5).view(), 2).is_err());
-        assert!(forward_to(&net, Matrix::<f32>::zeros(3, 2).view(), 7).is_err());
+    fn embedding_rejects_bad_input() {
+        let mut net = reference_network(4, 0).unwrap();
+        assert!(embedding(&mut net, Matrix::<f32>::zeros(3, 5).view()).is_err());
+        assert!(net
+            .forward_to(Matrix::<f32>::zeros(3, 2).view(), 7)
+            .is_err());
     }
 }
