@@ -27,6 +27,7 @@ use std::ops::Range;
 
 use matrix::{ops, Matrix, MatrixView, Scalar, SparseMatrix};
 use rand::Rng;
+use rand_distr::StandardNormal;
 
 use crate::activation::{softmax_backward, Activation};
 pub use crate::dense::Dense as DenseParams;
@@ -188,7 +189,7 @@ impl<T: Scalar> Network<T> {
                 Init::Auto if next == Some(Layer::Act(Activation::Relu)) => {
                     let std = (2.0 / d.inputs as f64).sqrt();
                     for x in &mut self.params[d.weight_range()] {
-                        *x = T::from_f64(std * standard_normal(rng));
+                        *x = T::from_f64(std * rng.sample::<f64, _>(StandardNormal));
                     }
                     self.params[d.bias_range()].fill(T::ZERO);
                 }
@@ -687,13 +688,6 @@ impl Arch {
         self.backward(params, grads, ws, x, last - 1);
         (batch.sum / m as f64, batch.correct)
     }
-}
-
-/// A standard normal sample by Box–Muller (rand 0.9 ships no Normal).
-fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]: ln is finite
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 /// The layer list of an MLP (see [`Network::mlp`]).

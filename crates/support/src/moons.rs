@@ -21,6 +21,7 @@ use matrix::{Matrix, MatrixView};
 use nn::dataset::Dataset;
 use nn::{Activation, Init, Layer, Loss, Network, NnError};
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+use rand_distr::StandardNormal;
 
 /// `n` points of two interleaving half circles, shuffled, with Gaussian
 /// noise of standard deviation `noise` added to both coordinates.
@@ -28,7 +29,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 /// As scikit-learn's `make_moons`: `n / 2` points (class 0) evenly spaced
 /// on the upper half of the unit circle centred at `(0, 0)`, the other
 /// `n - n / 2` (class 1) on the lower half circle of radius 1 centred at
-/// `(1, 0.5)`. The noise is drawn with the Box–Muller transform from a
+/// `(1, 0.5)`. The noise is drawn from `rand_distr`'s standard normal with a
 /// [`StdRng`] seeded with `seed`: the same arguments give the same points.
 ///
 /// The result has `n` rows of 2 features, 2 classes and image shape `(1, 2)`.
@@ -54,12 +55,11 @@ pub fn two_moons(n: usize, noise: f64, seed: u64) -> Dataset {
         (1.0 - t.cos(), 0.5 - t.sin(), 1)
     }));
     points.shuffle(&mut rng);
-    let mut normal = BoxMuller::default();
     let mut images = Vec::with_capacity(2 * n);
     let mut labels = Vec::with_capacity(n);
     for (x, y, label) in points {
-        images.push((x + noise * normal.sample(&mut rng)) as f32);
-        images.push((y + noise * normal.sample(&mut rng)) as f32);
+        images.push((x + noise * rng.sample::<f64, _>(StandardNormal)) as f32);
+        images.push((y + noise * rng.sample::<f64, _>(StandardNormal)) as f32);
         labels.push(label);
     }
     Dataset {
@@ -67,28 +67,6 @@ pub fn two_moons(n: usize, noise: f64, seed: u64) -> Dataset {
         labels,
         classes: 2,
         image_shape: (1, 2),
-    }
-}
-
-/// Standard normal samples by the Box–Muller transform (rand 0.9 has no
-/// `Normal` without `rand_distr`); each pair of uniforms gives two samples.
-#[derive(Default)]
-struct BoxMuller {
-    spare: Option<f64>,
-}
-
-impl BoxMuller {
-    fn sample<R: Rng + ?Sized>(&mut self, rng: &mut R) -> f64 {
-        if let Some(z) = self.spare.take() {
-            return z;
-        }
-        // u1 in (0, 1] so that ln(u1) is finite.
-        let u1 = 1.0 - rng.random::<f64>();
-        let u2 = rng.random::<f64>();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (2.0 * PI * u2).sin_cos();
-        self.spare = Some(r * s);
-        r * c
     }
 }
 
