@@ -16,6 +16,7 @@
 
 pub mod activation;
 mod atomic_file;
+pub mod csv;
 pub mod dataset;
 mod error;
 pub mod idx;
