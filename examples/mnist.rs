@@ -220,7 +220,11 @@ struct Plan {
 fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
     let preset = args.preset;
     let pick = |flag: Option<f64>, preset_value: f64, default: f64| {
-        flag.unwrap_or(if preset.is_some() { preset_value } else { default })
+        flag.unwrap_or(if preset.is_some() {
+            preset_value
+        } else {
+            default
+        })
     };
     let epochs = args
         .epochs
@@ -266,7 +270,11 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
             batch_size: args.batch.unwrap_or(if preset.is_some() { 0 } else { 64 }),
             learning_rate: pick(
                 args.lr,
-                if preset == Some(Preset::Seed000) { 0.5 } else { 0.1 },
+                if preset == Some(Preset::Seed000) {
+                    0.5
+                } else {
+                    0.1
+                },
                 0.1,
             ),
             optimizer,
@@ -427,8 +435,16 @@ fn run(args: Args) -> Result<(), String> {
         Some([test, out]) => Some((test.as_path(), out.as_path())),
         _ => None,
     };
-    let outputs = [args.save.as_deref(), args.plot.as_deref(), args.metrics.as_deref()];
-    for path in outputs.into_iter().chain([submission.map(|s| s.1)]).flatten() {
+    let outputs = [
+        args.save.as_deref(),
+        args.plot.as_deref(),
+        args.metrics.as_deref(),
+    ];
+    for path in outputs
+        .into_iter()
+        .chain([submission.map(|s| s.1)])
+        .flatten()
+    {
         check_writable(path)?;
     }
     let csv = args.data.as_deref().filter(|p| p.is_file());
@@ -614,7 +630,9 @@ fn write_metrics(path: &Path, history: &[EpochReport]) -> Result<(), String> {
         "epoch,loss,train_accuracy,validation_accuracy,seconds,samples_per_second,learning_rate\n",
     );
     for r in history {
-        let valid = r.validation_accuracy.map_or(String::new(), |v| v.to_string());
+        let valid = r
+            .validation_accuracy
+            .map_or(String::new(), |v| v.to_string());
         text.push_str(&format!(
             "{},{},{},{valid},{},{},{}\n",
             r.epoch, r.loss, r.train_accuracy, r.seconds, r.samples_per_second, r.learning_rate

@@ -42,7 +42,10 @@ fn main() -> Result<(), String> {
     println!("The slides' worked example, computed by matnet (f64).");
     println!("W = {}", matrix(&w));
     println!("b = {}", vector(&b));
-    println!("x = {}   (our choice: the slides leave x open)", vector(x.row(0)));
+    println!(
+        "x = {}   (our choice: the slides leave x open)",
+        vector(x.row(0))
+    );
     println!("y = {}   (one-hot target: class 2 of 2)", vector(y.row(0)));
 
     // nn's Dense layer computes a row z = x Wd + b with Wd = inputs x
@@ -76,10 +79,7 @@ fn main() -> Result<(), String> {
     println!("   L = -Σ y_i ln p_i = -ln p_2 = {ce:.4}");
     let grads = net.grads();
     let grad_w = Matrix::from_vec(2, 2, grads[dense.weight_range()].to_vec()).transposed();
-    println!(
-        "   dL/dz = p - y = {}",
-        vector(&grads[dense.bias_range()])
-    );
+    println!("   dL/dz = p - y = {}", vector(&grads[dense.bias_range()]));
     println!("   ∇W = (p - y) xᵀ = {}", matrix(&grad_w));
 
     println!("\n3. The slide's update, with its given gradient");
@@ -93,7 +93,9 @@ fn main() -> Result<(), String> {
         "   note: the slide prints [[0.198, -0.498], [0.303, 0.801]], which does not follow from its own formula W - η∇W."
     );
 
-    println!("\n4. The slides' output delta δᴸ = (y_pred - y) ⊙ f′(zᴸ), sigmoid output, squared error");
+    println!(
+        "\n4. The slides' output delta δᴸ = (y_pred - y) ⊙ f′(zᴸ), sigmoid output, squared error"
+    );
     let mut a = Matrix::zeros(1, 2);
     Activation::Sigmoid.forward(z.as_slice(), a.as_mut_slice());
     println!("   y_pred = σ(z) = {}", vector(a.row(0)));

@@ -374,9 +374,16 @@ fn an_explicit_flag_overrides_the_preset() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("784-16(relu)-10(softmax)"), "{out}");
-    assert!(out.contains("momentum 0.5 | lr 0.1 | batch full | 3 epochs"), "{out}");
+    assert!(
+        out.contains("momentum 0.5 | lr 0.1 | batch full | 3 epochs"),
+        "{out}"
+    );
     assert!(out.contains(" 3/3 "), "{out}");
-    assert!(stderr(&o).contains("train 41000 valid 1000 test 10000"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("train 41000 valid 1000 test 10000"),
+        "{}",
+        stderr(&o)
+    );
     result_line(&o);
 }
 
@@ -413,7 +420,10 @@ fn metrics_file_and_shown_predictions() {
         let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
         assert_eq!(fields.len(), 7, "{line}");
         assert_eq!(fields[0], (i + 1) as f64);
-        assert!(fields[3] > 0.8 && fields[3] <= 1.0, "validation accuracy in {line}");
+        assert!(
+            fields[3] > 0.8 && fields[3] <= 1.0,
+            "validation accuracy in {line}"
+        );
     }
     let out = stdout(&o);
     assert!(out.contains("first 4 test images"), "{out}");
@@ -469,7 +479,12 @@ fn write_csv(path: &std::path::Path, data: &nn::dataset::Dataset, n: usize, labe
         if labelled {
             write!(text, "{},", data.labels[i]).unwrap();
         }
-        let px: Vec<String> = data.images.row(i).iter().map(|&x| ((x * 255.0).round() as u8).to_string()).collect();
+        let px: Vec<String> = data
+            .images
+            .row(i)
+            .iter()
+            .map(|&x| ((x * 255.0).round() as u8).to_string())
+            .collect();
         text.push_str(&px.join(","));
         text.push('\n');
     }
@@ -542,10 +557,17 @@ fn csv_data_trains_evaluates_and_writes_a_submission() {
     assert_eq!(out.matches("  predictions: ").count(), 2, "{out}");
     let labels = out.lines().find(|l| l.starts_with("  labels:")).unwrap();
     assert_eq!(labels.split_whitespace().count(), 21, "{labels}");
-    assert!(labels.ends_with(&format!(" {}", idx.train.labels[19])), "{labels}");
+    assert!(
+        labels.ends_with(&format!(" {}", idx.train.labels[19])),
+        "{labels}"
+    );
 
     let bad = dir.join("bad.csv");
-    std::fs::write(&bad, "label,pixel0,pixel1\n1,0,0\n2,0,300\n3,0,0\n4,0,0\n5,0,0\n").unwrap();
+    std::fs::write(
+        &bad,
+        "label,pixel0,pixel1\n1,0,0\n2,0,300\n3,0,0\n4,0,0\n5,0,0\n",
+    )
+    .unwrap();
     let o = mnist(&["--data", bad.to_str().unwrap(), "-q"]);
     assert!(!o.status.success());
     let err = stderr(&o);

@@ -147,10 +147,9 @@ impl fmt::Display for CsvError {
                 "{m} (expected a header `label,pixel0,pixel1,...` or `pixel0,pixel1,...`)"
             ),
             CsvErrorKind::NoRows => write!(f, "no data rows after the header"),
-            CsvErrorKind::ColumnCount { expected, found } => write!(
-                f,
-                "{found} fields, but the header has {expected}"
-            ),
+            CsvErrorKind::ColumnCount { expected, found } => {
+                write!(f, "{found} fields, but the header has {expected}")
+            }
             CsvErrorKind::NotANumber(v) => write!(f, "{v:?} is not a number"),
             CsvErrorKind::NotAnInteger(v) => write!(f, "{v:?} is not an integer"),
             CsvErrorKind::PixelOutOfRange(v) => write!(f, "pixel {v} is outside 0..=255"),
@@ -295,7 +294,10 @@ impl<'p, R: BufRead> Parser<'p, R> {
         if !self.next_line()? {
             return Err(self.err(None, CsvErrorKind::Empty));
         }
-        let line = self.line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.line);
+        let line = self
+            .line
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&self.line);
         let text = String::from_utf8_lossy(line).into_owned();
         let names: Vec<String> = text
             .split(',')
@@ -367,7 +369,11 @@ impl<'p, R: BufRead> Parser<'p, R> {
             let mut label = 0u8;
             for (i, field) in self.line.split(|&b| b == b',').enumerate() {
                 let is_label = labelled && i == 0;
-                let max = if is_label { MNIST_CLASSES as i64 - 1 } else { 255 };
+                let max = if is_label {
+                    MNIST_CLASSES as i64 - 1
+                } else {
+                    255
+                };
                 let v = parse_int(field, max, is_label).map_err(|k| self.err(Some(i + 1), k))?;
                 if is_label {
                     label = v as u8;
@@ -470,11 +476,11 @@ mod tests {
     #[test]
     fn header_variants_are_accepted() {
         for text in [
-            "\u{feff}label,pixel0\r\n5,10\r\n",     // BOM, CRLF
-            "\"label\",\"pixel0\"\n5,10\n\n",       // quoted names, trailing blank line
-            "Label , Pixel0\n 5 , 10 \n",           // case and spaces
-            "label,pixel0\n5,10",                   // no final newline
-            "label,pixel0\n5.0,10.0\n",             // integral floats
+            "\u{feff}label,pixel0\r\n5,10\r\n", // BOM, CRLF
+            "\"label\",\"pixel0\"\n5,10\n\n",   // quoted names, trailing blank line
+            "Label , Pixel0\n 5 , 10 \n",       // case and spaces
+            "label,pixel0\n5,10",               // no final newline
+            "label,pixel0\n5.0,10.0\n",         // integral floats
         ] {
             let d = read(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
             assert_eq!(d.data.labels, vec![5], "{text:?}");
@@ -500,7 +506,13 @@ mod tests {
         assert!(matches!(k, K::NoRows));
         let (k, line, _, msg) = fails(&format!("{HEAD}1,0,0,0,0\n2,0,0,0\n"));
         assert!(
-            matches!(k, K::ColumnCount { expected: 5, found: 4 }) && line == Some(3),
+            matches!(
+                k,
+                K::ColumnCount {
+                    expected: 5,
+                    found: 4
+                }
+            ) && line == Some(3),
             "{msg}"
         );
         assert_eq!(msg, "t.csv: line 3: 4 fields, but the header has 5");
@@ -513,11 +525,17 @@ mod tests {
         assert!(matches!(k, K::NotAnInteger(_)) && col == Some(3));
         for bad in ["256", "-1", "1e9"] {
             let (k, _, col, msg) = fails(&format!("{HEAD}1,0,0,{bad},0\n"));
-            assert!(matches!(k, K::PixelOutOfRange(_)) && col == Some(4), "{msg}");
+            assert!(
+                matches!(k, K::PixelOutOfRange(_)) && col == Some(4),
+                "{msg}"
+            );
         }
         for bad in ["10", "-3"] {
             let (k, _, col, msg) = fails(&format!("{HEAD}{bad},0,0,0,0\n"));
-            assert!(matches!(k, K::LabelOutOfRange(_)) && col == Some(1), "{msg}");
+            assert!(
+                matches!(k, K::LabelOutOfRange(_)) && col == Some(1),
+                "{msg}"
+            );
         }
         let (k, _, _, _) = fails("label,pixel0\n1,NaN\n");
         assert!(matches!(k, K::NotANumber(_)));
@@ -537,7 +555,10 @@ mod tests {
         let e = go("label,pixel0\n1,2\n3,4\n5,6\n").unwrap_err();
         assert!(matches!(e.kind, CsvErrorKind::TooManyRows { limit: 2 }) && e.line == Some(4));
         let e = go("pixel0,pixel1,pixel2,pixel3\n1,2,3,4\n").unwrap_err();
-        assert!(matches!(e.kind, CsvErrorKind::TooManyColumns { found: 4, limit: 3 }));
+        assert!(matches!(
+            e.kind,
+            CsvErrorKind::TooManyColumns { found: 4, limit: 3 }
+        ));
         let long = format!("label,pixel0\n1,{}\n", "0".repeat(100));
         let e = go(&long).unwrap_err();
         assert!(matches!(e.kind, CsvErrorKind::LineTooLong { limit: 40 }) && e.line == Some(2));

@@ -422,10 +422,7 @@ fn squared_error_through_the_output_activation() {
                 outputs: 7,
             },
             Layer::Act(Activation::Tanh),
-            Layer::Dense {
-                inputs: 7,
-                outputs,
-            },
+            Layer::Dense { inputs: 7, outputs },
             last,
         ];
         // The fused loss only fixes the last layer; training here is by
