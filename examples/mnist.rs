@@ -8,8 +8,10 @@
 //!
 //! Data: `--data DIR`, else `$MNIST_DIR`, else `data/mnist/` (downloaded
 //! there, checksum-verified, if missing, from the base URLs in
-//! `$MATNET_MNIST_MIRRORS` when set, else the built-in public mirrors). The
-//! last line of stdout is
+//! `$MATNET_MNIST_MIRRORS` when set, else the built-in public mirrors); or
+//! `--data train.csv` (Kaggle digit-recognizer layout, plain or gzip'd),
+//! trained on its first 80% and evaluated on its last 20%. Presets set
+//! defaults that explicit flags override. The last line of stdout is
 //! `result: test_accuracy=... train_seconds=... samples_per_second=...`.
 
 use std::path::{Path, PathBuf};
@@ -137,7 +139,7 @@ struct Args {
     /// Write per-epoch metrics as CSV to FILE (epoch, loss, train and
     /// validation accuracy, seconds, samples/s, learning rate), written
     /// atomically when training ends.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "load")]
     metrics: Option<PathBuf>,
     /// Print a table line every N epochs [default: 1; presets: 50].
     #[arg(long)]
@@ -364,6 +366,14 @@ fn csv_sets(path: &Path) -> Result<Sets, String> {
     })
 }
 
+/// Whether `--data` names a CSV file rather than a directory of IDX files:
+/// an existing file, or a name ending in `.csv` / `.csv.gz` (so a missing
+/// one is reported as a missing file, not as a directory without MNIST).
+fn is_csv(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    path.is_file() || name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
 /// MNIST's IDX files, found as `data_dir` says.
 fn idx_sets(args: &Args, plan: &Plan) -> Result<Sets, String> {
     let dir = data_dir(args.data.as_deref(), args.data_from_env, !args.quiet)?;
@@ -447,7 +457,7 @@ fn run(args: Args) -> Result<(), String> {
     {
         check_writable(path)?;
     }
-    let csv = args.data.as_deref().filter(|p| p.is_file());
+    let csv = args.data.as_deref().filter(|p| is_csv(p));
     let plan = plan(&args, csv.is_some())?;
     let sets = match csv {
         Some(path) => csv_sets(path)?,

@@ -168,6 +168,12 @@ fn bad_arguments_fail_with_a_clear_message() {
         (vec!["--activation", "gelu"], "gelu"),
         (vec!["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
         (
+            vec!["--data", "/nonexistent/train.csv"],
+            "/nonexistent/train.csv: cannot read",
+        ),
+        (vec!["--momentum", "1.5"], "momentum"),
+        (vec!["--optimizer", "adam", "--momentum", "0.5"], "not adam"),
+        (
             vec![
                 "--data",
                 d,
