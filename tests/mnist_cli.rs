@@ -548,6 +548,15 @@ fn csv_data_trains_evaluates_and_writes_a_submission() {
     }
     assert!(right > 75, "{right}/100 submitted labels right");
 
+    // The same file gzip'd, under a .csv.gz name: the same split.
+    let gz = dir.join("train.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&train).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let o = mnist(&["--data", gz.to_str().unwrap(), "-H", "8", "-e", "1", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("train 800 valid 0 held-out 200"));
+
     let o = mnist(&[
         "--data",
         train.to_str().unwrap(),
