@@ -8,31 +8,39 @@
 //!
 //! Data: `--data DIR`, else `$MNIST_DIR`, else `data/mnist/` (downloaded
 //! there, checksum-verified, if missing, from the base URLs in
-//! `$MATNET_MNIST_MIRRORS` when set, else the built-in public mirrors). The
-//! last line of stdout is
+//! `$MATNET_MNIST_MIRRORS` when set, else the built-in public mirrors); or
+//! `--data train.csv` (Kaggle digit-recognizer layout, plain or gzip'd),
+//! trained on its first 80% and evaluated on its last 20%. Presets set
+//! defaults that explicit flags override. The last line of stdout is
 //! `result: test_accuracy=... train_seconds=... samples_per_second=...`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use nn::csv::{read_csv, write_atomically, write_submission};
 use nn::dataset::{load_mnist, Dataset};
 use nn::metrics::ConfusionMatrix;
 use nn::model_file::{load_model, save_model};
 use nn::train::{accuracy, predict};
 use nn::{
-    fit, Activation, Init, InputSparsity, Loss, Network, OptimizerKind, Schedule, TrainConfig,
+    fit, Activation, EpochReport, Init, InputSparsity, Loss, Network, Observer, OptimizerKind,
+    Schedule, TrainConfig,
 };
 use rand::{rngs::StdRng, SeedableRng};
-use support::report::{draw_images, EpochPrinter};
+use support::report::{draw_image_grid, EpochPrinter};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Preset {
     /// The numpy `Network` class: 784-10-10 ReLU, uniform init, lr 0.5,
-    /// full-batch GD, 1000 epochs on the first 33,600 images, 8,400 validation.
+    /// full-batch GD, 1000 epochs on the first 33,600 images, 8,400 validation;
+    /// every 50 epochs the first 20 predictions beside the first 20 labels.
     Seed000,
     /// 784-10-10 from scratch: lr 0.1, full batch, 1000 iterations, accuracy
-    /// every 50, then actual vs predicted labels of the first 20 test images.
+    /// every 50, then actual vs predicted labels of the first 20 test images
+    /// and 3 of them drawn (--show 3).
     Seed001,
 }
 
@@ -49,7 +57,16 @@ enum ScheduleArg {
     version,
     about = "Train a dense network on MNIST and evaluate it on the test set.",
     long_about = None,
-    after_help = "Environment:\n  \
+    after_help = "Presets: --preset sets the defaults of the network and training flags it \
+        names (--hidden, --activation, --epochs, --batch, --lr, --optimizer, --momentum, \
+        --schedule, --weight-decay, --seed, --validation, --log-every, --show); any of \
+        those given explicitly overrides the preset's value, e.g. \
+        `--preset seed000 --epochs 100`.\n\n\
+        Data lookup: --data, else $MNIST_DIR, else data/mnist/, else a download into \
+        data/mnist/. --data FILE.csv (or .csv.gz) reads the Kaggle digit-recognizer \
+        layout (`label,pixel0,...,pixel783`) and holds out its last 20% (in file order) as \
+        the evaluation set.\n\n\
+        Environment:\n  \
         MNIST_DIR             directory with the MNIST files (when --data is not given)\n  \
         MATNET_MNIST_MIRRORS  comma-separated base URLs to download MNIST from, replacing\n                        \
         the built-in public mirrors (e.g. a local mirror or a proxy); files are\n                        \
@@ -58,76 +75,94 @@ enum ScheduleArg {
         RAYON_NUM_THREADS     threads (also --threads)"
 )]
 struct Args {
-    /// Directory with the four MNIST IDX files (.gz or not). Default:
-    /// $MNIST_DIR, else data/mnist/ (downloaded there if missing, from
+    /// Directory with the four MNIST IDX files (.gz or not), or a
+    /// digit-recognizer CSV file (plain or .gz; its last 20% is held out).
+    /// Default: data/mnist/ (downloaded there if missing, from
     /// $MATNET_MNIST_MIRRORS or the built-in mirrors).
-    #[arg(long)]
+    #[arg(short, long, env = "MNIST_DIR", value_name = "DIR|FILE.csv")]
     data: Option<PathBuf>,
-    /// Hidden layer widths, comma-separated (e.g. 800 or 512,256).
-    #[arg(long, default_value = "800", value_delimiter = ',')]
-    hidden: Vec<usize>,
-    /// Activation after each hidden layer.
-    #[arg(long, default_value = "relu", value_parser = parse_activation)]
-    activation: Activation,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = parse_epochs)]
-    epochs: u64,
-    /// Mini-batch size; 0 or "full" trains on the whole training set per step.
-    #[arg(long, default_value = "64", value_parser = parse_batch)]
-    batch: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true, value_parser = parse_lr)]
-    lr: f64,
-    /// Update rule.
-    #[arg(long, default_value = "momentum", value_parser = parse_optimizer)]
-    optimizer: OptimizerKind,
-    /// L2 weight decay on the weights.
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
-    /// Learning-rate schedule over the epochs.
-    #[arg(long, value_enum, default_value = "cosine")]
-    schedule: ScheduleArg,
-    /// Seed for initialisation and shuffling [default: 0; 1 for the presets].
+    /// Hidden layer widths, comma-separated (e.g. 800 or 512,256)
+    /// [default: 800; presets: 10].
+    #[arg(short = 'H', long, value_delimiter = ',')]
+    hidden: Option<Vec<usize>>,
+    /// Activation after each hidden layer [default: relu].
+    #[arg(short, long, value_parser = PossibleValuesParser::new(["relu", "tanh", "sigmoid"])
+        .map(|s| Activation::from_name(&s).expect("a listed value")))]
+    activation: Option<Activation>,
+    /// Passes over the training set [default: 30; presets: 1000].
+    #[arg(short, long, allow_negative_numbers = true, value_parser = parse_epochs)]
+    epochs: Option<u64>,
+    /// Mini-batch size; 0 or "full" trains on the whole training set per
+    /// step [default: 64; presets: full].
+    #[arg(short, long, value_parser = parse_batch)]
+    batch: Option<usize>,
+    /// Learning rate [default: 0.1; seed000: 0.5].
+    #[arg(short, long, allow_negative_numbers = true, value_parser = parse_lr)]
+    lr: Option<f64>,
+    /// Update rule [default: momentum; presets: sgd].
+    #[arg(short, long, value_parser = PossibleValuesParser::new(["sgd", "momentum", "nesterov", "adam"])
+        .map(|s| OptimizerKind::from_name(&s).expect("a listed value")))]
+    optimizer: Option<OptimizerKind>,
+    /// Momentum coefficient in [0, 1) for momentum and nesterov [default:
+    /// 0.9]; with sgd (e.g. a preset's) it makes the rule classical momentum.
+    #[arg(short, long, value_name = "MU", value_parser = parse_momentum)]
+    momentum: Option<f64>,
+    /// L2 weight decay on the weights [default: 0].
     #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Learning-rate schedule over the epochs [default: cosine; presets: constant].
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleArg>,
+    /// Seed for initialisation and shuffling [default: 0; presets: 1].
+    #[arg(short, long)]
     seed: Option<u64>,
     /// Threads (default: all cores, or RAYON_NUM_THREADS).
-    #[arg(long)]
+    #[arg(short, long)]
     threads: Option<usize>,
-    /// Hold out the last N training images for validation.
-    #[arg(long, default_value_t = 0)]
-    validation: usize,
+    /// Hold out the last N training images for validation [default: 0;
+    /// presets: 8400 of MNIST's first 42,000 images].
+    #[arg(long)]
+    validation: Option<usize>,
     /// Save the trained model (safetensors) to FILE.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
     /// Evaluate a saved model instead of training.
     #[arg(long, value_name = "FILE", conflicts_with = "save")]
     load: Option<PathBuf>,
-    /// Reproduce a reference configuration (overrides the network and training flags).
-    #[arg(long, value_enum)]
+    /// Reproduce a reference configuration: sets the defaults of the
+    /// network and training flags, which explicit flags override.
+    #[arg(short, long, value_enum)]
     preset: Option<Preset>,
     /// Write the per-epoch loss and accuracy curves as a PNG to FILE.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
-    /// Print a table line every N epochs.
-    #[arg(long, default_value_t = 1)]
-    log_every: usize,
-    /// No progress bar.
+    /// Write per-epoch metrics as CSV to FILE (epoch, loss, train and
+    /// validation accuracy, seconds, samples/s, learning rate), written
+    /// atomically when training ends.
+    #[arg(long, value_name = "FILE", conflicts_with = "load")]
+    metrics: Option<PathBuf>,
+    /// Print a table line every N epochs [default: 1; presets: 50].
     #[arg(long)]
+    log_every: Option<usize>,
+    /// Draw the first N evaluation images in the terminal with their actual
+    /// and predicted labels and the top probability [default: 0; seed001: 3].
+    #[arg(long, value_name = "N")]
+    show: Option<usize>,
+    /// After training (or --load), write `ImageId,Label` predictions for the
+    /// images of TEST.csv (Kaggle's unlabelled test.csv) to OUT.csv.
+    #[arg(long, num_args = 2, value_names = ["TEST.csv", "OUT.csv"])]
+    kaggle_submission: Option<Vec<PathBuf>>,
+    /// No progress bar.
+    #[arg(short, long)]
     quiet: bool,
     /// Always multiply the first layer's input as a dense matrix (by
     /// default a batch that is at most 25% nonzero, as MNIST's ~19% is,
     /// takes the sparse product; the results agree to rounding).
     #[arg(long)]
     dense_input: bool,
-}
-
-fn parse_activation(s: &str) -> Result<Activation, String> {
-    Activation::from_name(s).ok_or_else(|| format!("'{s}' is not one of relu, tanh, sigmoid"))
-}
-
-fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
-    OptimizerKind::from_name(s)
-        .ok_or_else(|| format!("'{s}' is not one of sgd, momentum, nesterov, adam"))
+    /// Whether `data` came from `$MNIST_DIR` (set after parsing).
+    #[arg(skip)]
+    data_from_env: bool,
 }
 
 fn parse_epochs(s: &str) -> Result<u64, String> {
@@ -152,8 +187,22 @@ fn parse_lr(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_momentum(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
+        _ => Err(format!("'{s}' is not a momentum coefficient in [0, 1)")),
+    }
+}
+
 /// Initialisation seed of the presets unless `--seed` is given.
 const PRESET_SEED: u64 = 1;
+
+/// Every how many epochs the seed000 preset prints its first 20
+/// predictions beside the first 20 labels, as the reference does.
+const PEEK_EVERY: usize = 50;
+
+/// Images drawn per row by --show and the misread digits: 3 x 30 columns.
+const IMAGES_PER_ROW: usize = 3;
 
 /// Everything a run needs after presets are applied.
 struct Plan {
@@ -164,85 +213,221 @@ struct Plan {
     train_images: Option<usize>,
     validation: usize,
     log_every: usize,
+    show: usize,
 }
 
-fn plan(args: &Args) -> Plan {
-    match args.preset {
-        Some(p) => Plan {
-            hidden: vec![10],
-            activation: Activation::Relu,
-            init: Init::Uniform {
+/// The run's settings: each explicit flag, else the preset's value, else
+/// the flag's default. `csv`: the data is a CSV file, whose held-out 20% is
+/// the presets' validation set (the references' 80/20 split).
+fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
+    let preset = args.preset;
+    let pick = |flag: Option<f64>, preset_value: f64, default: f64| {
+        flag.unwrap_or(if preset.is_some() {
+            preset_value
+        } else {
+            default
+        })
+    };
+    let epochs = args
+        .epochs
+        .unwrap_or(if preset.is_some() { 1000 } else { 30 }) as usize;
+    let mut optimizer = args.optimizer.unwrap_or(if preset.is_some() {
+        OptimizerKind::Sgd
+    } else {
+        OptimizerKind::Momentum { mu: 0.9 }
+    });
+    if let Some(mu) = args.momentum {
+        optimizer = match optimizer {
+            OptimizerKind::Sgd | OptimizerKind::Momentum { .. } => OptimizerKind::Momentum { mu },
+            OptimizerKind::Nesterov { .. } => OptimizerKind::Nesterov { mu },
+            OptimizerKind::Adam { .. } => {
+                return Err("--momentum applies to sgd, momentum and nesterov, not adam".into())
+            }
+        };
+    }
+    let schedule = args.schedule.unwrap_or(if preset.is_some() {
+        ScheduleArg::Constant
+    } else {
+        ScheduleArg::Cosine
+    });
+    let log_every = args
+        .log_every
+        .unwrap_or(if preset.is_some() { PEEK_EVERY } else { 1 });
+    let wants_curves = args.plot.is_some() || args.metrics.is_some();
+    Ok(Plan {
+        hidden: args.hidden.clone().unwrap_or_else(|| match preset {
+            Some(_) => vec![10],
+            None => vec![800],
+        }),
+        activation: args.activation.unwrap_or(Activation::Relu),
+        init: match preset {
+            Some(_) => Init::Uniform {
                 low: -0.5,
                 high: 0.5,
             },
-            config: TrainConfig {
-                epochs: 1000,
-                batch_size: 0,
-                learning_rate: if p == Preset::Seed000 { 0.5 } else { 0.1 },
-                optimizer: OptimizerKind::Sgd,
-                weight_decay: 0.0,
-                schedule: Schedule::Constant,
-                // The reference's own result is one draw of its random init;
-                // over seeds 0..3 seed000 ends at 91.1 / 91.6 / 89.6%
-                // validation, and seed 1 is the draw that matches it.
-                seed: args.seed.unwrap_or(PRESET_SEED),
-                validate_every: if p == Preset::Seed000 { 100 } else { 50 },
-            },
-            train_images: Some(42_000),
-            validation: 8_400,
-            log_every: if p == Preset::Seed000 { 100 } else { 50 },
+            None => Init::Auto,
         },
-        None => Plan {
-            hidden: args.hidden.clone(),
-            activation: args.activation,
-            init: Init::Auto,
-            config: TrainConfig {
-                epochs: args.epochs as usize,
-                batch_size: args.batch,
-                learning_rate: args.lr,
-                optimizer: args.optimizer,
-                weight_decay: args.weight_decay,
-                schedule: match args.schedule {
-                    ScheduleArg::Constant => Schedule::Constant,
-                    ScheduleArg::Cosine => Schedule::Cosine {
-                        epochs: args.epochs as usize,
-                        min_factor: 0.0,
-                    },
-                    ScheduleArg::Step => Schedule::Step {
-                        every: (args.epochs as usize / 3).max(1),
-                        gamma: 0.1,
-                    },
-                },
-                seed: args.seed.unwrap_or(0),
-                // The plot draws a validation curve only if every epoch has a point.
-                validate_every: if args.plot.is_some() {
-                    1
+        config: TrainConfig {
+            epochs,
+            batch_size: args.batch.unwrap_or(if preset.is_some() { 0 } else { 64 }),
+            learning_rate: pick(
+                args.lr,
+                if preset == Some(Preset::Seed000) {
+                    0.5
                 } else {
-                    args.log_every.max(1)
+                    0.1
+                },
+                0.1,
+            ),
+            optimizer,
+            weight_decay: args.weight_decay.unwrap_or(0.0),
+            schedule: match schedule {
+                ScheduleArg::Constant => Schedule::Constant,
+                ScheduleArg::Cosine => Schedule::Cosine {
+                    epochs,
+                    min_factor: 0.0,
+                },
+                ScheduleArg::Step => Schedule::Step {
+                    every: (epochs / 3).max(1),
+                    gamma: 0.1,
                 },
             },
-            train_images: None,
-            validation: args.validation,
-            log_every: args.log_every,
+            // The reference's own result is one draw of its random init;
+            // over seeds 0..3 seed000 ends at 91.1 / 91.6 / 89.6%
+            // validation, and seed 1 is the draw that matches it.
+            seed: args
+                .seed
+                .unwrap_or(if preset.is_some() { PRESET_SEED } else { 0 }),
+            // The plot and the metrics file draw a validation curve only if
+            // every epoch has a point.
+            validate_every: if wants_curves { 1 } else { log_every.max(1) },
         },
-    }
+        train_images: preset.map(|_| 42_000),
+        validation: args
+            .validation
+            .unwrap_or(if preset.is_some() && !csv { 8_400 } else { 0 }),
+        log_every,
+        show: args.show.unwrap_or(if preset == Some(Preset::Seed001) {
+            3
+        } else {
+            0
+        }),
+    })
 }
 
 /// `--data`, else `$MNIST_DIR`, else `data/mnist/` (downloading it there
 /// from `$MATNET_MNIST_MIRRORS` or the built-in mirrors).
-fn data_dir(flag: Option<&Path>, progress: bool) -> Result<PathBuf, String> {
-    use support::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR, MNIST_DIR_ENV};
-    let env = std::env::var_os(MNIST_DIR_ENV);
+fn data_dir(flag: Option<&Path>, from_env: bool, progress: bool) -> Result<PathBuf, String> {
+    use support::download::{locate_mnist, mirrors_from_env, DEFAULT_DATA_DIR};
+    let (flag, env) = if from_env {
+        (None, flag.map(Path::as_os_str))
+    } else {
+        (flag, None)
+    };
     let mirrors = mirrors_from_env();
     let mirrors: Vec<&str> = mirrors.iter().map(String::as_str).collect();
-    locate_mnist(
-        flag,
-        env.as_deref(),
-        Path::new(DEFAULT_DATA_DIR),
-        &mirrors,
-        progress,
-    )
-    .map_err(|e| e.to_string())
+    locate_mnist(flag, env, Path::new(DEFAULT_DATA_DIR), &mirrors, progress)
+        .map_err(|e| e.to_string())
+}
+
+/// Where the data came from, the training images (before the validation
+/// split) and the evaluation set with its name.
+struct Sets {
+    source: PathBuf,
+    train: Dataset,
+    eval: Dataset,
+    eval_name: &'static str,
+}
+
+/// A labelled digit-recognizer CSV file: the first 80% to train on, the
+/// last 20% held out, in file order (33,600 / 8,400 of Kaggle's 42,000).
+fn csv_sets(path: &Path) -> Result<Sets, String> {
+    let csv = read_csv(path).map_err(|e| e.to_string())?;
+    if !csv.labelled {
+        return Err(format!(
+            "{}: no `label` column, so nothing to train on (an unlabelled test.csv goes to --kaggle-submission)",
+            path.display()
+        ));
+    }
+    let n = csv.data.len();
+    let held = n / 5;
+    if held == 0 {
+        return Err(format!(
+            "{}: {n} rows; at least 5 are needed to hold out 20%",
+            path.display()
+        ));
+    }
+    let (train, eval) = csv.data.split_at(n - held);
+    Ok(Sets {
+        source: path.to_path_buf(),
+        train,
+        eval,
+        eval_name: "held-out",
+    })
+}
+
+/// Whether `--data` names a CSV file rather than a directory of IDX files:
+/// an existing file, or a name ending in `.csv` / `.csv.gz` (so a missing
+/// one is reported as a missing file, not as a directory without MNIST).
+fn is_csv(path: &Path) -> bool {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    path.is_file() || name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
+/// MNIST's IDX files, found as `data_dir` says.
+fn idx_sets(args: &Args, plan: &Plan) -> Result<Sets, String> {
+    let dir = data_dir(args.data.as_deref(), args.data_from_env, !args.quiet)?;
+    let mnist = load_mnist(&dir).map_err(|e| e.to_string())?;
+    let mut train = mnist.train;
+    if let Some(n) = plan.train_images {
+        train = train.split_at(n.min(train.len())).0;
+    }
+    Ok(Sets {
+        source: dir,
+        train,
+        eval: mnist.test,
+        eval_name: "test",
+    })
+}
+
+/// Prints the table line of each epoch and, for the seed000 preset, the
+/// first 20 training predictions beside their labels every 50 epochs.
+struct RunObserver<'a> {
+    printer: EpochPrinter,
+    peek: Option<&'a Dataset>,
+}
+
+impl Observer for RunObserver<'_> {
+    fn on_step(&mut self, epoch: usize, step: usize, steps: usize) {
+        self.printer.on_step(epoch, step, steps);
+    }
+
+    fn on_epoch(&mut self, report: &EpochReport, net: &Network<f32>) {
+        self.printer.on_epoch(report, net);
+        let Some(first) = self.peek else { return };
+        if report.epoch.is_multiple_of(PEEK_EVERY) || report.epoch == report.epochs {
+            // `net` is borrowed read-only: predict with a copy (784-10-10).
+            let copy = Network::<f32>::new(
+                net.layers().to_vec(),
+                net.loss(),
+                Init::Auto,
+                &mut StdRng::seed_from_u64(0),
+            );
+            if let Ok(mut copy) = copy {
+                copy.params_mut().copy_from_slice(net.params());
+                if let Ok(predicted) = predict(&mut copy, first) {
+                    print_labels("  predictions:", &predicted);
+                    let labels: Vec<usize> = first.labels.iter().map(|&l| l as usize).collect();
+                    print_labels("  labels:     ", &labels);
+                }
+            }
+        }
+    }
+}
+
+fn print_labels(title: &str, labels: &[usize]) {
+    let row: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    println!("{title} {}", row.join(" "));
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -256,16 +441,45 @@ fn run(args: Args) -> Result<(), String> {
             .build_global()
             .map_err(|e| format!("cannot start {t} threads: {e}"))?;
     }
-    for path in [&args.save, &args.plot].into_iter().flatten() {
+    let submission = match args.kaggle_submission.as_deref() {
+        Some([test, out]) => Some((test.as_path(), out.as_path())),
+        _ => None,
+    };
+    let outputs = [
+        args.save.as_deref(),
+        args.plot.as_deref(),
+        args.metrics.as_deref(),
+    ];
+    for path in outputs
+        .into_iter()
+        .chain([submission.map(|s| s.1)])
+        .flatten()
+    {
         check_writable(path)?;
     }
-    let dir = data_dir(args.data.as_deref(), !args.quiet)?;
-    let mnist = load_mnist(&dir).map_err(|e| e.to_string())?;
-    let plan = plan(&args);
-    let mut train = mnist.train;
-    if let Some(n) = plan.train_images {
-        train = train.split_at(n.min(train.len())).0;
-    }
+    let csv = args.data.as_deref().filter(|p| is_csv(p));
+    let plan = plan(&args, csv.is_some())?;
+    let sets = match csv {
+        Some(path) => csv_sets(path)?,
+        None => idx_sets(&args, &plan)?,
+    };
+    // Read the submission's images before training, to fail early.
+    let submission = match submission {
+        Some((test, out)) => {
+            let csv = read_csv(test).map_err(|e| e.to_string())?;
+            if csv.data.features() != sets.train.features() {
+                return Err(format!(
+                    "{}: {} pixels per image but the training images have {}",
+                    test.display(),
+                    csv.data.features(),
+                    sets.train.features()
+                ));
+            }
+            Some((csv.data, out))
+        }
+        None => None,
+    };
+    let train = sets.train;
     if plan.validation >= train.len() {
         return Err(format!(
             "--validation {} leaves no training images (there are {})",
@@ -274,7 +488,7 @@ fn run(args: Args) -> Result<(), String> {
         ));
     }
     let (train, validation) = train.split_at(train.len() - plan.validation);
-    let test = mnist.test;
+    let test = sets.eval;
     if plan.config.batch_size > train.len() {
         return Err(format!(
             "--batch {} is larger than the {} training images (use --batch full for full-batch training)",
@@ -285,10 +499,11 @@ fn run(args: Args) -> Result<(), String> {
 
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
     eprintln!(
-        "# data {} | train {} valid {} test {} | kernel {kernel} | threads {}",
-        dir.display(),
+        "# data {} | train {} valid {} {} {} | kernel {kernel} | threads {}",
+        sets.source.display(),
         train.len(),
         validation.len(),
+        sets.eval_name,
         test.len(),
         rayon::current_num_threads()
     );
@@ -298,10 +513,11 @@ fn run(args: Args) -> Result<(), String> {
             let net = load_model(path).map_err(|e| e.to_string())?;
             if net.input_width() != train.features() || net.output_width() != 10 {
                 return Err(format!(
-                    "{}: the model takes {} inputs and gives {} outputs; MNIST needs 784 and 10",
+                    "{}: the model takes {} inputs and gives {} outputs; the data needs {} and 10",
                     path.display(),
                     net.input_width(),
-                    net.output_width()
+                    net.output_width(),
+                    train.features()
                 ));
             }
             println!("loaded {} ({})", path.display(), net.describe());
@@ -325,7 +541,7 @@ fn run(args: Args) -> Result<(), String> {
             println!(
                 "network {} | {} | lr {} | batch {} | {} epochs",
                 net.describe(),
-                plan.config.optimizer.name(),
+                optimizer_name(plan.config.optimizer),
                 plan.config.learning_rate,
                 if plan.config.batch_size == 0 {
                     "full".to_string()
@@ -335,12 +551,21 @@ fn run(args: Args) -> Result<(), String> {
                 plan.config.epochs
             );
             println!("{}", EpochPrinter::header());
-            let mut printer = EpochPrinter::new(!args.quiet, plan.log_every);
+            let first20 = train.take(..20.min(train.len()));
+            let mut observer = RunObserver {
+                printer: EpochPrinter::new(!args.quiet, plan.log_every),
+                peek: (args.preset == Some(Preset::Seed000)).then_some(&first20),
+            };
             let valid = (!validation.is_empty()).then_some(&validation);
-            let summary = fit(&mut net, &train, valid, &plan.config, &mut printer)
+            let summary = fit(&mut net, &train, valid, &plan.config, &mut observer)
                 .map_err(|e| e.to_string())?;
+            let history = &observer.printer.history;
             if let Some(path) = &args.plot {
-                plot_history(path, &printer.history, &net.describe())?;
+                plot_history(path, history, &net.describe())?;
+                println!("wrote {}", path.display());
+            }
+            if let Some(path) = &args.metrics {
+                write_metrics(path, history)?;
                 println!("wrote {}", path.display());
             }
             if let Some(path) = &args.save {
@@ -355,30 +580,38 @@ fn run(args: Args) -> Result<(), String> {
     let cm = ConfusionMatrix::new(10, &predicted, &test.labels);
     if args.preset.is_some() {
         let train_acc = accuracy(&mut net, &train).map_err(|e| e.to_string())?;
-        let valid_acc = accuracy(&mut net, &validation).map_err(|e| e.to_string())?;
+        let valid = if validation.is_empty() {
+            String::new()
+        } else {
+            let acc = accuracy(&mut net, &validation).map_err(|e| e.to_string())?;
+            format!("validation {:.2}%  ", 100.0 * acc)
+        };
         println!(
-            "accuracy: train {:.2}%  validation {:.2}%  test {:.2}%",
+            "accuracy: train {:.2}%  {valid}{} {:.2}%",
             100.0 * train_acc,
-            100.0 * valid_acc,
+            sets.eval_name,
             100.0 * cm.accuracy()
         );
     }
-    println!("\nconfusion matrix (test set):\n{cm}");
+    println!("\nconfusion matrix ({} set):\n{cm}", sets.eval_name);
     if args.preset == Some(Preset::Seed001) {
         let show = 20.min(test.len());
-        let row = |v: &mut dyn Iterator<Item = usize>| {
-            v.map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
-        };
-        println!(
-            "actual:    {}",
-            row(&mut test.labels[..show].iter().map(|&l| l as usize))
-        );
-        println!(
-            "predicted: {}\n",
-            row(&mut predicted[..show].iter().copied())
-        );
+        let labels: Vec<usize> = test.labels[..show].iter().map(|&l| l as usize).collect();
+        print_labels("actual:   ", &labels);
+        print_labels("predicted:", &predicted[..show]);
+        println!();
     }
-    print_misread(&test, &predicted, 5);
+    if plan.show > 0 {
+        show_predictions(&mut net, &test, plan.show, sets.eval_name)?;
+    }
+    print_misread(&test, &predicted, 6, sets.eval_name);
+
+    if let Some((images, out)) = submission {
+        let labels = predict(&mut net, &images).map_err(|e| e.to_string())?;
+        write_submission(out, &labels)
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        println!("wrote {} predictions to {}", labels.len(), out.display());
+    }
 
     let (secs, sps) = summary
         .as_ref()
@@ -390,8 +623,72 @@ fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The optimizer's name, with its momentum coefficient where it has one.
+fn optimizer_name(kind: OptimizerKind) -> String {
+    match kind {
+        OptimizerKind::Momentum { mu } | OptimizerKind::Nesterov { mu } => {
+            format!("{} {mu}", kind.name())
+        }
+        _ => kind.name().to_string(),
+    }
+}
+
+/// One CSV line per epoch; the validation accuracy is empty on epochs
+/// without one. Written atomically.
+fn write_metrics(path: &Path, history: &[EpochReport]) -> Result<(), String> {
+    let mut text = String::from(
+        "epoch,loss,train_accuracy,validation_accuracy,seconds,samples_per_second,learning_rate\n",
+    );
+    for r in history {
+        let valid = r
+            .validation_accuracy
+            .map_or(String::new(), |v| v.to_string());
+        text.push_str(&format!(
+            "{},{},{},{valid},{},{},{}\n",
+            r.epoch, r.loss, r.train_accuracy, r.seconds, r.samples_per_second, r.learning_rate
+        ));
+    }
+    write_atomically(path, text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Draws the first `n` evaluation images with their actual and predicted
+/// labels and the top probability.
+fn show_predictions(
+    net: &mut Network<f32>,
+    data: &Dataset,
+    n: usize,
+    name: &str,
+) -> Result<(), String> {
+    let n = n.min(data.len());
+    let probs = net
+        .forward(data.images.rows_view(0, n))
+        .map_err(|e| e.to_string())?
+        .to_matrix();
+    println!("first {n} {name} images (actual, predicted, top probability):");
+    let images: Vec<(&[f32], String)> = (0..n)
+        .map(|i| {
+            let p = probs.row(i);
+            let best = matrix::ops::argmax_rows(probs.rows_view(i, 1))[0];
+            (
+                data.images.row(i),
+                format!(
+                    "#{i} actual {} pred {best} {:.0}%",
+                    data.labels[i],
+                    100.0 * p[best]
+                ),
+            )
+        })
+        .collect();
+    print!(
+        "{}",
+        draw_image_grid(&images, data.image_shape.1, IMAGES_PER_ROW)
+    );
+    Ok(())
+}
+
 /// Loss and train/validation accuracy per epoch, as a PNG.
-fn plot_history(path: &Path, history: &[nn::EpochReport], title: &str) -> Result<(), String> {
+fn plot_history(path: &Path, history: &[EpochReport], title: &str) -> Result<(), String> {
     let loss: Vec<f64> = history.iter().map(|r| r.loss).collect();
     let train: Vec<f64> = history.iter().map(|r| r.train_accuracy).collect();
     let valid: Vec<f64> = history
@@ -441,8 +738,8 @@ fn check_writable(path: &Path) -> Result<(), String> {
     }
 }
 
-/// Draws the first `n` misclassified test digits with their labels.
-fn print_misread(test: &Dataset, predicted: &[usize], n: usize) {
+/// Draws the first `n` misclassified evaluation digits with their labels.
+fn print_misread(test: &Dataset, predicted: &[usize], n: usize, name: &str) {
     let wrong: Vec<usize> = (0..test.len())
         .filter(|&i| predicted[i] != test.labels[i] as usize)
         .take(n)
@@ -450,7 +747,7 @@ fn print_misread(test: &Dataset, predicted: &[usize], n: usize) {
     if wrong.is_empty() {
         return;
     }
-    println!("misread test digits:");
+    println!("misread {name} digits:");
     let images: Vec<(&[f32], String)> = wrong
         .iter()
         .map(|&i| {
@@ -460,11 +757,19 @@ fn print_misread(test: &Dataset, predicted: &[usize], n: usize) {
             )
         })
         .collect();
-    print!("{}", draw_images(&images, test.image_shape.1));
+    print!(
+        "{}",
+        draw_image_grid(&images, test.image_shape.1, IMAGES_PER_ROW)
+    );
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let mut args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    args.data_from_env = matches.value_source("data") == Some(ValueSource::EnvVariable);
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -168,6 +168,12 @@ fn bad_arguments_fail_with_a_clear_message() {
         (vec!["--activation", "gelu"], "gelu"),
         (vec!["--data", "/nonexistent/mnist"], "/nonexistent/mnist"),
         (
+            vec!["--data", "/nonexistent/train.csv"],
+            "/nonexistent/train.csv: cannot read",
+        ),
+        (vec!["--momentum", "1.5"], "momentum"),
+        (vec!["--optimizer", "adam", "--momentum", "0.5"], "not adam"),
+        (
             vec![
                 "--data",
                 d,
@@ -350,4 +356,239 @@ fn malformed_data_files_fail_with_one_line_naming_the_file() {
             "{what}: {err}"
         );
     }
+}
+
+/// Presets set defaults; an explicit flag overrides the preset's value.
+#[test]
+fn an_explicit_flag_overrides_the_preset() {
+    let data = mnist_dir();
+    let o = mnist(&[
+        "--data",
+        data.to_str().unwrap(),
+        "-p",
+        "seed001",
+        "-e",
+        "3",
+        "--hidden",
+        "16",
+        "--validation",
+        "1000",
+        "--momentum",
+        "0.5",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("784-16(relu)-10(softmax)"), "{out}");
+    assert!(
+        out.contains("momentum 0.5 | lr 0.1 | batch full | 3 epochs"),
+        "{out}"
+    );
+    assert!(out.contains(" 3/3 "), "{out}");
+    assert!(
+        stderr(&o).contains("train 41000 valid 1000 test 10000"),
+        "{}",
+        stderr(&o)
+    );
+    result_line(&o);
+}
+
+/// `--metrics` writes one CSV line per epoch; `--show` draws images with
+/// their actual and predicted labels and the top probability, 3 per row.
+#[test]
+fn metrics_file_and_shown_predictions() {
+    let data = mnist_dir();
+    let metrics = temp_path("metrics.csv");
+    let o = mnist(&[
+        "-d",
+        data.to_str().unwrap(),
+        "-H",
+        "16",
+        "-e",
+        "2",
+        "--validation",
+        "1000",
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--show",
+        "4",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&metrics).expect("--metrics wrote the file");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,loss,train_accuracy,validation_accuracy,seconds,samples_per_second,learning_rate"
+    );
+    assert_eq!(lines.len(), 3, "{text}");
+    for (i, line) in lines[1..].iter().enumerate() {
+        let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+        assert_eq!(fields.len(), 7, "{line}");
+        assert_eq!(fields[0], (i + 1) as f64);
+        assert!(
+            fields[3] > 0.8 && fields[3] <= 1.0,
+            "validation accuracy in {line}"
+        );
+    }
+    let out = stdout(&o);
+    assert!(out.contains("first 4 test images"), "{out}");
+    let captions: Vec<&str> = out.lines().filter(|l| l.contains(" actual ")).collect();
+    assert_eq!(captions.len(), 2, "4 images in rows of 3:\n{out}");
+    assert!(captions[0].contains("#0 actual 7 pred "), "{out}");
+    assert!(captions.iter().all(|l| l.len() <= 100), "{out}");
+    assert!(captions[0].contains('%'), "{out}");
+    result_line(&o);
+}
+
+/// `--help` lists every enum flag's values, the environment variable and
+/// the short flags.
+#[test]
+fn help_lists_values_env_and_short_flags() {
+    let o = mnist(&["--help"]);
+    let help = stdout(&o);
+    for want in [
+        "relu, tanh, sigmoid",
+        "sgd, momentum, nesterov, adam",
+        "seed000",
+        "seed001",
+        "constant, cosine, step",
+        "[env: MNIST_DIR",
+        "-e, --epochs",
+        "-b, --batch",
+        "-l, --lr",
+        "-s, --seed",
+        "-t, --threads",
+        "-q, --quiet",
+        "-m, --momentum",
+        "--metrics",
+        "--show",
+        "--kaggle-submission",
+        "explicitly overrides",
+    ] {
+        assert!(help.contains(want), "--help lacks {want:?}:\n{help}");
+    }
+}
+
+/// Writes the first `n` images of `data` as digit-recognizer CSV, with or
+/// without the label column.
+fn write_csv(path: &std::path::Path, data: &nn::dataset::Dataset, n: usize, labelled: bool) {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let names: Vec<String> = (0..data.features()).map(|j| format!("pixel{j}")).collect();
+    if labelled {
+        text.push_str("label,");
+    }
+    text.push_str(&names.join(","));
+    text.push('\n');
+    for i in 0..n {
+        if labelled {
+            write!(text, "{},", data.labels[i]).unwrap();
+        }
+        let px: Vec<String> = data
+            .images
+            .row(i)
+            .iter()
+            .map(|&x| ((x * 255.0).round() as u8).to_string())
+            .collect();
+        text.push_str(&px.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The first 1000 MNIST training images as a Kaggle `train.csv`: trained on
+/// the first 800, evaluated on the last 200; the next 100 images as an
+/// unlabelled `test.csv` become a submission; the seed000 preset on the CSV
+/// uses its 80/20 split and prints predictions beside labels; a malformed
+/// file is one error line naming line and column.
+#[test]
+fn csv_data_trains_evaluates_and_writes_a_submission() {
+    let idx = nn::dataset::load_mnist(&mnist_dir()).unwrap();
+    let dir = temp_path("csv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let train = dir.join("train.csv");
+    let test = dir.join("test.csv");
+    let sub = dir.join("submission.csv");
+    write_csv(&train, &idx.train, 1000, true);
+    let next = idx.train.take(1000..1100);
+    write_csv(&test, &next, 100, false);
+    let o = mnist(&[
+        "--data",
+        train.to_str().unwrap(),
+        "-H",
+        "32",
+        "-e",
+        "10",
+        "-b",
+        "32",
+        "-q",
+        "--kaggle-submission",
+        test.to_str().unwrap(),
+        sub.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("train 800 valid 0 held-out 200"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("confusion matrix (held-out set)"));
+    let (acc, _, _) = result_line(&o);
+    assert!(acc > 0.8, "held-out accuracy {acc}");
+    let text = std::fs::read_to_string(&sub).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 101);
+    assert_eq!(lines[0], "ImageId,Label");
+    let mut right = 0;
+    for (i, line) in lines[1..].iter().enumerate() {
+        let (id, label) = line.split_once(',').unwrap();
+        assert_eq!(id, (i + 1).to_string());
+        right += usize::from(label == next.labels[i].to_string());
+    }
+    assert!(right > 75, "{right}/100 submitted labels right");
+
+    // The same file gzip'd, under a .csv.gz name: the same split.
+    let gz = dir.join("train.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(&train).unwrap()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let o = mnist(&["--data", gz.to_str().unwrap(), "-H", "8", "-e", "1", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("train 800 valid 0 held-out 200"));
+
+    let o = mnist(&[
+        "--data",
+        train.to_str().unwrap(),
+        "--preset",
+        "seed000",
+        "-e",
+        "100",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(stderr(&o).contains("train 800 valid 0 held-out 200"));
+    assert_eq!(out.matches("  predictions: ").count(), 2, "{out}");
+    let labels = out.lines().find(|l| l.starts_with("  labels:")).unwrap();
+    assert_eq!(labels.split_whitespace().count(), 21, "{labels}");
+    assert!(
+        labels.ends_with(&format!(" {}", idx.train.labels[19])),
+        "{labels}"
+    );
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "label,pixel0,pixel1\n1,0,0\n2,0,300\n3,0,0\n4,0,0\n5,0,0\n",
+    )
+    .unwrap();
+    let o = mnist(&["--data", bad.to_str().unwrap(), "-q"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bad.csv: line 3, column 3: pixel 300 is outside 0..=255"),
+        "{err}"
+    );
 }

@@ -33,6 +33,7 @@
 
 pub mod activation;
 mod atomic_file;
+pub mod csv;
 pub mod dataset;
 pub mod dense;
 mod error;

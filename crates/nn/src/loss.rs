@@ -6,6 +6,12 @@
 //! binary cross-entropy: `p = sigmoid(z)`, `L = -(1/m) sum (y ln p + (1-y) ln(1-p))`,
 //! `dL/dz = (p - y) / m`. Each is one pass over the logits: probabilities,
 //! loss and gradient together, in log-space so logits of ±1e4 stay finite.
+//!
+//! Squared error ([`squared_error`]) is not fused with an output layer: it
+//! takes the network's *outputs* and targets, and its gradient w.r.t. the
+//! outputs goes through the output activation's own backward
+//! ([`Network::backward_linear_functional`](crate::Network::backward_linear_functional)),
+//! which is the slides' `δᴸ = (y_pred − y) ⊙ f′(zᴸ)` as written.
 
 use matrix::{MatrixView, MatrixViewMut, Scalar};
 
@@ -191,6 +197,58 @@ pub fn sigmoid_binary_cross_entropy<T: Scalar>(
             out
         },
     )
+}
+
+/// Squared error in the slides' convention: for outputs `y_pred` and
+/// targets `y` (one row per sample), returns the *summed* loss
+/// `½ Σ_rows Σ_cols (y_pred − y)²` and writes
+/// `d_pred = (y_pred − y) * grad_scale`.
+///
+/// With `grad_scale = 1/m` that is the gradient of the mean over the `m`
+/// rows of `½‖y_pred − y‖²` (the ½ cancels the 2 of the derivative, so the
+/// gradient is `(y_pred − y)/m`, and for one sample `y_pred − y`, as the
+/// slides write it). A "mean over every element" MSE without the ½
+/// (`torch.nn.MSELoss`) is this loss times `2 / cols`. All three views must
+/// have the same shape.
+///
+/// ```
+/// use matrix::Matrix;
+/// let y_pred = Matrix::from_vec(1, 2, vec![0.75f64, 0.25]);
+/// let y = Matrix::from_vec(1, 2, vec![0.0, 1.0]);
+/// let mut d = Matrix::zeros(1, 2);
+/// let loss = nn::loss::squared_error(y_pred.view(), y.view(), d.view_mut(), 1.0);
+/// assert_eq!(loss, 0.5 * (0.75f64 * 0.75 + 0.75 * 0.75));
+/// assert_eq!(d.as_slice(), &[0.75, -0.75]);
+/// ```
+///
+/// # Panics
+/// If the shapes differ.
+pub fn squared_error<T: Scalar>(
+    y_pred: MatrixView<'_, T>,
+    y: MatrixView<'_, T>,
+    mut d_pred: MatrixViewMut<'_, T>,
+    grad_scale: T,
+) -> f64 {
+    let shape = (y_pred.rows(), y_pred.cols());
+    assert!(
+        shape == (y.rows(), y.cols()) && shape == (d_pred.rows(), d_pred.cols()),
+        "squared_error: y_pred is {}x{}, y {}x{}, d_pred {}x{}",
+        shape.0,
+        shape.1,
+        y.rows(),
+        y.cols(),
+        d_pred.rows(),
+        d_pred.cols()
+    );
+    let mut sum = 0.0;
+    for i in 0..shape.0 {
+        for j in 0..shape.1 {
+            let diff = y_pred.get(i, j) - y.get(i, j);
+            sum += 0.5 * diff.to_f64() * diff.to_f64();
+            d_pred.set(i, j, diff * grad_scale);
+        }
+    }
+    sum
 }
 
 #[cfg(test)]

@@ -402,3 +402,53 @@ fn fused_epilogues_match_the_unfused_passes() {
         assert_eq!(fused.3, plain.3, "outputs");
     }
 }
+
+/// Squared error (the slides' convention, `½‖y_pred − y‖²` per sample, mean
+/// over the batch) on the network's outputs, backpropagated through the
+/// output layer's own backward: the slides' `δᴸ = (y_pred − y) ⊙ f′(zᴸ)`
+/// with a sigmoid output, and the same through a softmax output's Jacobian.
+#[test]
+fn squared_error_through_the_output_activation() {
+    use nn::loss::squared_error;
+    let cases = [
+        (1, Layer::Act(Activation::Sigmoid), Loss::BinaryCrossEntropy),
+        (4, Layer::Softmax, Loss::SoftmaxCrossEntropy),
+    ];
+    for (outputs, last, construct) in cases {
+        let mut rng = StdRng::seed_from_u64(17);
+        let layers = vec![
+            Layer::Dense {
+                inputs: 5,
+                outputs: 7,
+            },
+            Layer::Act(Activation::Tanh),
+            Layer::Dense { inputs: 7, outputs },
+            last,
+        ];
+        // The fused loss only fixes the last layer; training here is by
+        // squared error through `backward_linear_functional`.
+        let init = Init::Uniform {
+            low: -0.8,
+            high: 0.8,
+        };
+        let mut net = Network::<f64>::new(layers, construct, init, &mut rng).unwrap();
+        let m = 6;
+        let x = random(m, 5, &mut rng);
+        let y = Matrix::from_fn(m, outputs, |_, _| rng.random_range(0.0..1.0));
+        let mean_loss = |n: &mut Network<f64>, d: &mut Matrix<f64>| {
+            let out = n.forward(x.view()).unwrap().to_matrix();
+            squared_error(out.view(), y.view(), d.view_mut(), 1.0 / m as f64) / m as f64
+        };
+        let mut d = Matrix::zeros(m, outputs);
+        mean_loss(&mut net, &mut d);
+        net.backward_linear_functional(x.view(), d.view()).unwrap();
+        let analytic = net.grads().to_vec();
+        let mut scratch = Matrix::zeros(m, outputs);
+        check_params(
+            &mut net,
+            &analytic,
+            |n| mean_loss(n, &mut scratch),
+            &format!("squared error through {last:?}"),
+        );
+    }
+}

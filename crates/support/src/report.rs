@@ -118,3 +118,13 @@ pub fn draw_images(images: &[(&[f32], String)], width: usize) -> String {
     out.push('\n');
     out
 }
+
+/// [`draw_images`] in rows of at most `per_row` images (a 28-pixel image
+/// takes 30 columns: 3 per row fit a 100-column terminal).
+pub fn draw_image_grid(images: &[(&[f32], String)], width: usize, per_row: usize) -> String {
+    images
+        .chunks(per_row.max(1))
+        .map(|row| draw_images(row, width))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
