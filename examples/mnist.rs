@@ -42,6 +42,20 @@ enum Preset {
     /// every 50, then actual vs predicted labels of the first 20 test images
     /// and 3 of them drawn (--show 3).
     Seed001,
+    /// The quickest run found to >= 98.0% test accuracy (98.1-98.2% over
+    /// seeds 0-2): 784-200-10 ReLU, batch 128, momentum 0.9, lr 0.15 on a
+    /// cosine schedule, 5 epochs.
+    Fast,
+}
+
+impl Preset {
+    /// The flags `--preset fast` stands for (printed in its header line).
+    const FAST_FLAGS: &'static str = "--hidden 200 --epochs 5 --batch 128 --lr 0.15";
+
+    /// The two presets that reproduce a reference system.
+    fn is_reference(preset: Option<Preset>) -> bool {
+        matches!(preset, Some(Preset::Seed000 | Preset::Seed001))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -221,17 +235,19 @@ struct Plan {
 /// the presets' validation set (the references' 80/20 split).
 fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
     let preset = args.preset;
+    let reference = Preset::is_reference(preset);
+    let fast = preset == Some(Preset::Fast);
     let pick = |flag: Option<f64>, preset_value: f64, default: f64| {
-        flag.unwrap_or(if preset.is_some() {
-            preset_value
-        } else {
-            default
-        })
+        flag.unwrap_or(if reference { preset_value } else { default })
     };
-    let epochs = args
-        .epochs
-        .unwrap_or(if preset.is_some() { 1000 } else { 30 }) as usize;
-    let mut optimizer = args.optimizer.unwrap_or(if preset.is_some() {
+    let epochs = args.epochs.unwrap_or(if reference {
+        1000
+    } else if fast {
+        5
+    } else {
+        30
+    }) as usize;
+    let mut optimizer = args.optimizer.unwrap_or(if reference {
         OptimizerKind::Sgd
     } else {
         OptimizerKind::Momentum { mu: 0.9 }
@@ -245,31 +261,38 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
             }
         };
     }
-    let schedule = args.schedule.unwrap_or(if preset.is_some() {
+    let schedule = args.schedule.unwrap_or(if reference {
         ScheduleArg::Constant
     } else {
         ScheduleArg::Cosine
     });
     let log_every = args
         .log_every
-        .unwrap_or(if preset.is_some() { PEEK_EVERY } else { 1 });
+        .unwrap_or(if reference { PEEK_EVERY } else { 1 });
     let wants_curves = args.plot.is_some() || args.metrics.is_some();
     Ok(Plan {
         hidden: args.hidden.clone().unwrap_or_else(|| match preset {
+            Some(Preset::Fast) => vec![200],
             Some(_) => vec![10],
             None => vec![800],
         }),
         activation: args.activation.unwrap_or(Activation::Relu),
         init: match preset {
-            Some(_) => Init::Uniform {
+            Some(Preset::Seed000 | Preset::Seed001) => Init::Uniform {
                 low: -0.5,
                 high: 0.5,
             },
-            None => Init::Auto,
+            _ => Init::Auto,
         },
         config: TrainConfig {
             epochs,
-            batch_size: args.batch.unwrap_or(if preset.is_some() { 0 } else { 64 }),
+            batch_size: args.batch.unwrap_or(if reference {
+                0
+            } else if fast {
+                128
+            } else {
+                64
+            }),
             learning_rate: pick(
                 args.lr,
                 if preset == Some(Preset::Seed000) {
@@ -277,7 +300,7 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
                 } else {
                     0.1
                 },
-                0.1,
+                if fast { 0.15 } else { 0.1 },
             ),
             optimizer,
             weight_decay: args.weight_decay.unwrap_or(0.0),
@@ -295,17 +318,15 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
             // The reference's own result is one draw of its random init;
             // over seeds 0..3 seed000 ends at 91.1 / 91.6 / 89.6%
             // validation, and seed 1 is the draw that matches it.
-            seed: args
-                .seed
-                .unwrap_or(if preset.is_some() { PRESET_SEED } else { 0 }),
+            seed: args.seed.unwrap_or(if reference { PRESET_SEED } else { 0 }),
             // The plot and the metrics file draw a validation curve only if
             // every epoch has a point.
             validate_every: if wants_curves { 1 } else { log_every.max(1) },
         },
-        train_images: preset.map(|_| 42_000),
+        train_images: reference.then_some(42_000),
         validation: args
             .validation
-            .unwrap_or(if preset.is_some() && !csv { 8_400 } else { 0 }),
+            .unwrap_or(if reference && !csv { 8_400 } else { 0 }),
         log_every,
         show: args.show.unwrap_or(if preset == Some(Preset::Seed001) {
             3
@@ -498,6 +519,9 @@ fn run(args: Args) -> Result<(), String> {
     }
 
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
+    if args.preset == Some(Preset::Fast) {
+        eprintln!("# preset fast: {}", Preset::FAST_FLAGS);
+    }
     eprintln!(
         "# data {} | train {} valid {} {} {} | kernel {kernel} | threads {}",
         sets.source.display(),
@@ -578,7 +602,7 @@ fn run(args: Args) -> Result<(), String> {
 
     let predicted = predict(&mut net, &test).map_err(|e| e.to_string())?;
     let cm = ConfusionMatrix::new(10, &predicted, &test.labels);
-    if args.preset.is_some() {
+    if Preset::is_reference(args.preset) {
         let train_acc = accuracy(&mut net, &train).map_err(|e| e.to_string())?;
         let valid = if validation.is_empty() {
             String::new()
