@@ -74,10 +74,14 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod arch;
+mod arith;
+mod convert;
 mod display;
+mod elementwise;
 mod error;
 mod exp;
 pub mod gemm;
+mod iter;
 mod matrix;
 pub mod ops;
 mod pages;
@@ -92,6 +96,7 @@ pub use crate::gemm::{
     gemm, gemm_fused, selected_kernel, try_gemm, try_gemm_fused, try_gemm_planned,
     try_gemm_with_kernel, CacheSizes, Epilogue, KernelError, KernelKind,
 };
+pub use crate::iter::{Iter, IterMut};
 pub use crate::matrix::Matrix;
 pub use crate::scalar::Scalar;
 pub use crate::sparse::{sparse_gemm, try_sparse_gemm, try_sparse_gemm_with_kernel, SparseMatrix};

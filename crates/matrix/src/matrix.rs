@@ -94,7 +94,20 @@ impl<T: Scalar> Matrix<T> {
         Matrix { data, rows, cols }
     }
 
-    /// Takes ownership of a row-major buffer of `rows * cols` elements.
+    /// Takes ownership of a **row-major** buffer of `rows * cols` elements:
+    /// element `(i, j)` is `data[i * cols + j]`.
+    ///
+    /// **Row-major, unlike nalgebra's `DMatrix::from_vec`, which reads the
+    /// same buffer column by column** (ndarray's `from_shape_vec` is
+    /// row-major by default, as here). [`from_row_major`](Self::from_row_major)
+    /// is the same function by a name that says so;
+    /// [`from_col_major`](Self::from_col_major) reads nalgebra's order.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from_vec(2, 3, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// assert_eq!(m.row(1), &[4.0, 5.0, 6.0]); // rows first
+    /// ```
     ///
     /// # Panics
     /// If `data.len() != rows * cols`; see [`try_from_vec`](Self::try_from_vec).

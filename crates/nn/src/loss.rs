@@ -179,7 +179,7 @@ pub fn sigmoid_binary_cross_entropy<T: Scalar>(
         &|logits, labels, mut probs, mut d_logits| {
             let mut out = BatchLoss::default();
             for (i, &label) in labels.iter().enumerate() {
-                let z = logits.get(i, 0);
+                let z = logits[(i, 0)];
                 let y = if label == 0 { T::ZERO } else { T::ONE };
                 let p = crate::activation::sigmoid(z);
                 probs.set(i, 0, p);

@@ -261,7 +261,7 @@ pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
         bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         relu: epilogue.relu,
     };
-    let (plan, problem) = Plan::new(&problem, kernel, rayon::current_num_threads(), choices)?;
+    let (plan, problem) = Plan::new(&problem, kernel, crate::arch::threads::current_num_threads(), choices)?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above); the plan was made and
@@ -408,7 +408,7 @@ pub(crate) fn scale_only<T: Scalar>(beta: T, mut c: MatrixViewMut<'_, T>, epi: E
             let mut r = if beta == T::ZERO {
                 T::ZERO
             } else {
-                beta * c.get(i, j)
+                beta * c[(i, j)]
             };
             if let Some(bias) = epi.bias {
                 r += bias[j];
