@@ -80,6 +80,7 @@ mod display;
 mod elementwise;
 mod error;
 mod exp;
+mod interop;
 pub mod gemm;
 mod iter;
 mod matrix;

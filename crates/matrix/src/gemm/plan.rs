@@ -24,6 +24,7 @@ use crate::{MatrixError, Scalar};
 
 /// Which loop nest computes the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// Each C element a dot product vectorised along k, A read in place, B
     /// packed once as `Bᵀ` (`skinny.rs`): C with a few columns.
@@ -37,6 +38,7 @@ pub enum Algorithm {
 
 /// How a part splits C between workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Split {
     /// Each worker computes a band of rows.
     Rows,
@@ -46,6 +48,7 @@ pub enum Split {
 
 /// Where the micro-kernel reads A's full micro-panels from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ASource {
     /// Packed into `MR`-row panels, once per (row chunk, k block).
     Packed,
@@ -56,6 +59,7 @@ pub enum ASource {
 
 /// Where the micro-kernel reads B's full micro-panels from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BSource {
     /// Packed into `NR`-column panels by a pass before the block's tiles.
     Packed,
