@@ -6,7 +6,6 @@
 //! slice iterators underneath.
 
 use std::iter::FusedIterator;
-use std::marker::PhantomData;
 
 use crate::error::dims;
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
@@ -103,37 +102,23 @@ pub struct IterMut<'a, T> {
 enum IterMutInner<'a, T> {
     Contiguous(std::slice::IterMut<'a, T>),
     Strided {
-        ptr: *mut T,
-        cols: usize,
-        rs: usize,
-        cs: usize,
+        view: MatrixViewMut<'a, T>,
         front: usize,
         back: usize,
-        _life: PhantomData<&'a mut T>,
     },
 }
 
-// SAFETY: an `IterMut` hands out `&mut T`s to distinct elements of an
-// exclusively borrowed layout, as `std::slice::IterMut` does.
-unsafe impl<T: Send> Send for IterMut<'_, T> {}
-// SAFETY: `&IterMut` gives no access to the elements.
-unsafe impl<T: Sync> Sync for IterMut<'_, T> {}
-
 impl<'a, T: Scalar> IterMut<'a, T> {
-    fn new(mut view: MatrixViewMut<'a, T>) -> Self {
-        let (rows, cols, rs, cs) = (view.rows(), view.cols(), view.row_stride(), view.col_stride());
-        let ptr = view.as_mut_ptr();
-        let inner = match view.into_slice_mut() {
-            Some(s) => IterMutInner::Contiguous(s.iter_mut()),
-            None => IterMutInner::Strided {
-                ptr,
-                cols,
-                rs,
-                cs,
+    fn new(view: MatrixViewMut<'a, T>) -> Self {
+        let inner = if view.rb().is_row_major_contiguous() {
+            IterMutInner::Contiguous(view.into_slice_mut().unwrap_or_default().iter_mut())
+        } else {
+            let back = view.rows() * view.cols();
+            IterMutInner::Strided {
+                view,
                 front: 0,
-                back: rows * cols,
-                _life: PhantomData,
-            },
+                back,
+            }
         };
         IterMut { inner }
     }
@@ -145,24 +130,18 @@ impl<'a, T: Scalar> Iterator for IterMut<'a, T> {
     fn next(&mut self) -> Option<&'a mut T> {
         match &mut self.inner {
             IterMutInner::Contiguous(it) => it.next(),
-            IterMutInner::Strided {
-                ptr,
-                cols,
-                rs,
-                cs,
-                front,
-                back,
-                ..
-            } => {
+            IterMutInner::Strided { view, front, back } => {
                 if *front == *back {
                     return None;
                 }
-                let (i, j) = (*front / *cols, *front % *cols);
+                let (i, j) = (*front / view.cols(), *front % view.cols());
                 *front += 1;
+                let offset = i * view.row_stride() + j * view.col_stride();
                 // SAFETY: (i, j) is inside the view, whose layout is in
                 // bounds and non-aliasing (checked when it was made), and
-                // each position is yielded once, so the `&mut`s are disjoint.
-                Some(unsafe { &mut *ptr.add(i * *rs + j * *cs) })
+                // each position is yielded once, so the `&mut`s that live
+                // for 'a are disjoint.
+                Some(unsafe { &mut *view.as_mut_ptr().add(offset) })
             }
         }
     }
