@@ -27,7 +27,11 @@ fn cholesky(a: &Matrix<f64>) -> Result<Matrix<f64>, String> {
         }
         l[(j, j)] = d.sqrt();
         for i in j + 1..n {
-            let dot: f64 = l.row(i)[..j].iter().zip(&l.row(j)[..j]).map(|(x, y)| x * y).sum();
+            let dot: f64 = l.row(i)[..j]
+                .iter()
+                .zip(&l.row(j)[..j])
+                .map(|(x, y)| x * y)
+                .sum();
             l[(i, j)] = (a[(i, j)] - dot) / l[(j, j)];
         }
     }
@@ -95,14 +99,21 @@ fn main() -> Result<(), String> {
     }
 
     println!();
-    println!("{:>10} {:>10} {:>10} {:>10}", "coef", "true", "normal eq", "grad desc");
+    println!(
+        "{:>10} {:>10} {:>10} {:>10}",
+        "coef", "true", "normal eq", "grad desc"
+    );
     let names = ["intercept", "x1", "x2", "x3"];
     // `iter` walks the elements row-major; a column vector's are its rows.
     for (k, ((t, a), b)) in w_true.iter().zip(&w_normal).zip(&w).enumerate() {
         println!("{:>10} {t:>10.4} {a:>10.4} {b:>10.4}", names[k]);
     }
     println!();
-    println!("mse: normal equations {:.6}, gradient descent {:.6}", mse(&x, &w_normal, &y), mse(&x, &w, &y));
+    println!(
+        "mse: normal equations {:.6}, gradient descent {:.6}",
+        mse(&x, &w_normal, &y),
+        mse(&x, &w, &y)
+    );
 
     // Shapes are checked: `get` returns `None` outside, the `try_` forms
     // say what did not fit instead of panicking.
@@ -110,7 +121,10 @@ fn main() -> Result<(), String> {
     if let Err(e) = x.try_matmul(&x) {
         println!("as expected, {e}");
     }
-    let worst = (&w_normal - &w_true).map(f64::abs).max().unwrap_or(f64::NAN);
+    let worst = (&w_normal - &w_true)
+        .map(f64::abs)
+        .max()
+        .unwrap_or(f64::NAN);
     if worst > 0.05 {
         return Err(format!("the fit is off by {worst}"));
     }

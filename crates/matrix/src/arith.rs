@@ -328,7 +328,10 @@ impl<T: Scalar> Matrix<T> {
     /// let e = a.try_add(a.t()).unwrap_err();
     /// assert_eq!(e.to_string(), "add: A is 2x3 but B is 3x2");
     /// ```
-    pub fn try_add<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_add<'b>(
+        &self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         self.view().try_add(other)
     }
 
@@ -340,7 +343,10 @@ impl<T: Scalar> Matrix<T> {
     /// assert_eq!(a.try_sub(&a).unwrap(), Matrix::zeros(1, 2));
     /// assert!(a.try_sub(a.t()).is_err());
     /// ```
-    pub fn try_sub<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_sub<'b>(
+        &self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         self.view().try_sub(other)
     }
 
@@ -354,7 +360,10 @@ impl<T: Scalar> Matrix<T> {
     /// assert_eq!(a, Matrix::from([[2.0, 3.0]]));
     /// assert!(a.try_add_assign(&Matrix::zeros(2, 1)).is_err());
     /// ```
-    pub fn try_add_assign<'b>(&mut self, other: impl Into<MatrixView<'b, T>>) -> Result<(), MatrixError> {
+    pub fn try_add_assign<'b>(
+        &mut self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<(), MatrixError> {
         self.view_mut().try_add_assign(other)
     }
 
@@ -367,7 +376,10 @@ impl<T: Scalar> Matrix<T> {
     /// a.try_sub_assign(&Matrix::from([[1.0, 1.0]])).unwrap();
     /// assert_eq!(a, Matrix::from([[0.0, 1.0]]));
     /// ```
-    pub fn try_sub_assign<'b>(&mut self, other: impl Into<MatrixView<'b, T>>) -> Result<(), MatrixError> {
+    pub fn try_sub_assign<'b>(
+        &mut self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<(), MatrixError> {
         self.view_mut().try_sub_assign(other)
     }
 }
@@ -381,7 +393,10 @@ impl<T: Scalar> MatrixView<'_, T> {
     /// let sym = a.view().try_add(a.t()).unwrap();
     /// assert_eq!(sym, Matrix::from([[2.0, 5.0], [5.0, 8.0]]));
     /// ```
-    pub fn try_add<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_add<'b>(
+        &self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         zip_with("add", *self, other.into(), T::add)
     }
 
@@ -393,7 +408,10 @@ impl<T: Scalar> MatrixView<'_, T> {
     /// let skew = a.view().try_sub(a.t()).unwrap();
     /// assert_eq!(skew, Matrix::from([[0.0, -1.0], [1.0, 0.0]]));
     /// ```
-    pub fn try_sub<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
+    pub fn try_sub<'b>(
+        &self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<Matrix<T>, MatrixError> {
         zip_with("sub", *self, other.into(), T::sub)
     }
 }
@@ -408,7 +426,10 @@ impl<T: Scalar> MatrixViewMut<'_, T> {
     /// a.view_mut().submatrix_mut(1, 1, 2, 2).try_add_assign(&ones).unwrap();
     /// assert_eq!(a.sum(), 4.0);
     /// ```
-    pub fn try_add_assign<'b>(&mut self, other: impl Into<MatrixView<'b, T>>) -> Result<(), MatrixError> {
+    pub fn try_add_assign<'b>(
+        &mut self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<(), MatrixError> {
         assign("add_assign", self.rb_mut(), other.into(), T::add)
     }
 
@@ -420,7 +441,10 @@ impl<T: Scalar> MatrixViewMut<'_, T> {
     /// let e = a.view_mut().try_sub_assign(&Matrix::zeros(1, 2)).unwrap_err();
     /// assert_eq!(e.to_string(), "sub_assign: A is 2x2 but B is 1x2");
     /// ```
-    pub fn try_sub_assign<'b>(&mut self, other: impl Into<MatrixView<'b, T>>) -> Result<(), MatrixError> {
+    pub fn try_sub_assign<'b>(
+        &mut self,
+        other: impl Into<MatrixView<'b, T>>,
+    ) -> Result<(), MatrixError> {
         assign("sub_assign", self.rb_mut(), other.into(), T::sub)
     }
 }
@@ -430,7 +454,9 @@ mod tests {
     use super::*;
 
     fn m(rows: usize, cols: usize, seed: usize) -> Matrix<f64> {
-        Matrix::from_fn(rows, cols, |i, j| ((i * 7 + j * 3 + seed) % 11) as f64 - 5.0)
+        Matrix::from_fn(rows, cols, |i, j| {
+            ((i * 7 + j * 3 + seed) % 11) as f64 - 5.0
+        })
     }
 
     #[test]

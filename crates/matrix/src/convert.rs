@@ -60,10 +60,7 @@ fn from_rows<T: Scalar, R: AsRef<[T]>>(rows: &[R]) -> Result<Matrix<T>, MatrixEr
         if row.len() != cols {
             return Err(MatrixError::shape(
                 "from_rows",
-                format!(
-                    "row 0 has {cols} elements but row {i} has {}",
-                    row.len()
-                ),
+                format!("row 0 has {cols} elements but row {i} has {}", row.len()),
             ));
         }
         data.extend_from_slice(row);
@@ -172,7 +169,9 @@ impl<T: Scalar> Matrix<T> {
             };
             panic!("{e}");
         }
-        MatrixView::from_slice(data, cols, rows, rows, 1).t().to_matrix()
+        MatrixView::from_slice(data, cols, rows, rows, 1)
+            .t()
+            .to_matrix()
     }
 }
 
@@ -184,8 +183,18 @@ mod tests {
     fn empty_inputs_give_empty_matrices() {
         let none: [[f32; 3]; 0] = [];
         assert_eq!(Matrix::from(none).shape(), (0, 3));
-        assert_eq!(Matrix::<f32>::try_from(Vec::<Vec<f32>>::new()).unwrap().shape(), (0, 0));
-        assert_eq!(Matrix::<f32>::try_from(vec![vec![], vec![]]).unwrap().shape(), (2, 0));
+        assert_eq!(
+            Matrix::<f32>::try_from(Vec::<Vec<f32>>::new())
+                .unwrap()
+                .shape(),
+            (0, 0)
+        );
+        assert_eq!(
+            Matrix::<f32>::try_from(vec![vec![], vec![]])
+                .unwrap()
+                .shape(),
+            (2, 0)
+        );
         assert_eq!(Matrix::<f64>::from_col_major(0, 4, &[]).shape(), (0, 4));
     }
 }

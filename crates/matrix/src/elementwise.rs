@@ -134,7 +134,7 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     }
 
     /// The largest element, `None` for an empty view. NaN propagates: if
-    /// any element is NaN the result is NaN (see the [module notes](self)).
+    /// any element is NaN the result is NaN (the policy of numpy's `max`).
     ///
     /// ```
     /// use matrix::Matrix;
@@ -208,7 +208,11 @@ impl<T: Scalar> Matrix<T> {
     /// assert_eq!(m.map(|x| x.sqrt()), Matrix::from([[1.0, 2.0]]));
     /// ```
     pub fn map<U: Scalar>(&self, f: impl FnMut(T) -> U) -> Matrix<U> {
-        Matrix::from_vec(self.rows(), self.cols(), self.iter().copied().map(f).collect())
+        Matrix::from_vec(
+            self.rows(),
+            self.cols(),
+            self.iter().copied().map(f).collect(),
+        )
     }
 
     /// Replaces every element `x` with `f(x)` (nalgebra's `apply`,
@@ -345,7 +349,10 @@ mod tests {
         let m = Matrix::from_fn(5, 7, |i, j| ((i * 7 + j) % 5) as f64 - 2.0);
         let v = m.t().submatrix(1, 1, 5, 3);
         let (r, c) = v.shape();
-        let plain_sum: f64 = (0..r).flat_map(|i| (0..c).map(move |j| (i, j))).map(|p| v[p]).sum();
+        let plain_sum: f64 = (0..r)
+            .flat_map(|i| (0..c).map(move |j| (i, j)))
+            .map(|p| v[p])
+            .sum();
         assert_eq!(v.sum(), plain_sum);
         for i in 0..r {
             let row: Vec<f64> = (0..c).map(|j| v[(i, j)]).collect();

@@ -88,7 +88,7 @@
 //! the `Simd` vector operations per instruction set, their detection, the
 //! reused workspace) serves gemm, the sparse product (`sparse/`),
 //! [`transpose`] and the vectorized `exp` alike. Every fast path has a plain
-//! version in [`reference`] that the tests compare it against.
+//! version in [`reference`](mod@reference) that the tests compare it against.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -101,8 +101,8 @@ mod display;
 mod elementwise;
 mod error;
 mod exp;
-mod interop;
 pub mod gemm;
+mod interop;
 mod iter;
 mod matrix;
 pub mod ops;

@@ -6,7 +6,6 @@
 //! and the writes stay within a few dozen cache lines. Large destinations
 //! are written with non-temporal stores ([`STREAM_MIN_BYTES`]).
 
-
 use crate::arch::{Shared, Simd};
 use crate::error::{dims, MatrixError};
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};

@@ -18,10 +18,18 @@ mod serde {
     #[test]
     fn data_of_the_wrong_length_is_refused_naming_both() {
         for (json, want) in [
-            (r#"{"rows":2,"cols":2,"data":[1,2,3]}"#, "a 2x2 matrix needs 4 elements but the buffer has 3"),
-            (r#"{"rows":1,"cols":1,"data":[1,2]}"#, "a 1x1 matrix needs 1 elements but the buffer has 2"),
+            (
+                r#"{"rows":2,"cols":2,"data":[1,2,3]}"#,
+                "a 2x2 matrix needs 4 elements but the buffer has 3",
+            ),
+            (
+                r#"{"rows":1,"cols":1,"data":[1,2]}"#,
+                "a 1x1 matrix needs 1 elements but the buffer has 2",
+            ),
         ] {
-            let e = serde_json::from_str::<Matrix<f32>>(json).unwrap_err().to_string();
+            let e = serde_json::from_str::<Matrix<f32>>(json)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want), "{e}");
         }
         let huge = format!(r#"{{"rows":{},"cols":2,"data":[]}}"#, usize::MAX);
@@ -42,7 +50,12 @@ mod ndarray_views {
     #[test]
     fn ndarray_views_become_matrix_views_without_copying() {
         let a = sample();
-        for nd in [a.view(), a.t(), a.slice(s![1..4, 2..7;2]), a.slice(s![1..4, 2..7;2]).reversed_axes()] {
+        for nd in [
+            a.view(),
+            a.t(),
+            a.slice(s![1..4, 2..7;2]),
+            a.slice(s![1..4, 2..7;2]).reversed_axes(),
+        ] {
             let v = MatrixView::try_from(nd).unwrap();
             assert_eq!(v.shape(), nd.dim());
             assert_eq!(v.as_ptr(), nd.as_ptr(), "zero-copy");
@@ -52,7 +65,10 @@ mod ndarray_views {
         }
         // A single row or column: its other stride is never used.
         let col = a.slice(s![.., 3..4]);
-        assert_eq!(MatrixView::try_from(col).unwrap().to_matrix().as_slice(), &[3.0, 13.0, 23.0, 33.0, 43.0]);
+        assert_eq!(
+            MatrixView::try_from(col).unwrap().to_matrix().as_slice(),
+            &[3.0, 13.0, 23.0, 33.0, 43.0]
+        );
     }
 
     #[test]
@@ -73,7 +89,8 @@ mod ndarray_views {
     fn mutable_views_write_through_both_ways() {
         let mut a = sample();
         {
-            let mut v = MatrixViewMut::try_from(a.slice_mut(s![1..3, 1..3]).reversed_axes()).unwrap();
+            let mut v =
+                MatrixViewMut::try_from(a.slice_mut(s![1..3, 1..3]).reversed_axes()).unwrap();
             v[(1, 0)] = -1.0; // (0, 1) of the block: a[[1, 2]]
             v *= 2.0;
         }
@@ -81,7 +98,10 @@ mod ndarray_views {
         assert_eq!(a[[2, 2]], 44.0);
         // Disjoint column halves, interleaved in memory, both writable.
         let (left, right) = a.view_mut().split_at(Axis(1), 3);
-        let (mut l, mut r) = (MatrixViewMut::try_from(left).unwrap(), MatrixViewMut::try_from(right).unwrap());
+        let (mut l, mut r) = (
+            MatrixViewMut::try_from(left).unwrap(),
+            MatrixViewMut::try_from(right).unwrap(),
+        );
         l.fill(1.0);
         r.fill(2.0);
         assert_eq!(a.row(4).to_vec(), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]);
@@ -101,7 +121,14 @@ mod ndarray_views {
     #[test]
     fn matrix_views_become_ndarray_views_without_copying() {
         let m = Matrix::from_fn(4, 6, |i, j| (i * 6 + j) as f32);
-        for v in [m.view(), m.t(), m.view().submatrix(1, 2, 3, 3), m.t().submatrix(2, 1, 3, 2), m.col(4), m.view().submatrix(2, 0, 0, 3)] {
+        for v in [
+            m.view(),
+            m.t(),
+            m.view().submatrix(1, 2, 3, 3),
+            m.t().submatrix(2, 1, 3, 2),
+            m.col(4),
+            m.view().submatrix(2, 0, 0, 3),
+        ] {
             let nd = ArrayView2::from(v);
             assert_eq!(nd.dim(), v.shape());
             if !nd.is_empty() {
@@ -128,10 +155,16 @@ mod ndarray_views {
         assert_eq!(back.as_ptr(), ptr);
         // Column-major or offset buffers are copied, with the right values.
         let f = Array2::from_shape_fn((3, 2).f(), |(i, j)| (i * 2 + j) as f64);
-        assert_eq!(Matrix::from(f), Matrix::from([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]));
+        assert_eq!(
+            Matrix::from(f),
+            Matrix::from([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+        );
         let mut big = Array2::from_shape_fn((4, 3), |(i, j)| (i * 3 + j) as f64);
         big.slice_collapse(s![2.., ..]);
-        assert_eq!(Matrix::from(big), Matrix::from([[6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]));
+        assert_eq!(
+            Matrix::from(big),
+            Matrix::from([[6.0, 7.0, 8.0], [9.0, 10.0, 11.0]])
+        );
     }
 
     use ndarray::ShapeBuilder as _;
@@ -152,16 +185,25 @@ mod nalgebra_views {
         let v = MatrixView::from(&d);
         assert_eq!((v.row_stride(), v.col_stride()), (1, 5), "column-major");
         assert_eq!(v.as_ptr(), d.as_ptr());
-        assert_eq!(v.to_matrix(), Matrix::from_fn(5, 6, |i, j| (10 * i + j) as f64));
+        assert_eq!(
+            v.to_matrix(),
+            Matrix::from_fn(5, 6, |i, j| (10 * i + j) as f64)
+        );
         let block = d.view((1, 2), (3, 4));
         let bv = MatrixView::from(block);
         assert_eq!(bv.as_ptr(), block.as_ptr());
         assert_eq!(bv[(2, 3)], d[(3, 5)]);
         let stepped = d.view_with_steps((0, 0), (3, 2), (1, 2));
         let sv = MatrixView::from(&stepped);
-        assert_eq!(sv.to_matrix(), Matrix::from([[0.0, 3.0], [20.0, 23.0], [40.0, 43.0]]));
+        assert_eq!(
+            sv.to_matrix(),
+            Matrix::from([[0.0, 3.0], [20.0, 23.0], [40.0, 43.0]])
+        );
         let fixed = Matrix3x2::new(1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0);
-        assert_eq!(Matrix::from(&fixed), Matrix::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]));
+        assert_eq!(
+            Matrix::from(&fixed),
+            Matrix::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        );
         // The product through gemm agrees with nalgebra's.
         let p = v * v.t();
         assert!((DMatrix::from(p) - &d * d.transpose()).abs().max() < 1e-9);

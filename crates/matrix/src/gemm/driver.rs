@@ -38,7 +38,6 @@
 //! comes from the whole problem, and every C element is one FMA chain in k
 //! order, so the result is bitwise identical for any number of threads.
 
-
 use super::kernel::{APanel, BPanel, Kernel, Tile, TileEpilogue};
 use super::plan::{ASource, BSource, PartPlan, Plan};
 use crate::arch::{whole_lines, with_workspace, Shared};

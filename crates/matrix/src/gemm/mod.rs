@@ -261,7 +261,12 @@ pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
         bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
         relu: epilogue.relu,
     };
-    let (plan, problem) = Plan::new(&problem, kernel, crate::arch::threads::current_num_threads(), choices)?;
+    let (plan, problem) = Plan::new(
+        &problem,
+        kernel,
+        crate::arch::threads::current_num_threads(),
+        choices,
+    )?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above); the plan was made and

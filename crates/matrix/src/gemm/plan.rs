@@ -5,13 +5,13 @@
 //!
 //! | decision | rule |
 //! |---|---|
-//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns, A is column-major and there is no bias ([`swap_pays`]) |
-//! | [`algorithm`](Plan::algorithm) | dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel ([`algorithm_for`]) |
-//! | [`kc`](Plan::kc) | the k block, from L2, evened over k ([`Blocking::new`]) |
-//! | [`parts`](Plan::parts), [`split`](Plan::split) | one part per thread above [`PARALLEL_MIN_FLOPS`], cut where the busiest part computes the least padding ([`split_rows_first`]) |
-//! | per part: [`a`](PartPlan::a) | A read in place when row-major, cheap to read and its rows do not collide in L1 ([`reads_a_in_place`]) |
-//! | per part: [`b`](PartPlan::b) | B read in place for a few row panels; packed by the first row of tiles when its rows are short; else packed by a pass ([`b_source`]) |
-//! | per part: [`whole_b`](PartPlan::whole_b) | all of B packed once when A comes in several chunks and packed B is at most 16 MiB ([`packs_whole_b`]) |
+//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns, A is column-major and there is no bias (`swap_pays`) |
+//! | [`algorithm`](Plan::algorithm) | dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel (`algorithm_for`) |
+//! | [`kc`](Plan::kc) | the k block, from L2, evened over k (`Blocking::new`) |
+//! | [`parts`](Plan::parts), [`split`](Plan::split) | one part per thread above `PARALLEL_MIN_FLOPS`, cut where the busiest part computes the least padding (`split_rows_first`) |
+//! | per part: [`a`](PartPlan::a) | A read in place when row-major, cheap to read and its rows do not collide in L1 (`reads_a_in_place`) |
+//! | per part: [`b`](PartPlan::b) | B read in place for a few row panels; packed by the first row of tiles when its rows are short; else packed by a pass (`b_source`) |
+//! | per part: [`whole_b`](PartPlan::whole_b) | all of B packed once when A comes in several chunks and packed B is at most 16 MiB (`packs_whole_b`) |
 //!
 //! [`PlanChoices`] forces any of these decisions where the operands' layout
 //! allows it: tests use it to run every path on any machine, whatever its

@@ -18,7 +18,6 @@
 //! memory bandwidth. The k tail (k mod LANES) is summed in scalar after the
 //! reduction, in a fixed order: results do not depend on the thread split.
 
-
 use super::driver::Problem;
 use super::kernel::TileEpilogue;
 use super::plan::{Plan, DOT_ROWS};

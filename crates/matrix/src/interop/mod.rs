@@ -22,6 +22,12 @@ pub(crate) fn strides(rows: usize, cols: usize, rs: isize, cs: isize) -> Option<
     if rows == 0 || cols == 0 {
         return Some((0, 0));
     }
-    let one = |len: usize, s: isize| if len <= 1 { Some(0) } else { usize::try_from(s).ok() };
+    let one = |len: usize, s: isize| {
+        if len <= 1 {
+            Some(0)
+        } else {
+            usize::try_from(s).ok()
+        }
+    };
     Some((one(rows, rs)?, one(cols, cs)?))
 }

@@ -161,7 +161,8 @@ impl<'a, T: Scalar> From<MatrixViewMut<'a, T>> for ArrayViewMut2<'a, T> {
 impl<T: Scalar> From<Matrix<T>> for Array2<T> {
     fn from(m: Matrix<T>) -> Self {
         let shape = m.shape();
-        Array2::from_shape_vec(shape, m.into_vec()).expect("a matrix's buffer has rows * cols elements")
+        Array2::from_shape_vec(shape, m.into_vec())
+            .expect("a matrix's buffer has rows * cols elements")
     }
 }
 
@@ -171,5 +172,8 @@ fn nd_strides(rows: usize, cols: usize, rs: usize, cs: usize) -> (usize, usize) 
     if rows == 0 || cols == 0 {
         return (0, 0);
     }
-    (if rows == 1 { 0 } else { rs }, if cols == 1 { 0 } else { cs })
+    (
+        if rows == 1 { 0 } else { rs },
+        if cols == 1 { 0 } else { cs },
+    )
 }

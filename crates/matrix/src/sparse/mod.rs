@@ -31,7 +31,6 @@ mod problem;
 pub use matrix::{SparseMatrix, GROUP};
 pub(crate) use problem::SparseProblem;
 
-
 use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
 use crate::gemm::driver::OutOperand;
@@ -159,7 +158,12 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                 bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
                 relu: epilogue.relu,
             };
-            run(kernel, &p, group_start, crate::arch::threads::current_num_threads());
+            run(
+                kernel,
+                &p,
+                group_start,
+                crate::arch::threads::current_num_threads(),
+            );
         }
     });
     Ok(())
