@@ -194,6 +194,39 @@ impl<T: Scalar> Matrix<T> {
         self.data
     }
 
+    /// Element `(i, j)`, or `None` outside the matrix (as `slice::get`);
+    /// `m[(i, j)]` is the form that panics.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.get(1, 0), Some(3.0));
+    /// assert_eq!(m.get(0, 2), None);
+    /// ```
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> Option<T> {
+        (i < self.rows && j < self.cols).then(|| self.data[i * self.cols + j])
+    }
+
+    /// Mutable reference to element `(i, j)`, or `None` outside the matrix;
+    /// `m[(i, j)] = x` is the form that panics.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let mut m = Matrix::<f64>::zeros(2, 2);
+    /// *m.get_mut(0, 1).unwrap() = 5.0;
+    /// assert!(m.get_mut(2, 0).is_none());
+    /// assert_eq!(m.as_slice(), &[0.0, 5.0, 0.0, 0.0]);
+    /// ```
+    #[inline]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut T> {
+        if i < self.rows && j < self.cols {
+            Some(&mut self.data[i * self.cols + j])
+        } else {
+            None
+        }
+    }
+
     /// Row `i`.
     ///
     /// # Panics
