@@ -33,7 +33,7 @@ pub(crate) fn write_matrix<T: Scalar>(
         .map(|r| {
             cols.iter()
                 .map(|c| match (r, c) {
-                    (Some(i), Some(j)) => format!("{:.*}", prec, m.get(*i, *j)),
+                    (Some(i), Some(j)) => format!("{:.*}", prec, m[(*i, *j)]),
                     (None, _) => "⋮".to_string(),
                     (_, None) => "…".to_string(),
                 })

@@ -7,6 +7,7 @@ use std::fmt;
 /// The panicking twins (`gemm`, `Matrix::from_vec`, ...) panic with exactly
 /// this error's `Display` text, so the message is the same either way.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MatrixError {
     /// Two operands whose shapes do not fit together, e.g.
     /// `gemm: op(A) is 128x784 but op(B) is 800x10`.

@@ -28,12 +28,33 @@
 //! assert_eq!(c2[(0, 0)], 1.0 + 0.0 * 0.0 + 1.0 * 1.0);
 //! ```
 //!
+//! # Operators, iterators and conversions
+//!
+//! `+`, `-` (elementwise), `*` (the matrix product, through [`gemm()`]) and
+//! scalar `*`, `/` work between any of `Matrix`, `&Matrix` and
+//! [`MatrixView`], with `+=`, `-=`, `*=`, `/=` on matrices and mutable
+//! views; each shape-checked operator has a `try_` form (`try_add`,
+//! `try_matmul`, ...). `map`, `zip_map`, `sum`, `max`, `row_sums`, `iter`,
+//! `col`, `get` (an `Option`) and `[(i, j)]` (panics) round out the
+//! everyday API; nested arrays convert with `Matrix::from([[..], [..]])`.
+//! The crate features `serde`, `ndarray` and `nalgebra` add
+//! serialization and zero-copy views to and from those crates.
+//!
+//! ```
+//! use matrix::Matrix;
+//! let a = Matrix::from([[1.0f32, 2.0], [3.0, 4.0]]);
+//! let b = &a * a.t() + Matrix::identity(2) * 2.0; // a aᵀ + 2I
+//! assert_eq!(b, Matrix::from([[7.0, 11.0], [11.0, 27.0]]));
+//! assert_eq!(b.get(2, 0), None);
+//! ```
+//!
 //! # Kernels and threads
 //!
 //! The micro-kernel (AVX-512F, AVX2+FMA or portable) is chosen once at run
 //! time from the CPU's features; `MATNET_KERNEL=avx512|avx2|portable` forces
 //! one ([`selected_kernel`] reports a kernel the CPU lacks). Large products
-//! run on the current rayon pool (`RAYON_NUM_THREADS`, or `pool.install`);
+//! run on the current rayon pool (`RAYON_NUM_THREADS`, or `pool.install`)
+//! with the default `parallel` feature, on the calling thread without it;
 //! threads split only the rows and columns of C, never the inner dimension,
 //! so results are bitwise identical for any thread count.
 //!
@@ -67,17 +88,22 @@
 //! the `Simd` vector operations per instruction set, their detection, the
 //! reused workspace) serves gemm, the sparse product (`sparse/`),
 //! [`transpose`] and the vectorized `exp` alike. Every fast path has a plain
-//! version in [`reference`] that the tests compare it against.
+//! version in [`reference`](mod@reference) that the tests compare it against.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod arch;
+mod arith;
+mod convert;
 mod display;
+mod elementwise;
 mod error;
 mod exp;
 pub mod gemm;
+mod interop;
+mod iter;
 mod matrix;
 pub mod ops;
 mod pages;
@@ -92,6 +118,7 @@ pub use crate::gemm::{
     gemm, gemm_batched, gemm_fused, selected_kernel, try_gemm, try_gemm_batched, try_gemm_fused,
     try_gemm_planned, try_gemm_with_kernel, CacheSizes, Epilogue, KernelError, KernelKind,
 };
+pub use crate::iter::{Iter, IterMut};
 pub use crate::matrix::Matrix;
 pub use crate::scalar::Scalar;
 pub use crate::sparse::{sparse_gemm, try_sparse_gemm, try_sparse_gemm_with_kernel, SparseMatrix};
@@ -99,3 +126,8 @@ pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
 };
 pub use crate::view::{MatrixView, MatrixViewMut};
+
+/// The README's Rust blocks run as doctests, so its tour keeps compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -94,7 +94,20 @@ impl<T: Scalar> Matrix<T> {
         Matrix { data, rows, cols }
     }
 
-    /// Takes ownership of a row-major buffer of `rows * cols` elements.
+    /// Takes ownership of a **row-major** buffer of `rows * cols` elements:
+    /// element `(i, j)` is `data[i * cols + j]`.
+    ///
+    /// **Row-major, unlike nalgebra's `DMatrix::from_vec`, which reads the
+    /// same buffer column by column** (ndarray's `from_shape_vec` is
+    /// row-major by default, as here). [`from_row_major`](Self::from_row_major)
+    /// is the same function by a name that says so;
+    /// [`from_col_major`](Self::from_col_major) reads nalgebra's order.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from_vec(2, 3, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// assert_eq!(m.row(1), &[4.0, 5.0, 6.0]); // rows first
+    /// ```
     ///
     /// # Panics
     /// If `data.len() != rows * cols`; see [`try_from_vec`](Self::try_from_vec).
@@ -179,6 +192,39 @@ impl<T: Scalar> Matrix<T> {
     /// The row-major buffer.
     pub fn into_vec(self) -> Vec<T> {
         self.data
+    }
+
+    /// Element `(i, j)`, or `None` outside the matrix (as `slice::get`);
+    /// `m[(i, j)]` is the form that panics.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.get(1, 0), Some(3.0));
+    /// assert_eq!(m.get(0, 2), None);
+    /// ```
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> Option<T> {
+        (i < self.rows && j < self.cols).then(|| self.data[i * self.cols + j])
+    }
+
+    /// Mutable reference to element `(i, j)`, or `None` outside the matrix;
+    /// `m[(i, j)] = x` is the form that panics.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let mut m = Matrix::<f64>::zeros(2, 2);
+    /// *m.get_mut(0, 1).unwrap() = 5.0;
+    /// assert!(m.get_mut(2, 0).is_none());
+    /// assert_eq!(m.as_slice(), &[0.0, 5.0, 0.0, 0.0]);
+    /// ```
+    #[inline]
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut T> {
+        if i < self.rows && j < self.cols {
+            Some(&mut self.data[i * self.cols + j])
+        } else {
+            None
+        }
     }
 
     /// Row `i`.

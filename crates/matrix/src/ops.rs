@@ -43,7 +43,7 @@ pub fn add_row_vector<T: Scalar>(mut m: MatrixViewMut<'_, T>, v: &[T]) -> Result
     for i in 0..m.rows() {
         match m.row_mut(i) {
             Some(row) => row.iter_mut().zip(v).for_each(|(x, &b)| *x += b),
-            None => (0..v.len()).for_each(|j| *m.get_mut(i, j) += v[j]),
+            None => (0..v.len()).for_each(|j| m[(i, j)] += v[j]),
         }
     }
     Ok(())
@@ -72,7 +72,7 @@ pub fn col_sums_into<T: Scalar>(m: MatrixView<'_, T>, out: &mut [T]) -> Result<(
     for i in 0..m.rows() {
         match m.row(i) {
             Some(row) => out.iter_mut().zip(row).for_each(|(s, &x)| *s += x),
-            None => (0..out.len()).for_each(|j| out[j] += m.get(i, j)),
+            None => (0..out.len()).for_each(|j| out[j] += m[(i, j)]),
         }
     }
     Ok(())
@@ -114,8 +114,8 @@ pub fn zip_map_inplace<T: Scalar>(
             (Some(a), Some(b)) => a.iter_mut().zip(b).for_each(|(x, &y)| *x = f(*x, y)),
             _ => {
                 for j in 0..other.cols() {
-                    let x = m.get_mut(i, j);
-                    *x = f(*x, other.get(i, j));
+                    let x = &mut m[(i, j)];
+                    *x = f(*x, other[(i, j)]);
                 }
             }
         }
@@ -166,7 +166,7 @@ pub fn softmax_rows<T: Scalar>(mut m: MatrixViewMut<'_, T>) {
         if let Some(row) = m.row_mut(i) {
             softmax_slice(row);
         } else {
-            let mut row: Vec<T> = (0..cols).map(|j| m.get(i, j)).collect();
+            let mut row: Vec<T> = (0..cols).map(|j| m[(i, j)]).collect();
             softmax_slice(&mut row);
             (0..cols).for_each(|j| m.set(i, j, row[j]));
         }
@@ -206,7 +206,7 @@ pub fn argmax_rows<T: Scalar>(m: MatrixView<'_, T>) -> Vec<usize> {
             let mut best = 0;
             let mut best_v = T::from_f64(f64::NEG_INFINITY);
             for j in 0..m.cols() {
-                let v = m.get(i, j);
+                let v = m[(i, j)];
                 if v > best_v {
                     best = j;
                     best_v = v;

@@ -32,7 +32,7 @@ pub fn gemm<T: Scalar>(
     for i in 0..m {
         for j in 0..n {
             let dot: f64 = (0..k)
-                .map(|p| a.get(i, p).to_f64() * b.get(p, j).to_f64())
+                .map(|p| a[(i, p)].to_f64() * b[(p, j)].to_f64())
                 .sum();
             set_blas(&mut c, i, j, alpha, dot, beta);
         }
@@ -68,7 +68,7 @@ pub fn sparse_gemm<T: Scalar>(
         for j in 0..n {
             let dot: f64 = s
                 .row_entries(i)
-                .map(|(p, v)| v.to_f64() * b.get(p, j).to_f64())
+                .map(|(p, v)| v.to_f64() * b[(p, j)].to_f64())
                 .sum();
             set_blas(&mut c, i, j, alpha, dot, beta);
         }
@@ -88,7 +88,7 @@ fn set_blas<T: Scalar>(
     let prior = if beta == T::ZERO {
         0.0
     } else {
-        beta.to_f64() * c.get(i, j).to_f64()
+        beta.to_f64() * c[(i, j)].to_f64()
     };
     c.set(i, j, T::from_f64(alpha.to_f64() * dot + prior));
 }

@@ -6,8 +6,6 @@
 //! and the writes stay within a few dozen cache lines. Large destinations
 //! are written with non-temporal stores ([`STREAM_MIN_BYTES`]).
 
-use rayon::prelude::*;
-
 use crate::arch::{Shared, Simd};
 use crate::error::{dims, MatrixError};
 use crate::{Matrix, MatrixView, MatrixViewMut, Scalar};
@@ -131,11 +129,11 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
     if rows == 0 || cols == 0 {
         return;
     }
-    if rows * cols >= PARALLEL_MIN_ELEMS && rayon::current_num_threads() > 1 {
+    if rows * cols >= PARALLEL_MIN_ELEMS && crate::arch::threads::current_num_threads() > 1 {
         // Bands of BAND rows, one task each: disjoint destination rows.
         let bands = rows.div_ceil(BAND);
         let (sp, drs, dcs) = (Shared(dst.as_mut_ptr()), dst.row_stride(), dst.col_stride());
-        (0..bands).into_par_iter().for_each(|b| {
+        crate::arch::threads::for_each_part(bands, |b| {
             let r0 = b * BAND;
             let nr = BAND.min(rows - r0);
             // SAFETY: band b covers destination rows r0..r0+nr only; bands are
@@ -446,7 +444,7 @@ mod tests {
                         drs,
                     );
                 }
-                let want = Matrix::from_fn(c, r, |i, j| view.get(j, i));
+                let want = Matrix::from_fn(c, r, |i, j| view[(j, i)]);
                 assert_eq!(got, want, "{kind:?} {} {r}x{c}", T::NAME);
             }
         }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::{Index, IndexMut};
 
 use crate::error::{dims, MatrixError};
 use crate::{Matrix, Scalar};
@@ -49,7 +50,7 @@ fn check_layout(
 /// padded and transposed forms). That test is sufficient, not necessary:
 /// interleaved layouts such as strides `(3, 2)` on a 2 x 2 view do not overlap
 /// but are refused too, which costs nothing that a safe API needs.
-fn non_aliasing(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
+pub(crate) fn non_aliasing(rows: usize, cols: usize, rs: usize, cs: usize) -> bool {
     match (rows, cols) {
         (0, _) | (_, 0) | (1, 1) => true,
         (_, 1) => rs > 0,
@@ -90,9 +91,10 @@ fn check_block(
 /// let m = Matrix::from_vec(2, 3, vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]);
 /// let t = m.t(); // 3x2, no copy
 /// assert_eq!(t.shape(), (3, 2));
-/// assert_eq!(t.get(2, 1), 6.0);
+/// assert_eq!(t[(2, 1)], 6.0);
+/// assert_eq!(t.get(2, 2), None);
 /// let block = m.view().submatrix(0, 1, 2, 2); // columns 1..3
-/// assert_eq!(block.get(1, 0), 5.0);
+/// assert_eq!(block[(1, 0)], 5.0);
 /// ```
 pub struct MatrixView<'a, T> {
     ptr: *const T,
@@ -176,20 +178,56 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
         self.ptr
     }
 
-    /// Element `(i, j)`.
+    /// A view of `rows x cols` elements at `ptr` with strides `(rs, cs)`,
+    /// for layouts another crate already vouches for (ndarray, nalgebra).
     ///
-    /// # Panics
-    /// If `i >= rows` or `j >= cols`.
+    /// # Safety
+    /// Every in-shape offset `i * rs + j * cs` is inside one allocation of
+    /// initialized `T`s that nothing mutates for `'a`.
+    #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
+    pub(crate) unsafe fn from_raw_parts(
+        ptr: *const T,
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Self {
+        MatrixView {
+            ptr,
+            rows,
+            cols,
+            rs,
+            cs,
+            _life: PhantomData,
+        }
+    }
+
+    /// Element `(i, j)`, or `None` outside the view (as `slice::get`);
+    /// `view[(i, j)]` is the form that panics.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(m.t().get(0, 1), Some(3.0));
+    /// assert_eq!(m.t().get(2, 0), None);
+    /// assert_eq!(m.t()[(0, 1)], 3.0);
+    /// ```
     #[inline]
-    pub fn get(&self, i: usize, j: usize) -> T {
-        assert!(
-            i < self.rows && j < self.cols,
-            "index ({i}, {j}) out of bounds for a {} view",
-            dims(self.rows, self.cols)
-        );
-        // SAFETY: (i, j) is inside the shape, and construction checked that
-        // every in-shape offset is inside the borrowed buffer.
-        unsafe { *self.ptr.add(i * self.rs + j * self.cs) }
+    pub fn get(&self, i: usize, j: usize) -> Option<T> {
+        self.get_ref(i, j).copied()
+    }
+
+    /// A reference to element `(i, j)` that lives as long as the borrow, or
+    /// `None` outside the view.
+    #[inline]
+    pub(crate) fn get_ref(&self, i: usize, j: usize) -> Option<&'a T> {
+        if i < self.rows && j < self.cols {
+            // SAFETY: (i, j) is inside the shape, and construction checked
+            // that every in-shape offset is inside the borrowed buffer.
+            Some(unsafe { &*self.ptr.add(i * self.rs + j * self.cs) })
+        } else {
+            None
+        }
     }
 
     /// The transposed view: same memory, strides swapped.
@@ -269,11 +307,6 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     /// True if the view is a plain row-major block with no gaps.
     pub fn is_row_major_contiguous(&self) -> bool {
         (self.cs == 1 || self.cols <= 1) && (self.rs == self.cols || self.rows <= 1)
-    }
-
-    /// Elements in row-major order.
-    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
-        (0..self.rows).flat_map(move |i| (0..self.cols).map(move |j| self.get(i, j)))
     }
 
     /// Copies the view into a new contiguous row-major matrix.
@@ -429,12 +462,35 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
         }
     }
 
-    /// Element `(i, j)`.
+    /// A mutable view of `rows x cols` elements at `ptr` with strides
+    /// `(rs, cs)`, for layouts another crate already vouches for.
     ///
-    /// # Panics
-    /// If `(i, j)` is outside the view.
+    /// # Safety
+    /// Every in-shape offset `i * rs + j * cs` is inside one allocation of
+    /// initialized `T`s borrowed exclusively for `'a`, and
+    /// [`non_aliasing`] holds for the layout.
+    #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
+    pub(crate) unsafe fn from_raw_parts(
+        ptr: *mut T,
+        rows: usize,
+        cols: usize,
+        rs: usize,
+        cs: usize,
+    ) -> Self {
+        debug_assert!(non_aliasing(rows, cols, rs, cs));
+        MatrixViewMut {
+            ptr,
+            rows,
+            cols,
+            rs,
+            cs,
+            _life: PhantomData,
+        }
+    }
+
+    /// Element `(i, j)`, or `None` outside the view; `view[(i, j)]` panics instead.
     #[inline]
-    pub fn get(&self, i: usize, j: usize) -> T {
+    pub fn get(&self, i: usize, j: usize) -> Option<T> {
         self.rb().get(i, j)
     }
 
@@ -444,22 +500,30 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
     /// If `(i, j)` is outside the view.
     #[inline]
     pub fn set(&mut self, i: usize, j: usize, value: T) {
-        *self.get_mut(i, j) = value;
+        self[(i, j)] = value;
     }
 
-    /// Mutable reference to element `(i, j)`.
+    /// Mutable reference to element `(i, j)`, or `None` outside the view
+    /// (as `slice::get_mut`); `view[(i, j)] = x` is the form that panics.
     ///
-    /// # Panics
-    /// If `(i, j)` is outside the view.
+    /// ```
+    /// use matrix::Matrix;
+    /// let mut m = Matrix::<f32>::zeros(2, 2);
+    /// let mut v = m.view_mut();
+    /// *v.get_mut(1, 0).unwrap() = 3.0;
+    /// v[(0, 1)] = 2.0;
+    /// assert!(v.get_mut(2, 0).is_none());
+    /// assert_eq!(m.as_slice(), &[0.0, 2.0, 3.0, 0.0]);
+    /// ```
     #[inline]
-    pub fn get_mut(&mut self, i: usize, j: usize) -> &mut T {
-        assert!(
-            i < self.rows && j < self.cols,
-            "index ({i}, {j}) out of bounds for a {} view",
-            dims(self.rows, self.cols)
-        );
-        // SAFETY: in-shape offsets are inside the exclusively borrowed buffer.
-        unsafe { &mut *self.ptr.add(i * self.rs + j * self.cs) }
+    pub fn get_mut(&mut self, i: usize, j: usize) -> Option<&mut T> {
+        if i < self.rows && j < self.cols {
+            // SAFETY: in-shape offsets are inside the exclusively borrowed
+            // buffer, and `&mut self` keeps the reference unique.
+            Some(unsafe { &mut *self.ptr.add(i * self.rs + j * self.cs) })
+        } else {
+            None
+        }
     }
 
     /// The transposed mutable view: same memory, strides swapped.
@@ -567,6 +631,18 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
         }
     }
 
+    /// The whole view as one mutable slice for its whole lifetime, if it is
+    /// row-major and contiguous.
+    pub(crate) fn into_slice_mut(self) -> Option<&'a mut [T]> {
+        if self.rb().is_row_major_contiguous() {
+            // SAFETY: contiguous row-major layout of rows*cols elements,
+            // borrowed exclusively for 'a, and `self` is consumed.
+            Some(unsafe { std::slice::from_raw_parts_mut(self.ptr, self.rows * self.cols) })
+        } else {
+            None
+        }
+    }
+
     /// Sets every element to `value`.
     pub fn fill(&mut self, value: T) {
         self.map_inplace(|_| value);
@@ -579,7 +655,7 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
                 Some(row) => row.iter_mut().for_each(|x| *x = f(*x)),
                 None => {
                     for j in 0..self.cols {
-                        let x = self.get_mut(i, j);
+                        let x = &mut self[(i, j)];
                         *x = f(*x);
                     }
                 }
@@ -638,6 +714,73 @@ impl<'a, 'b, T: Scalar> From<&'b mut MatrixViewMut<'a, T>> for MatrixViewMut<'b,
     }
 }
 
+#[cold]
+#[track_caller]
+fn index_out_of_bounds(i: usize, j: usize, shape: (usize, usize), what: &str) -> ! {
+    panic!(
+        "index ({i}, {j}) out of bounds for a {} {what}",
+        dims(shape.0, shape.1)
+    )
+}
+
+/// `view[(i, j)]`: element `(i, j)`; panics outside the view
+/// ([`get`](MatrixView::get) returns an `Option` instead).
+///
+/// ```
+/// use matrix::Matrix;
+/// let m = Matrix::from([[1.0f64, 2.0, 3.0]]);
+/// assert_eq!(m.t()[(2, 0)], 3.0);
+/// ```
+impl<T: Scalar> Index<(usize, usize)> for MatrixView<'_, T> {
+    type Output = T;
+    #[inline]
+    #[track_caller]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        match self.get_ref(i, j) {
+            Some(x) => x,
+            None => index_out_of_bounds(i, j, self.shape(), "view"),
+        }
+    }
+}
+
+/// `view[(i, j)]`: element `(i, j)`; panics outside the view.
+impl<T: Scalar> Index<(usize, usize)> for MatrixViewMut<'_, T> {
+    type Output = T;
+    #[inline]
+    #[track_caller]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        if i < self.rows && j < self.cols {
+            // SAFETY: in-shape offsets are inside the borrowed buffer; the
+            // shared borrow of `self` keeps writes out while it lives.
+            unsafe { &*self.ptr.add(i * self.rs + j * self.cs) }
+        } else {
+            index_out_of_bounds(i, j, self.shape(), "view")
+        }
+    }
+}
+
+/// `view[(i, j)] = x`: element `(i, j)`, mutable; panics outside the view
+/// ([`get_mut`](MatrixViewMut::get_mut) returns an `Option` instead).
+///
+/// ```
+/// use matrix::Matrix;
+/// let mut m = Matrix::<f32>::zeros(2, 3);
+/// let mut col = m.view_mut().t_mut();
+/// col[(2, 1)] = 7.0;
+/// assert_eq!(m[(1, 2)], 7.0);
+/// ```
+impl<T: Scalar> IndexMut<(usize, usize)> for MatrixViewMut<'_, T> {
+    #[inline]
+    #[track_caller]
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        let shape = self.shape();
+        match self.get_mut(i, j) {
+            Some(x) => x,
+            None => index_out_of_bounds(i, j, shape, "view"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -674,7 +817,7 @@ mod tests {
         let b = m.t().submatrix(1, 2, 3, 2);
         for i in 0..3 {
             for j in 0..2 {
-                assert_eq!(b.get(i, j), m[(2 + j, 1 + i)]);
+                assert_eq!(b[(i, j)], m[(2 + j, 1 + i)]);
             }
         }
         assert!(m.t().try_submatrix(4, 0, 2, 1).is_err());

@@ -187,7 +187,7 @@ impl Dense {
             for (j, &bj) in b.iter().enumerate() {
                 let mut s = T::ZERO;
                 for k in 0..self.inputs {
-                    s += x.get(i, k) * w.get(k, j);
+                    s += x[(i, k)] * w[(k, j)];
                 }
                 s += bj;
                 y.set(i, j, if relu { crate::activation::relu(s) } else { s });
@@ -209,7 +209,7 @@ impl Dense {
             for j in 0..self.outputs {
                 let mut s = T::ZERO;
                 for i in 0..x.rows() {
-                    s += x.get(i, k) * dy.get(i, j);
+                    s += x[(i, k)] * dy[(i, j)];
                 }
                 grads[self.weight + k * self.outputs + j] = s;
             }
@@ -217,7 +217,7 @@ impl Dense {
         for j in 0..self.outputs {
             let mut s = T::ZERO;
             for i in 0..dy.rows() {
-                s += dy.get(i, j);
+                s += dy[(i, j)];
             }
             grads[self.bias + j] = s;
         }
@@ -226,7 +226,7 @@ impl Dense {
                 for k in 0..self.inputs {
                     let mut s = T::ZERO;
                     for j in 0..self.outputs {
-                        s += dy.get(i, j) * w.get(k, j);
+                        s += dy[(i, j)] * w[(k, j)];
                     }
                     dx.set(i, k, s);
                 }

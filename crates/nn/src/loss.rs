@@ -185,7 +185,7 @@ pub fn sigmoid_binary_cross_entropy<T: Scalar>(
         &|logits, labels, mut probs, mut d_logits| {
             let mut out = BatchLoss::default();
             for (i, &label) in labels.iter().enumerate() {
-                let z = logits.get(i, 0);
+                let z = logits[(i, 0)];
                 let y = if label == 0 { T::ZERO } else { T::ONE };
                 let p = crate::activation::sigmoid(z);
                 probs.set(i, 0, p);
@@ -243,7 +243,7 @@ pub fn squared_error<T: Scalar>(
     let mut sum = 0.0;
     for i in 0..shape.0 {
         for j in 0..shape.1 {
-            let diff = y_pred.get(i, j) - y.get(i, j);
+            let diff = y_pred[(i, j)] - y[(i, j)];
             sum += 0.5 * diff.to_f64() * diff.to_f64();
             d_pred.set(i, j, diff * grad_scale);
         }

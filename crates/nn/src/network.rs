@@ -359,7 +359,7 @@ impl<T: Scalar> Network<T> {
             let n = chunk.min(x.rows() - r0);
             let probs = self.run_forward(x.submatrix(r0, 0, n, x.cols()), end)?;
             if probs.cols() == 1 {
-                out.extend((0..n).map(|i| usize::from(probs.get(i, 0) >= T::from_f64(0.5))));
+                out.extend((0..n).map(|i| usize::from(probs[(i, 0)] >= T::from_f64(0.5))));
             } else {
                 out.extend(ops::argmax_rows(probs));
             }
@@ -424,7 +424,7 @@ impl<T: Scalar> Network<T> {
         let out = self.ws.acts[last].rows_view(0, m);
         let value: f64 = (0..m)
             .flat_map(|i| (0..out.cols()).map(move |j| (i, j)))
-            .map(|(i, j)| (out.get(i, j) * weights.get(i, j)).to_f64())
+            .map(|(i, j)| (out[(i, j)] * weights[(i, j)]).to_f64())
             .sum();
         self.ws.d_acts[last]
             .view_mut()

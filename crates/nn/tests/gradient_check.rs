@@ -115,7 +115,7 @@ fn check_layer_backward(hidden_act: Layer, output: Layer) {
             let out = n.forward(x.view()).unwrap();
             (0..6)
                 .flat_map(|i| (0..4).map(move |j| (i, j)))
-                .map(|(i, j)| out.get(i, j) * r[(i, j)])
+                .map(|(i, j)| out[(i, j)] * r[(i, j)])
                 .sum()
         },
         &what,

@@ -123,7 +123,7 @@ impl Extent {
             (f64::INFINITY, f64::NEG_INFINITY),
         );
         for i in 0..points.rows() {
-            let (px, py) = (points.get(i, 0) as f64, points.get(i, 1) as f64);
+            let (px, py) = (points[(i, 0)] as f64, points[(i, 1)] as f64);
             if px.is_finite() && py.is_finite() {
                 x = (x.0.min(px), x.1.max(px));
                 y = (y.0.min(py), y.1.max(py));
@@ -188,7 +188,7 @@ impl ProbabilityGrid {
             extent,
             nx,
             ny,
-            p: out.iter().collect(),
+            p: out.iter().copied().collect(),
         })
     }
 
@@ -453,7 +453,7 @@ fn draw_points<'a, DB: DrawingBackend + 'a>(
         let color = CLASS_COLORS[class as usize];
         let coords: Vec<(f64, f64)> = (0..points.rows())
             .filter(|&i| labels.get(i) == Some(&class))
-            .map(|i| (points.get(i, 0) as f64, points.get(i, 1) as f64))
+            .map(|i| (points[(i, 0)] as f64, points[(i, 1)] as f64))
             .collect();
         let dot = move |c: (f64, f64)| {
             EmptyElement::at(c)
@@ -501,7 +501,7 @@ fn emptiest_corner(e: Extent, points: MatrixView<'_, f32>) -> SeriesLabelPositio
     let count = |right: bool, upper: bool| {
         (0..points.rows())
             .filter(|&i| {
-                let (x, y) = (points.get(i, 0) as f64, points.get(i, 1) as f64);
+                let (x, y) = (points[(i, 0)] as f64, points[(i, 1)] as f64);
                 let in_x = if right {
                     x >= e.x.1 - 0.45 * w
                 } else {

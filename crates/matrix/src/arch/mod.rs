@@ -7,6 +7,8 @@
 //!   implemented once per instruction set in `avx512.rs`, `avx2.rs` and
 //!   `portable.rs` (which also serves every non-x86 target);
 //! - [`workspace`]: the reused, aligned scratch memory of the calling thread;
+//! - [`threads`]: the thread pool (rayon with the `parallel` feature, the
+//!   calling thread alone without it);
 //! - [`Shared`]: how raw pointers into disjoint parts of an output cross
 //!   into rayon tasks;
 //! - [`with_target_features!`]: how a plain loop is compiled once per
@@ -24,6 +26,7 @@ pub(crate) mod avx512;
 pub(crate) mod portable;
 pub(crate) mod select;
 pub(crate) mod simd;
+pub(crate) mod threads;
 pub(crate) mod workspace;
 
 pub use select::{selected_kernel, KernelError, KernelKind};

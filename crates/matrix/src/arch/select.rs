@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 /// A family of micro-kernels (one per instruction set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KernelKind {
     /// AVX-512F: 12x32 (f32) and 12x16 (f64) tiles in 32 zmm registers.
     Avx512,

@@ -8,9 +8,10 @@
 //! are bitwise the same for any thread count, and the same as a loop of
 //! single products.
 
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::{gemm_on, selected_kernel, Epilogue, PlanChoices};
+use crate::arch::Shared;
 use crate::error::MatrixError;
 use crate::{MatrixView, MatrixViewMut, Scalar};
 
@@ -96,21 +97,31 @@ pub fn try_gemm_batched<T: Scalar>(
             return Err(MatrixError::shape("gemm_batched", detail));
         }
     }
-    c.par_iter_mut()
-        .zip(a.par_iter().zip(b.par_iter()))
-        .try_for_each(|(c, (a, b))| {
-            let choices = PlanChoices::default();
-            gemm_on(
-                kernel,
-                1,
-                choices,
-                alpha,
-                *a,
-                *b,
-                beta,
-                c.rb_mut(),
-                Epilogue::none(),
-            )
-            .map(|_| ())
-        })
+    let first_error = Mutex::new(None);
+    let c_all = Shared(c.as_mut_ptr());
+    crate::arch::threads::for_each_part(c.len(), |i| {
+        // SAFETY: `i < c.len()`, and each part writes only its own C (the
+        // views of one batch are distinct mutable borrows).
+        let c = unsafe { &mut *c_all.get().add(i) };
+        let choices = PlanChoices::default();
+        let (a, b) = (a[i], b[i]);
+        if let Err(e) = gemm_on(
+            kernel,
+            1,
+            choices,
+            alpha,
+            a,
+            b,
+            beta,
+            c.rb_mut(),
+            Epilogue::none(),
+        ) {
+            let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+            first.get_or_insert(e);
+        }
+    });
+    match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

@@ -38,8 +38,6 @@
 //! comes from the whole problem, and every C element is one FMA chain in k
 //! order, so the result is bitwise identical for any number of threads.
 
-use rayon::prelude::*;
-
 use super::kernel::{APanel, BPanel, Kernel, Tile, TileEpilogue};
 use super::plan::{ASource, BSource, PartPlan, Plan};
 use crate::arch::{whole_lines, with_workspace, Shared};
@@ -191,7 +189,7 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, plan: &Plan) {
             return unsafe { run_part::<T, K>(&part, &pp, ws) };
         }
         let shared = Shared((p as *const Problem<T>, ws));
-        (0..parts).into_par_iter().for_each(|t| {
+        crate::arch::threads::for_each_part(parts, |t| {
             let (p, ws) = shared.get();
             // SAFETY: `p` outlives the parallel section; parts cover disjoint
             // bands of C, whole tiles each, and own disjoint workspace

@@ -224,7 +224,7 @@ pub fn try_gemm_planned<'a, 'b, 'c, T: Scalar>(
     c: impl Into<MatrixViewMut<'c, T>>,
     epilogue: Epilogue<'_, T>,
 ) -> Result<Option<Plan>, MatrixError> {
-    let threads = rayon::current_num_threads();
+    let threads = crate::arch::threads::current_num_threads();
     let (a, b, c) = (a.into(), b.into(), c.into());
     gemm_on(kernel, threads, choices, alpha, a, b, beta, c, epilogue)
 }
@@ -428,7 +428,7 @@ pub(crate) fn scale_only<T: Scalar>(beta: T, mut c: MatrixViewMut<'_, T>, epi: E
             let mut r = if beta == T::ZERO {
                 T::ZERO
             } else {
-                beta * c.get(i, j)
+                beta * c[(i, j)]
             };
             if let Some(bias) = epi.bias {
                 r += bias[j];

@@ -5,13 +5,13 @@
 //!
 //! | decision | rule |
 //! |---|---|
-//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns and A is column-major, or C is one row and B column-major; never with a bias ([`swap_pays`]) |
-//! | [`algorithm`](Plan::algorithm) | one row of C with row-major B: a sum of B's rows; dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel ([`algorithm_for`]) |
-//! | [`kc`](Plan::kc) | the k block, from L2, evened over k ([`Blocking::new`]) |
-//! | [`parts`](Plan::parts), [`split`](Plan::split) | one part per thread above [`PARALLEL_MIN_FLOPS`], cut where the busiest part computes the least padding ([`split_rows_first`]) |
-//! | per part: [`a`](PartPlan::a) | A read in place when row-major, cheap to read and its rows do not collide in L1 ([`reads_a_in_place`]) |
-//! | per part: [`b`](PartPlan::b) | B read in place for a few row panels; packed by the first row of tiles when its rows are short; else packed by a pass ([`b_source`]) |
-//! | per part: [`whole_b`](PartPlan::whole_b) | all of B packed once when A comes in several chunks and packed B is at most 16 MiB ([`packs_whole_b`]) |
+//! | [`swapped`](Plan::swapped) | solve `Cᵀ = Bᵀ Aᵀ` when C is tall with at most 16 columns and A is column-major, or C is one row and B column-major; never with a bias (`swap_pays`) |
+//! | [`algorithm`](Plan::algorithm) | one row of C with row-major B: a sum of B's rows; dot products along k when A is row-major, C has at most 16 columns and k spans a vector; the narrow kernel when C fits one of its panels; else the full BLIS kernel (`algorithm_for`) |
+//! | [`kc`](Plan::kc) | the k block, from L2, evened over k (`Blocking::new`) |
+//! | [`parts`](Plan::parts), [`split`](Plan::split) | one part per thread above `PARALLEL_MIN_FLOPS`, cut where the busiest part computes the least padding (`split_rows_first`) |
+//! | per part: [`a`](PartPlan::a) | A read in place when row-major, cheap to read and its rows do not collide in L1 (`reads_a_in_place`) |
+//! | per part: [`b`](PartPlan::b) | B read in place for a few row panels; packed by the first row of tiles when its rows are short; else packed by a pass (`b_source`) |
+//! | per part: [`whole_b`](PartPlan::whole_b) | all of B packed once when A comes in several chunks and packed B is at most 16 MiB (`packs_whole_b`) |
 //!
 //! [`PlanChoices`] forces any of these decisions where the operands' layout
 //! allows it: tests use it to run every path on any machine, whatever its
@@ -24,6 +24,7 @@ use crate::{MatrixError, Scalar};
 
 /// Which loop nest computes the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// Each C element a dot product vectorised along k, A read in place, B
     /// packed once as `Bᵀ` (`skinny.rs`): C with a few columns.
@@ -40,6 +41,7 @@ pub enum Algorithm {
 
 /// How a part splits C between workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Split {
     /// Each worker computes a band of rows.
     Rows,
@@ -49,6 +51,7 @@ pub enum Split {
 
 /// Where the micro-kernel reads A's full micro-panels from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ASource {
     /// Packed into `MR`-row panels, once per (row chunk, k block).
     Packed,
@@ -59,6 +62,7 @@ pub enum ASource {
 
 /// Where the micro-kernel reads B's full micro-panels from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BSource {
     /// Packed into `NR`-column panels by a pass before the block's tiles.
     Packed,

@@ -18,8 +18,6 @@
 //! memory bandwidth. The k tail (k mod LANES) is summed in scalar after the
 //! reduction, in a fixed order: results do not depend on the thread split.
 
-use rayon::prelude::*;
-
 use super::driver::Problem;
 use super::kernel::TileEpilogue;
 use super::plan::{Plan, DOT_ROWS};
@@ -115,7 +113,7 @@ pub(crate) unsafe fn run<T: Scalar, K: SkinnyKernel<T>>(p: &Problem<T>, plan: &P
             return unsafe { K::rows(p, bt, kp, acc, 0, p.m) };
         }
         let shared = Shared((p as *const Problem<T>, bt as *const T, acc));
-        (0..parts).into_par_iter().for_each(|t| {
+        crate::arch::threads::for_each_part(parts, |t| {
             let (p, bt, acc) = shared.get();
             let (i0, i1) = part_rows(t);
             // SAFETY: each part writes rows i0..i1 of C and its own

@@ -18,8 +18,6 @@
 //! column's result does not depend on how the columns are split between
 //! threads. The product is bound by reading B once.
 
-use rayon::prelude::*;
-
 use super::driver::Problem;
 use super::kernel::{write_row, TileEpilogue};
 use super::plan::Plan;
@@ -60,7 +58,7 @@ pub(crate) unsafe fn run<T: Scalar, K: VectorKernel<T>>(p: &Problem<T>, plan: &P
             return unsafe { K::columns(p, ws, 0, p.n) };
         }
         let shared = Shared((p as *const Problem<T>, ws));
-        (0..parts).into_par_iter().for_each(|t| {
+        crate::arch::threads::for_each_part(parts, |t| {
             let (p, ws) = shared.get();
             // SAFETY: `p` outlives the parallel section; bands are disjoint
             // columns of C, and each part has its own accumulator region.

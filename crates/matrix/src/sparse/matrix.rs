@@ -190,7 +190,7 @@ impl<T: Scalar> SparseMatrix<T> {
             (0..rows)
                 .map(|i| match a.row(i) {
                     Some(row) => row.iter().filter(|&&v| v != T::ZERO).count(),
-                    None => (0..cols).filter(|&j| a.get(i, j) != T::ZERO).count(),
+                    None => (0..cols).filter(|&j| a[(i, j)] != T::ZERO).count(),
                 })
                 .sum()
         };

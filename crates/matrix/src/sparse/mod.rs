@@ -31,8 +31,6 @@ mod problem;
 pub use matrix::{SparseMatrix, GROUP};
 pub(crate) use problem::SparseProblem;
 
-use rayon::prelude::*;
-
 use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
 use crate::gemm::driver::OutOperand;
@@ -160,7 +158,12 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                 bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
                 relu: epilogue.relu,
             };
-            run(kernel, &p, group_start, rayon::current_num_threads());
+            run(
+                kernel,
+                &p,
+                group_start,
+                crate::arch::threads::current_num_threads(),
+            );
         }
     });
     Ok(())
@@ -197,7 +200,7 @@ unsafe fn run<T: Scalar>(
         }
     };
     let shared = Shared(p as *const SparseProblem<T>);
-    (0..parts).into_par_iter().for_each(|t| {
+    crate::arch::threads::for_each_part(parts, |t| {
         let (g0, g1) = (bound(t).min(groups), bound(t + 1).min(groups));
         if g0 < g1 {
             // SAFETY: parts cover disjoint groups (rows) of C; p outlives the section.
