@@ -51,6 +51,17 @@ pub struct Operand<T> {
     pub(crate) cs: usize,
 }
 
+impl<T: Scalar> Operand<T> {
+    /// The pointer and strides of a view.
+    pub(crate) fn of(v: crate::MatrixView<'_, T>) -> Operand<T> {
+        Operand {
+            ptr: v.as_ptr(),
+            rs: v.row_stride(),
+            cs: v.col_stride(),
+        }
+    }
+}
+
 impl<T> Operand<T> {
     /// The same memory seen as the transpose.
     pub(crate) fn t(self) -> Operand<T> {

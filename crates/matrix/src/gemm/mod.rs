@@ -260,19 +260,14 @@ pub(crate) fn gemm_on<T: Scalar>(
         scale_only(beta, c.rb_mut(), epilogue);
         return Ok(None);
     }
-    let operand = |v: MatrixView<'_, T>| Operand {
-        ptr: v.as_ptr(),
-        rs: v.row_stride(),
-        cs: v.col_stride(),
-    };
     let problem = Problem {
         m,
         n,
         k,
         alpha,
         beta,
-        a: operand(a),
-        b: operand(b),
+        a: Operand::of(a),
+        b: Operand::of(b),
         c: OutOperand {
             ptr: c.as_mut_ptr(),
             rs: c.row_stride(),
@@ -339,19 +334,14 @@ pub fn plan_gemm<T: Scalar>(
     if m == 0 || n == 0 || k == 0 {
         return Ok(None);
     }
-    let operand = |v: MatrixView<'_, T>| Operand {
-        ptr: v.as_ptr(),
-        rs: v.row_stride(),
-        cs: v.col_stride(),
-    };
     let problem = Problem {
         m,
         n,
         k,
         alpha: T::ONE,
         beta: T::ZERO,
-        a: operand(a),
-        b: operand(b),
+        a: Operand::of(a),
+        b: Operand::of(b),
         // Never written: a plan only reads C's strides.
         c: OutOperand {
             ptr: std::ptr::null_mut(),
