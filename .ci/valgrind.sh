@@ -29,11 +29,10 @@ echo "== building the matrix test binaries"
 # and B in place, B filled, narrow, dot-product, one-row, swapped, two
 # threads), while tests/canary.rs covers the edges with fenced C.
 #
-# The executables cargo built, one per test target (with the features the
-# workspace build gives the crate, so the test run's binaries are reused):
-# lib unit tests, canary, sparse, properties, plans.
+# The executables cargo built, one per test target: lib unit tests,
+# canary, sparse, properties, plans.
 mapfile -t binaries < <(
-  cargo test -p matnet-matrix --features rand --release --no-run --message-format=json |
+  cargo test -p matnet-matrix --release --no-run --message-format=json |
     python3 -c '
 import json, sys
 wanted = {"matrix", "canary", "sparse", "properties", "plans"}
