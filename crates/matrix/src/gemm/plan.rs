@@ -339,14 +339,14 @@ impl Plan {
             Some(b) => b,
             None => b_source(p, mr),
         };
-        let whole_b = self
-            .choices
-            .whole_b
-            .unwrap_or_else(|| packs_whole_b(p, nr, self.choices.mc.unwrap_or(bl.mc)));
         let mc = match self.choices.mc {
             Some(mc) => mc.div_ceil(mr).max(1) * mr,
             None => bl.mc,
         };
+        let whole_b = self
+            .choices
+            .whole_b
+            .unwrap_or_else(|| packs_whole_b(p, nr, mc));
         Ok(PartPlan {
             mc,
             kc: bl.kc,
