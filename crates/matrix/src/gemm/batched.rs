@@ -10,7 +10,7 @@
 
 use std::sync::Mutex;
 
-use super::{gemm_on, selected_kernel, Epilogue, PlanChoices};
+use super::{check_product, gemm_on, selected_kernel, Epilogue, PlanChoices};
 use crate::arch::Shared;
 use crate::error::MatrixError;
 use crate::{MatrixView, MatrixViewMut, Scalar};
@@ -74,28 +74,26 @@ pub fn try_gemm_batched<T: Scalar>(
             ),
         ));
     }
+    // gemm's own checks, each message naming the product it is about.
     for (i, ((a, b), c)) in a.iter().zip(b).zip(c.iter()).enumerate() {
-        let fits = a.cols() == b.rows() && c.shape() == (a.rows(), b.cols());
-        if !fits {
-            let detail = if a.cols() != b.rows() {
-                format!(
-                    "product {i}: op(A) is {}x{} but op(B) is {}x{}",
-                    a.rows(),
-                    a.cols(),
-                    b.rows(),
-                    b.cols()
-                )
-            } else {
-                format!(
-                    "product {i}: op(A) * op(B) is {}x{} but C is {}x{}",
-                    a.rows(),
-                    b.cols(),
-                    c.rows(),
-                    c.cols()
-                )
-            };
-            return Err(MatrixError::shape("gemm_batched", detail));
-        }
+        let names = ("op(A)", "op(B)");
+        let none = Epilogue::<T>::none();
+        check_product(
+            "gemm_batched",
+            names,
+            a.shape(),
+            b.shape(),
+            c.shape(),
+            &none,
+            kernel,
+        )
+        .map_err(|e| match e {
+            MatrixError::ShapeMismatch { op, detail } => MatrixError::ShapeMismatch {
+                op,
+                detail: format!("product {i}: {detail}"),
+            },
+            other => other,
+        })?;
     }
     let first_error = Mutex::new(None);
     let c_all = Shared(c.as_mut_ptr());
