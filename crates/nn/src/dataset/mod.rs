@@ -53,6 +53,10 @@ pub struct Dataset {
     pub image_shape: (usize, usize),
 }
 
+/// Values (32 rows of MNIST) from which [`Dataset::gather`] copies on all
+/// threads.
+const PARALLEL_GATHER_MIN: usize = 1 << 15;
+
 impl Dataset {
     /// A data set from parts, checking that they agree: one label per image
     /// row, labels below `classes`, and `rows * cols` features.
@@ -270,16 +274,33 @@ impl Dataset {
             indices.len()
         );
         let n = self.len();
+        if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+            panic!("gather: index {bad} out of range for a data set of {n} samples");
+        }
+        for (label, &i) in labels_out.iter_mut().zip(indices) {
+            *label = self.labels[i];
+        }
+        if f == 0 {
+            return;
+        }
         let src = self.images.as_slice();
-        for (k, &i) in indices.iter().enumerate() {
-            assert!(
-                i < n,
-                "gather: index {i} out of range for a data set of {n} samples"
-            );
-            labels_out[k] = self.labels[i];
-            if f > 0 {
-                images_out[k * f..(k + 1) * f].copy_from_slice(&src[i * f..(i + 1) * f]);
+        let copy = |rows: &mut [f32], indices: &[usize]| {
+            for (row, &i) in rows.chunks_exact_mut(f).zip(indices) {
+                row.copy_from_slice(&src[i * f..(i + 1) * f]);
             }
+        };
+        // Rows of a shuffled batch come from all over the data set, each a
+        // wait on memory: two threads wait for two rows at a time. A copy,
+        // so any split gives the same batch.
+        if images_out.len() >= PARALLEL_GATHER_MIN && rayon::current_num_threads() > 1 {
+            use rayon::prelude::*;
+            let rows = indices.len().div_ceil(rayon::current_num_threads());
+            images_out
+                .par_chunks_mut(rows * f)
+                .zip(indices.par_chunks(rows))
+                .for_each(|(out, indices)| copy(out, indices));
+        } else {
+            copy(images_out, indices);
         }
     }
 
@@ -385,6 +406,32 @@ mod tests {
         assert_eq!(&x[6..12], d.images.row(1));
         assert_eq!(y, [4, 1, 4]);
         assert_eq!(d.select(&[4, 1, 4]).images.as_slice(), &x[..]);
+    }
+
+    /// A batch big enough to be copied on all threads, on 3 threads (rows
+    /// split unevenly) against row by row.
+    #[test]
+    fn parallel_gather_copies_the_same_rows() {
+        let images = Matrix::from_fn(500, 100, |i, j| (i * 100 + j) as f32);
+        let d = Dataset::new(
+            images,
+            (0..500).map(|i| (i % 10) as u8).collect(),
+            10,
+            (10, 10),
+        )
+        .unwrap();
+        let indices: Vec<usize> = (0..400).map(|k| (k * 37) % 500).collect();
+        assert!(indices.len() * 100 >= PARALLEL_GATHER_MIN);
+        let (mut x, mut y) = (vec![0.0; 400 * 100], vec![0; 400]);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        pool.install(|| d.gather(&indices, &mut x, &mut y));
+        for (k, &i) in indices.iter().enumerate() {
+            assert_eq!(&x[k * 100..(k + 1) * 100], d.images.row(i), "row {k}");
+            assert_eq!(y[k], d.labels[i]);
+        }
     }
 
     #[test]
