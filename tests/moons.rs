@@ -1,19 +1,26 @@
 //! The two-moons generator, a short training run of the reference network,
 //! and the pictures the `moons` example writes (drawn through the same
-//! library functions, then decoded and checked).
+//! library functions, then decoded and checked; and written by the example
+//! binary itself).
 
 use std::fs::File;
 use std::path::Path;
+use std::process::Command;
 
 use matrix::Matrix;
 use nn::dataset::Dataset;
 use nn::train::accuracy;
 use nn::{fit, OptimizerKind, TrainConfig};
-use support::moons::{embedding, output_line, reference_network, split, two_moons};
-use support::plot::{
-    plot_boundary, plot_curves, plot_embedding, plot_training, EmbeddingGif, Extent,
-    ProbabilityGrid,
+use support::moons::{
+    embedding, first_layer_map, output_line, random_affine, reference_network, split, two_moons,
 };
+use support::plot::{
+    plot_boundary, plot_curves, plot_embedding, plot_maps, plot_training, Affine2, AnimatedGif,
+    Extent, MapPanel, ProbabilityGrid,
+};
+
+#[path = "support/bin.rs"]
+mod bin;
 
 #[test]
 fn same_seed_gives_the_same_points_and_another_seed_other_points() {
@@ -80,6 +87,29 @@ fn decode_png(path: &Path) -> (u32, u32, f64, usize) {
     colours.sort_unstable();
     colours.dedup();
     (info.width, info.height, var.sqrt(), colours.len())
+}
+
+/// Decodes every frame of a GIF: (the screen's width and height, frames).
+fn decode_gif(path: &Path) -> ((u32, u32), usize) {
+    let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::RGBA);
+    let mut decoder = options
+        .read_info(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let size = (decoder.width() as u32, decoder.height() as u32);
+    let mut frames = 0;
+    while let Some(frame) = decoder
+        .read_next_frame()
+        .unwrap_or_else(|e| panic!("{}: frame {frames}: {e}", path.display()))
+    {
+        assert_eq!(
+            frame.buffer.len(),
+            4 * frame.width as usize * frame.height as usize
+        );
+        frames += 1;
+    }
+    (size, frames)
 }
 
 #[test]
@@ -195,18 +225,115 @@ fn a_short_run_separates_the_moons_and_draws_readable_pictures() {
     }
 
     let gif_path = dir.path().join("embedding.gif");
-    let mut gif = EmbeddingGif::create(&gif_path, (240, 240), 100).unwrap();
+    let mut gif = AnimatedGif::create(&gif_path, (240, 240), 100).unwrap();
     gif.add_embedding(all.view(), &data.labels, None, "frame 1")
         .unwrap();
     gif.add_embedding(all.view(), &data.labels, output_line(&net), "frame 2")
         .unwrap();
     assert_eq!(gif.frames(), 2);
     drop(gif);
-    let bytes = std::fs::read(&gif_path).unwrap();
-    assert!(bytes.starts_with(b"GIF89a"), "not a GIF");
-    assert!(bytes.len() > 1000);
+    assert_eq!(decode_gif(&gif_path), ((240, 240), 2));
+    let boundary_gif = dir.path().join("boundary.gif");
+    let mut gif = AnimatedGif::create(&boundary_gif, (240, 220), 100).unwrap();
+    for frame in 0..3 {
+        gif.add_boundary(&mut net, &data, &format!("frame {frame}"))
+            .unwrap();
+    }
+    drop(gif);
+    assert_eq!(decode_gif(&boundary_gif), ((240, 220), 3));
+
+    // The data set, and the data after a seeded map and after the first
+    // layer of a 2-2-2-1 network (here untrained): panels side by side.
+    let dataset = dir.path().join("dataset.png");
+    let panel = |title, map| MapPanel { title, map };
+    plot_maps(
+        &dataset,
+        &data,
+        &[panel("data", Affine2::IDENTITY)],
+        "",
+        (300, 280),
+    )
+    .unwrap();
+    let seeded = random_affine(0);
+    let layer = first_layer_map(&reference_network(2, 0).unwrap()).unwrap();
+    let linear = dir.path().join("linear.png");
+    let maps = [
+        panel("seeded", seeded.linear()),
+        panel("layer", layer.linear()),
+    ];
+    plot_maps(&linear, &data, &maps, "W x", (300, 280)).unwrap();
+    let affine = dir.path().join("affine.png");
+    plot_maps(
+        &affine,
+        &data,
+        &[panel("seeded", seeded), panel("layer", layer)],
+        "W x + b",
+        (300, 280),
+    )
+    .unwrap();
+    for (path, want) in [
+        (&dataset, (300, 280)),
+        (&linear, (600, 316)),
+        (&affine, (600, 316)),
+    ] {
+        let (w, h, std, colours) = decode_png(path);
+        assert_eq!((w, h), want, "{}", path.display());
+        assert!(std > 20.0, "{}: pixel std {std}", path.display());
+        assert!(colours > 50, "{}: {colours} colours", path.display());
+    }
+    assert!(plot_maps(&linear, &data, &[], "none", (300, 280)).is_err());
 
     // Shape errors are reported, not panicked on.
     let bad = plot_embedding(&emb, all.view(), &data.labels[1..], None, "x", size).unwrap_err();
     assert!(bad.to_string().contains("n labels"), "{bad}");
+}
+
+/// The example binary itself writes every picture its documentation names,
+/// each a valid PNG of the requested size (two panels for the maps) or an
+/// animated GIF with a frame every `--frames` epochs and one at epoch 0.
+#[test]
+fn the_example_writes_every_picture_and_both_animations() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(bin::example("moons"))
+        .args([
+            "--points", "300", "--epochs", "20", "--frames", "10", "--gif",
+        ])
+        .args(["--size", "320x300", "--out"])
+        .arg(dir.path())
+        .env_remove("MATNET_KERNEL")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("layer pictures: the trained 2-2-2-1 network reaches"),
+        "{out}"
+    );
+    for (name, want) in [
+        ("dataset.png", (320, 300)),
+        ("linear.png", (640, 336)),
+        ("affine.png", (640, 336)),
+        ("boundary.png", (320, 300)),
+        ("embedding.png", (320, 300)),
+        ("training.png", (320, 300)),
+        ("frames/boundary_0010.png", (320, 300)),
+    ] {
+        let path = dir.path().join(name);
+        let (w, h, std, colours) = decode_png(&path);
+        assert_eq!((w, h), want, "{name}");
+        assert!(
+            std > 20.0 && colours > 50,
+            "{name}: std {std}, {colours} colours"
+        );
+    }
+    for name in ["boundary.gif", "embedding.gif"] {
+        // Epochs 0, 10 and 20.
+        assert_eq!(
+            decode_gif(&dir.path().join(name)),
+            ((320, 300), 3),
+            "{name}"
+        );
+    }
+    assert!(err.contains("3 frames each"), "{err}");
 }

@@ -2,6 +2,8 @@
 //! of the library crates: `matrix` and `nn` never depend on this crate, so
 //! their users never compile an HTTP client, a plot writer or a progress bar.
 //!
+//! - [`digit`]: a picture of a handwritten digit (PNG, JPEG, PGM) made into
+//!   MNIST's 28x28 layout, for `mnist --predict`.
 //! - [`download`]: where MNIST is found (`--data`, `MNIST_DIR`,
 //!   `data/mnist/`) and its download from mirrors with SHA-256 checks
 //!   (`MATNET_MNIST_MIRRORS`); the file names and sums are
@@ -14,6 +16,7 @@
 //! Not published (`publish = false`); the root package uses it as a
 //! dev-dependency of `examples/`, `tests/` and `benches/`.
 
+pub mod digit;
 pub mod download;
 pub mod moons;
 pub mod plot;

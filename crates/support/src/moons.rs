@@ -20,6 +20,8 @@ use std::f64::consts::PI;
 use matrix::{Matrix, MatrixView};
 use nn::dataset::Dataset;
 use nn::{Activation, Init, Layer, Loss, Network, NnError};
+
+use crate::plot::Affine2;
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use rand_distr::StandardNormal;
 
@@ -148,6 +150,36 @@ pub fn output_line(net: &Network<f32>) -> Option<(f32, f32, f32)> {
     Some((p[d.weight], p[d.weight + 1], p[d.bias]))
 }
 
+/// A 2x2 map `x -> W x + b` with every entry of `W` and `b` drawn from the
+/// standard normal by a [`StdRng`] seeded with `seed`: what a freshly
+/// initialised 2 -> 2 layer might compute, for pictures of what such a map
+/// does to the data.
+pub fn random_affine(seed: u64) -> Affine2 {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut draw = || rng.sample::<f64, _>(StandardNormal);
+    Affine2 {
+        w: [[draw(), draw()], [draw(), draw()]],
+        b: [draw(), draw()],
+    }
+}
+
+/// The first Dense layer of `net` as the map it computes, `x -> W x + b`
+/// (before its activation), when it has 2 inputs and 2 outputs (the
+/// reference network with `hidden = 2`); `None` otherwise.
+pub fn first_layer_map(net: &Network<f32>) -> Option<Affine2> {
+    let d = net.dense_params().first()?;
+    if d.inputs != 2 || d.outputs != 2 {
+        return None;
+    }
+    let p = net.params();
+    // Stored inputs x outputs: input i's weight to output j is at i * 2 + j.
+    let w = |out: usize, inp: usize| p[d.weight + inp * 2 + out] as f64;
+    Some(Affine2 {
+        w: [[w(0, 0), w(0, 1)], [w(1, 0), w(1, 1)]],
+        b: [p[d.bias] as f64, p[d.bias + 1] as f64],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +279,22 @@ mod tests {
             assert!((p - out[(i, 0)]).abs() < 1e-5);
             assert!(row.iter().all(|v| v.abs() < 1.0));
         }
+    }
+
+    #[test]
+    fn the_first_layer_map_is_what_the_layer_computes() {
+        let mut net = reference_network(2, 5).unwrap();
+        let map = first_layer_map(&net).unwrap();
+        let x = Matrix::from_vec(3, 2, vec![0.5f32, -1.0, 2.0, 0.25, 0.0, 0.0]);
+        // The output of the first Dense layer, before its tanh.
+        let z = net.forward_to(x.view(), 1).unwrap().to_matrix();
+        for i in 0..3 {
+            let (a, b) = map.apply((x[(i, 0)] as f64, x[(i, 1)] as f64));
+            assert!((a - z[(i, 0)] as f64).abs() < 1e-5 && (b - z[(i, 1)] as f64).abs() < 1e-5);
+        }
+        assert!(first_layer_map(&reference_network(3, 0).unwrap()).is_none());
+        assert_eq!(random_affine(4), random_affine(4));
+        assert_ne!(random_affine(4), random_affine(5));
     }
 
     #[test]
