@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 mod bin;
 #[path = "support/mnist.rs"]
 mod mnist_data;
-use bin::example;
+use bin::{example, stderr, stdout};
 use mnist_data::mnist_dir;
 
 fn mnist(args: &[&str]) -> Output {
@@ -18,14 +18,6 @@ fn mnist(args: &[&str]) -> Output {
         .env_remove("MATNET_KERNEL")
         .output()
         .expect("run the mnist example")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Parses `result: test_accuracy=A train_seconds=T samples_per_second=S`.

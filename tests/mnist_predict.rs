@@ -16,7 +16,7 @@ use support::digit::{prepare_digit, SIDE};
 mod bin;
 #[path = "support/mnist.rs"]
 mod mnist_data;
-use bin::example;
+use bin::{example, stderr, stdout};
 use mnist_data::mnist_dir;
 
 fn mnist<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
@@ -26,14 +26,6 @@ fn mnist<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
         .env_remove("MNIST_DIR")
         .output()
         .expect("run the mnist example")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
