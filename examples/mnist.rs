@@ -112,14 +112,14 @@ struct Args {
     #[arg(short, long, value_parser = PossibleValuesParser::new(["relu", "tanh", "sigmoid"])
         .map(|s| Activation::from_name(&s).expect("a listed value")))]
     activation: Option<Activation>,
-    /// Passes over the training set [default: 30; presets: 1000].
+    /// Passes over the training set [default: 6; seed presets: 1000; fast: 5].
     #[arg(short, long, allow_negative_numbers = true, value_parser = parse_epochs)]
     epochs: Option<u64>,
     /// Mini-batch size; 0 or "full" trains on the whole training set per
-    /// step [default: 64; presets: full].
+    /// step [default: 128; seed presets: full].
     #[arg(short, long, value_parser = parse_batch)]
     batch: Option<usize>,
-    /// Learning rate [default: 0.1; seed000: 0.5].
+    /// Learning rate [default: 0.3; seed000: 0.5; seed001: 0.1; fast: 0.15].
     #[arg(short, long, allow_negative_numbers = true, value_parser = parse_lr)]
     lr: Option<f64>,
     /// Update rule [default: momentum; presets: sgd].
@@ -236,6 +236,14 @@ const PRESET_SEED: u64 = 1;
 /// predictions beside the first 20 labels, as the reference does.
 const PEEK_EVERY: usize = 50;
 
+/// The default run: 784-800-10, batch 128, momentum 0.9, this learning
+/// rate on a cosine schedule for this many epochs, the shortest found to
+/// reach 98.4% test accuracy for seeds 0, 1 and 2 (98.46 / 98.48 / 98.49%;
+/// 5 or 6 epochs at lr 0.2, or batch 64 for 5, miss on one seed).
+const DEFAULT_EPOCHS: u64 = 6;
+/// See [`DEFAULT_EPOCHS`].
+const DEFAULT_LR: f64 = 0.3;
+
 /// Images drawn per row by --show and the misread digits: 3 x 30 columns.
 const IMAGES_PER_ROW: usize = 3;
 
@@ -266,7 +274,7 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
     } else if fast {
         5
     } else {
-        30
+        DEFAULT_EPOCHS
     }) as usize;
     let mut optimizer = args.optimizer.unwrap_or(if reference {
         OptimizerKind::Sgd
@@ -307,13 +315,7 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
         },
         config: TrainConfig {
             epochs,
-            batch_size: args.batch.unwrap_or(if reference {
-                0
-            } else if fast {
-                128
-            } else {
-                64
-            }),
+            batch_size: args.batch.unwrap_or(if reference { 0 } else { 128 }),
             learning_rate: pick(
                 args.lr,
                 if preset == Some(Preset::Seed000) {
@@ -321,7 +323,7 @@ fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
                 } else {
                     0.1
                 },
-                if fast { 0.15 } else { 0.1 },
+                if fast { 0.15 } else { DEFAULT_LR },
             ),
             optimizer,
             weight_decay: args.weight_decay.unwrap_or(0.0),

@@ -514,6 +514,10 @@ fn csv_data_trains_evaluates_and_writes_a_submission() {
         "10",
         "-b",
         "32",
+        // The learning rate this small run was tuned for, whatever the
+        // default's.
+        "-l",
+        "0.1",
         "-q",
         "--kaggle-submission",
         test.to_str().unwrap(),
