@@ -99,7 +99,7 @@ impl From<Vec<f64>> for IdxData {
 /// An n-dimensional array read from or written to an IDX file.
 ///
 /// `data` holds `dims.iter().product()` elements in row-major order. The
-/// fields are public; [`write_idx`] checks that they agree before writing.
+/// fields are public; [`write_idx`](super::write_idx) checks that they agree before writing.
 ///
 /// ```
 /// use nn::idx::{IdxArray, IdxData};

@@ -62,7 +62,7 @@ pub enum IdxError {
         present: usize,
     },
     /// The declared data size is above the reader's limit
-    /// ([`DEFAULT_MAX_DATA_BYTES`] unless set with [`read_idx_with_limit`]).
+    /// ([`DEFAULT_MAX_DATA_BYTES`](super::DEFAULT_MAX_DATA_BYTES) unless set with [`read_idx_with_limit`](super::read_idx_with_limit)).
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -122,7 +122,7 @@ pub enum IdxError {
         /// Data bytes declared.
         declared: u64,
     },
-    /// [`write_idx`] was given an array that cannot be written.
+    /// [`write_idx`](super::write_idx) was given an array that cannot be written.
     InvalidArray {
         /// The destination.
         path: PathBuf,

@@ -15,9 +15,10 @@
 //! write), and a `Workspace` with the buffers a batch runs through. The
 //! forward and backward loops take the parameters, the gradients and the
 //! workspace as arguments and call each layer's own pass
-//! ([`Dense::forward`], [`Activation::forward`], ...), so a later split of a
+//! ([`Dense::forward`], [`Activation::forward`], ...), so a split of a
 //! batch into chunks needs only one workspace (and gradient buffer) per
-//! chunk.
+//! chunk. This file is the public [`Network`]; the loops, the buffers and
+//! the layer-list checks are in `network/arch.rs`.
 //!
 //! A Dense layer followed by ReLU runs as one gemm with a fused bias + ReLU
 //! epilogue writing straight into the ReLU's output; ReLU's backward only
@@ -25,16 +26,19 @@
 
 use std::ops::Range;
 
-use matrix::{ops, Matrix, MatrixView, Scalar, SparseMatrix};
+use matrix::{ops, MatrixView, Scalar};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
-use crate::activation::{softmax_backward, Activation};
+use crate::activation::Activation;
 pub use crate::dense::Dense as DenseParams;
 use crate::dense::{Dense, DenseInput};
 use crate::error::{try_filled_vec, NnError};
 use crate::input::{InputSparsity, PreparedBatch};
-use crate::loss::{self, Loss};
+use crate::loss::Loss;
+
+mod arch;
+use arch::{validate, Arch, SparseBatch, Workspace};
 
 /// One layer of a network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,38 +70,6 @@ pub enum Init {
         /// Upper bound (exclusive).
         high: f64,
     },
-}
-
-/// The shape of a network, without its numbers: the layers, the loss, where
-/// each Dense layer's parameters live and how its epilogue runs. The passes
-/// over all layers are its methods, taking every buffer as an argument.
-struct Arch {
-    layers: Vec<Layer>,
-    loss: Loss,
-    dense: Vec<Dense>,
-    /// `fused[l]`: Dense layer `l` writes relu(xW+b) into `acts[l + 1]`.
-    fused: Vec<bool>,
-    /// Epilogues as separate sweeps ([`Network::set_fused_epilogues`]).
-    unfused: bool,
-}
-
-/// The buffers one batch runs through, allocated once per batch size.
-struct Workspace<T: Scalar> {
-    /// Rows `acts` and `d_acts` hold.
-    rows: usize,
-    /// `acts[l]`: output of layer `l` (empty where fusion skips it).
-    acts: Vec<Matrix<T>>,
-    /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
-    d_acts: Vec<Matrix<T>>,
-}
-
-/// The sparse form of the batch the first layer reads (see
-/// [`crate::input`]), rebuilt in place every step.
-struct SparseBatch<T: Scalar> {
-    x: SparseMatrix<T>,
-    x_t: SparseMatrix<T>,
-    /// Batch rows the two above are reserved for.
-    rows: usize,
 }
 
 /// A feed-forward network with element type `T` (f32 to train, f64 for
@@ -141,16 +113,8 @@ impl<T: Scalar> Network<T> {
             params: try_filled_vec(total, T::ZERO, "the parameters")?,
             grads: try_filled_vec(total, T::ZERO, "the gradients")?,
             sparsity: InputSparsity::Auto,
-            ws: Workspace {
-                rows: 0,
-                acts: Vec::new(),
-                d_acts: Vec::new(),
-            },
-            sparse: SparseBatch {
-                x: SparseMatrix::new(),
-                x_t: SparseMatrix::new(),
-                rows: 0,
-            },
+            ws: Workspace::default(),
+            sparse: SparseBatch::default(),
         };
         net.initialize(init, rng);
         Ok(net)
@@ -469,227 +433,6 @@ impl<T: Scalar> Network<T> {
     }
 }
 
-impl<T: Scalar> SparseBatch<T> {
-    /// The input of the first layer for `x`: its nonzeros (and their
-    /// transpose with `with_transpose`, for a training step) built into the
-    /// reused buffers if `sparsity` and the batch's density allow, else
-    /// `x` itself. The buffers are reserved for the densest batch the
-    /// policy accepts, so a training loop allocates here only for its first
-    /// batch. (The first layer is always Dense: [`validate`] checks it.)
-    fn input<'a>(
-        &'a mut self,
-        x: MatrixView<'a, T>,
-        sparsity: InputSparsity,
-        with_transpose: bool,
-    ) -> DenseInput<'a, T> {
-        let Some(max_nnz) = sparsity.max_nnz(x.rows(), x.cols()) else {
-            return DenseInput::Dense(x);
-        };
-        if x.rows() > self.rows {
-            self.x.reserve(max_nnz);
-            self.x_t.reserve(max_nnz);
-            self.rows = x.rows();
-        }
-        let sparse = if with_transpose {
-            crate::input::assign_sparse_with_transpose(&mut self.x, &mut self.x_t, x, max_nnz)
-        } else {
-            self.x.assign_from_dense_at_most(x, max_nnz)
-        };
-        if !sparse {
-            return DenseInput::Dense(x);
-        }
-        DenseInput::Sparse {
-            x,
-            nonzeros: &self.x,
-            transposed: with_transpose.then_some(&self.x_t),
-        }
-    }
-}
-
-impl<T: Scalar> Workspace<T> {
-    /// See [`Network::reserve_batch`].
-    fn reserve(&mut self, arch: &Arch, rows: usize) -> Result<(), NnError> {
-        if rows <= self.rows {
-            return Ok(());
-        }
-        let widths = arch.output_widths();
-        let buffer = |rows: usize, w: usize| {
-            Matrix::try_zeros(rows, w).map_err(|e| {
-                NnError::from_matrix(e, &format!("the activations of a batch of {rows} rows"))
-            })
-        };
-        let acts = widths
-            .iter()
-            .enumerate()
-            // A Dense fused with its ReLU writes into the ReLU's buffer.
-            .map(|(l, &w)| buffer(if arch.fused[l] { 0 } else { rows }, w))
-            .collect::<Result<_, _>>()?;
-        let d_acts = widths
-            .iter()
-            .map(|&w| buffer(rows, w))
-            .collect::<Result<_, _>>()?;
-        (self.acts, self.d_acts, self.rows) = (acts, d_acts, rows);
-        Ok(())
-    }
-}
-
-impl Arch {
-    fn input_width(&self) -> usize {
-        self.dense.first().map_or(0, |d| d.inputs)
-    }
-
-    /// The output width of every layer.
-    fn output_widths(&self) -> Vec<usize> {
-        let mut width = self.input_width();
-        self.layers
-            .iter()
-            .map(|l| {
-                if let Layer::Dense { outputs, .. } = l {
-                    width = *outputs;
-                }
-                width
-            })
-            .collect()
-    }
-
-    /// The parameter slot of Dense layer `l`.
-    fn dense_at(&self, l: usize) -> &Dense {
-        self.dense
-            .iter()
-            .find(|d| d.layer == l)
-            .expect("layer l is Dense")
-    }
-
-    /// Input of layer `l` on `m` rows: `x` for layer 0, else the previous
-    /// layer's output.
-    fn input_of<'a, T: Scalar>(
-        acts: &'a [Matrix<T>],
-        x: DenseInput<'a, T>,
-        l: usize,
-        m: usize,
-    ) -> DenseInput<'a, T> {
-        if l == 0 {
-            x
-        } else {
-            DenseInput::Dense(acts[l - 1].rows_view(0, m))
-        }
-    }
-
-    /// The forward pass: runs layers `0..end` on `x`, each writing its
-    /// output into `ws.acts` (a Dense layer fused with the ReLU after it
-    /// writes the ReLU's output, when the ReLU runs too).
-    fn forward<T: Scalar>(
-        &self,
-        params: &[T],
-        ws: &mut Workspace<T>,
-        x: DenseInput<'_, T>,
-        end: usize,
-    ) {
-        let m = x.dense().rows();
-        let mut l = 0;
-        while l < end {
-            let relu = self.fused[l] && l + 1 < end;
-            let target = if relu { l + 1 } else { l };
-            let (before, rest) = ws.acts.split_at_mut(target);
-            let input = Self::input_of(before, x, l, m);
-            let out = &mut rest[0];
-            let width = out.cols();
-            match self.layers[l] {
-                Layer::Dense { .. } => {
-                    let y = out.view_mut().submatrix_mut(0, 0, m, width);
-                    self.dense_at(l)
-                        .forward(params, input, y, relu, !self.unfused);
-                }
-                Layer::Act(act) => {
-                    let input = input.dense().as_slice().expect("contiguous activations");
-                    act.forward(input, &mut out.as_mut_slice()[..m * width]);
-                }
-                Layer::Softmax => {
-                    let mut y = out.view_mut().submatrix_mut(0, 0, m, width);
-                    y.copy_from(input.dense());
-                    ops::softmax_rows(y);
-                }
-            }
-            l = target + 1;
-        }
-    }
-
-    /// The backward pass: from `ws.d_acts[start]` (set by the loss) down to
-    /// the first layer, each layer's parameter gradients into its slots of
-    /// `grads` and the gradient w.r.t. its input into `ws.d_acts`.
-    fn backward<T: Scalar>(
-        &self,
-        params: &[T],
-        grads: &mut [T],
-        ws: &mut Workspace<T>,
-        x: DenseInput<'_, T>,
-        start: usize,
-    ) {
-        let m = x.dense().rows();
-        for l in (0..=start).rev() {
-            let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
-            let dy = &d_rest[0];
-            let w = dy.cols();
-            match self.layers[l] {
-                Layer::Dense { .. } => {
-                    let d = self.dense_at(l);
-                    let input = Self::input_of(&ws.acts, x, l, m);
-                    let dx = d_before
-                        .last_mut()
-                        .map(|dx| dx.view_mut().submatrix_mut(0, 0, m, d.inputs));
-                    d.backward(params, input, dy.rows_view(0, m), grads, dx);
-                }
-                // The first layer is Dense: below any activation is a buffer.
-                Layer::Act(act) => act.backward(
-                    &ws.acts[l].as_slice()[..m * w],
-                    &dy.as_slice()[..m * w],
-                    &mut d_before[l - 1].as_mut_slice()[..m * w],
-                ),
-                Layer::Softmax => softmax_backward(
-                    &ws.acts[l].as_slice()[..m * w],
-                    &dy.as_slice()[..m * w],
-                    &mut d_before[l - 1].as_mut_slice()[..m * w],
-                    w,
-                ),
-            }
-        }
-    }
-
-    /// One training step on a checked batch: the forward pass up to the
-    /// logits, the output activation fused with the loss (probabilities into
-    /// the last buffer, the gradient w.r.t. the logits into the one before),
-    /// then the backward pass. Returns `(mean loss, correct predictions)`.
-    fn train_step<T: Scalar>(
-        &self,
-        params: &[T],
-        grads: &mut [T],
-        ws: &mut Workspace<T>,
-        x: DenseInput<'_, T>,
-        labels: &[u8],
-    ) -> (f64, usize) {
-        let m = labels.len();
-        // validate: the last layer is an activation after a Dense layer.
-        let last = self.layers.len() - 1;
-        self.forward(params, ws, x, last);
-        let scale = T::ONE / T::from_f64(m as f64);
-        let (acts_before, acts_last) = ws.acts.split_at_mut(last);
-        let logits = acts_before[last - 1].rows_view(0, m);
-        let out_w = logits.cols();
-        let probs = acts_last[0].view_mut().submatrix_mut(0, 0, m, out_w);
-        let d_logits = ws.d_acts[last - 1].view_mut().submatrix_mut(0, 0, m, out_w);
-        let batch = match self.loss {
-            Loss::SoftmaxCrossEntropy => {
-                loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
-            }
-            Loss::BinaryCrossEntropy => {
-                loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
-            }
-        };
-        self.backward(params, grads, ws, x, last - 1);
-        (batch.sum / m as f64, batch.correct)
-    }
-}
-
 /// The layer list of an MLP (see [`Network::mlp`]).
 pub fn mlp_layers(
     inputs: usize,
@@ -719,7 +462,6 @@ pub fn mlp_layers(
     layers
 }
 
-/// Checks the layer list and lays out the parameter buffer.
 /// Widest Dense layer a network may have (inputs or outputs): 2^20 units,
 /// far above any network this crate trains, low enough that a mistyped
 /// width is an error message rather than a request for terabytes.
@@ -728,77 +470,3 @@ pub const MAX_LAYER_WIDTH: usize = 1 << 20;
 /// Most parameters (weights and biases) a network may have: 2^30, 4 GiB of
 /// f32 before gradients and optimizer state.
 pub const MAX_PARAMETERS: usize = 1 << 30;
-
-fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
-    let arch = |msg: String| Err(NnError::Architecture(msg));
-    if layers.len() < 2 {
-        return arch("a network needs at least a Dense layer and an output layer".into());
-    }
-    let mut dense = Vec::new();
-    let mut width: Option<usize> = None;
-    let mut offset = 0usize;
-    for (l, layer) in layers.iter().enumerate() {
-        match *layer {
-            Layer::Dense { inputs, outputs } => {
-                if inputs == 0 || outputs == 0 {
-                    return arch(format!(
-                        "layer {l}: Dense {inputs}->{outputs} has a zero width"
-                    ));
-                }
-                for (side, n) in [("inputs", inputs), ("outputs", outputs)] {
-                    if n > MAX_LAYER_WIDTH {
-                        return Err(NnError::TooLarge {
-                            what: format!("layer {l} (Dense {inputs}->{outputs}) {side}"),
-                            size: n as u64,
-                            limit: MAX_LAYER_WIDTH as u64,
-                        });
-                    }
-                }
-                if let Some(w) = width.filter(|&w| w != inputs) {
-                    return arch(format!(
-                        "layer {l}: Dense takes {inputs} inputs but the previous layer gives {w}"
-                    ));
-                }
-                let weight = offset;
-                // Both widths are at most 2^20, so nothing here overflows.
-                let bias = weight + inputs * outputs;
-                offset = bias + outputs;
-                if offset > MAX_PARAMETERS {
-                    return Err(NnError::TooLarge {
-                        what: format!(
-                            "the parameter count up to layer {l} (Dense {inputs}->{outputs})"
-                        ),
-                        size: offset as u64,
-                        limit: MAX_PARAMETERS as u64,
-                    });
-                }
-                dense.push(DenseParams {
-                    layer: l,
-                    inputs,
-                    outputs,
-                    weight,
-                    bias,
-                });
-                width = Some(outputs);
-            }
-            _ if width.is_none() => return arch("the first layer must be Dense".into()),
-            _ => {}
-        }
-    }
-    let last = layers[layers.len() - 1];
-    let before_last = layers[layers.len() - 2];
-    if !matches!(before_last, Layer::Dense { .. }) {
-        return arch("the output activation must follow a Dense layer".into());
-    }
-    match (loss, last) {
-        (Loss::SoftmaxCrossEntropy, Layer::Softmax) => {}
-        (Loss::BinaryCrossEntropy, Layer::Act(Activation::Sigmoid)) if width == Some(1) => {}
-        (Loss::SoftmaxCrossEntropy, _) => {
-            return arch("cross-entropy needs a Softmax output layer".into())
-        }
-        (Loss::BinaryCrossEntropy, _) => {
-            return arch("binary cross-entropy needs a single Sigmoid output".into())
-        }
-    }
-    Ok(dense)
-}
