@@ -121,7 +121,11 @@ pub use crate::gemm::{
 pub use crate::iter::{Iter, IterMut};
 pub use crate::matrix::Matrix;
 pub use crate::scalar::Scalar;
-pub use crate::sparse::{sparse_gemm, try_sparse_gemm, try_sparse_gemm_with_kernel, SparseMatrix};
+pub use crate::sparse::{
+    sparse_gemm, sparse_gemm_momentum_step, try_sparse_gemm, try_sparse_gemm_momentum_step,
+    try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, MomentumStep,
+    SparseMatrix,
+};
 pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
 };

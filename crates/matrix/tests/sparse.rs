@@ -5,8 +5,9 @@ mod common;
 use common::{apply_epilogue, assert_bitwise_equal, assert_within, kernels, random, tol};
 use matrix::sparse::GROUP;
 use matrix::{
-    reference, try_sparse_gemm, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix,
-    MatrixView, MatrixViewMut, Scalar, SparseMatrix,
+    reference, try_sparse_gemm, try_sparse_gemm_momentum_step,
+    try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, Epilogue, KernelKind,
+    Matrix, MatrixView, MatrixViewMut, MomentumStep, Scalar, SparseMatrix,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -282,4 +283,133 @@ fn shape_errors_name_both_shapes() {
         err.to_string(),
         "sparse_gemm: bias has 3 elements but C is 3x2"
     );
+}
+
+/// The momentum step fused into the product against the product stored and
+/// the step run as a loop afterwards (the formula of
+/// `sparse_gemm_momentum_step`, in its order of operations): bitwise equal
+/// for every kernel, with and without weight decay, around every
+/// column-block boundary, with a strided B and strided weights, on 1 and 2
+/// threads.
+fn momentum_step_matches_product_then_loop<T: Scalar>() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for kernel in kernels() {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (7, 13, 17),
+            (37, 100, 64),
+            (64, 300, 129),
+            (9, 5, 200),
+        ] {
+            for (wd, strided) in [(0.0, false), (1e-3, false), (0.0, true)] {
+                let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, 0.2, &mut rng));
+                let b_store = random::<T>(
+                    if strided { n } else { k },
+                    if strided { k } else { n },
+                    &mut rng,
+                );
+                let b = if strided { b_store.t() } else { b_store.view() };
+                let (w0, v0) = (random::<T>(m, n, &mut rng), random::<T>(m, n, &mut rng));
+                let (mu, lr, wd) = (T::from_f64(0.9), T::from_f64(0.05), T::from_f64(wd));
+
+                let mut g = Matrix::<T>::zeros(m, n);
+                try_sparse_gemm_with_kernel(
+                    kernel,
+                    T::ONE,
+                    &s,
+                    b,
+                    T::ZERO,
+                    &mut g,
+                    Epilogue::none(),
+                )
+                .unwrap();
+                let (mut want_w, mut want_v) = (w0.clone(), v0.clone());
+                for i in 0..m {
+                    for j in 0..n {
+                        let w = want_w[(i, j)];
+                        let grad = if wd != T::ZERO {
+                            g[(i, j)] + wd * w
+                        } else {
+                            g[(i, j)]
+                        };
+                        let v = mu * want_v[(i, j)] - lr * grad;
+                        want_v[(i, j)] = v;
+                        want_w[(i, j)] = w + v;
+                    }
+                }
+                for threads in [1, 2] {
+                    // Strided weights: W stored transposed, stepped through its view.
+                    let (mut w_t, mut v) = (w0.transposed(), v0.clone());
+                    let mut w_plain = w0.clone();
+                    let weights = if strided {
+                        w_t.view_mut().t_mut()
+                    } else {
+                        w_plain.view_mut()
+                    };
+                    let step = MomentumStep {
+                        weights,
+                        velocity: v.view_mut(),
+                        momentum: mu,
+                        learning_rate: lr,
+                        weight_decay: wd,
+                    };
+                    let run = || try_sparse_gemm_momentum_step_with_kernel(kernel, &s, b, step);
+                    if threads == 1 {
+                        run()
+                    } else {
+                        pool.install(run)
+                    }
+                    .unwrap();
+                    let got_w = if strided { w_t.transposed() } else { w_plain };
+                    let what = format!(
+                        "{kernel} {} {m}x{k}x{n} wd {wd:?} strided {strided} {threads}t",
+                        T::NAME
+                    );
+                    assert_bitwise_equal(&got_w, &want_w, &format!("{what}: weights"));
+                    assert_bitwise_equal(&v, &want_v, &format!("{what}: velocity"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn momentum_step_matches_product_then_loop_f32() {
+    momentum_step_matches_product_then_loop::<f32>();
+}
+
+#[test]
+fn momentum_step_matches_product_then_loop_f64() {
+    momentum_step_matches_product_then_loop::<f64>();
+}
+
+#[test]
+fn momentum_step_refuses_shapes_that_do_not_fit() {
+    let s = SparseMatrix::from_dense(&Matrix::<f32>::identity(3));
+    let b = Matrix::<f32>::zeros(3, 2);
+    let mut w = Matrix::<f32>::zeros(3, 3);
+    let mut v = Matrix::<f32>::zeros(3, 2);
+    let step = MomentumStep {
+        weights: w.view_mut(),
+        velocity: v.view_mut(),
+        momentum: 0.9,
+        learning_rate: 0.1,
+        weight_decay: 0.0,
+    };
+    let err = try_sparse_gemm_momentum_step(&s, &b, step).unwrap_err();
+    assert!(err.to_string().contains("W (the weights) is 3x3"), "{err}");
+    let b = Matrix::<f32>::zeros(4, 2);
+    let mut w = Matrix::<f32>::zeros(3, 2);
+    let step = MomentumStep {
+        weights: w.view_mut(),
+        velocity: v.view_mut(),
+        momentum: 0.9,
+        learning_rate: 0.1,
+        weight_decay: 0.0,
+    };
+    assert!(try_sparse_gemm_momentum_step(&s, &b, step).is_err());
 }

@@ -145,27 +145,94 @@ impl<T: Scalar> Optimizer<T> {
         self.kind
     }
 
+    /// How many parameters the optimizer was made for.
+    pub fn param_count(&self) -> usize {
+        self.state1.len()
+    }
+
     /// One update of `params` from `grads` at learning rate `lr`.
     pub fn step(&mut self, params: &mut [T], grads: &[T], lr: f64) {
+        self.step_except(params, grads, lr, 0..0);
+    }
+
+    /// [`step`](Self::step) for every parameter outside `skip`, whose
+    /// update the caller makes itself (a training step that fuses the first
+    /// layer's update into its product, with [`fused_momentum`](Self::fused_momentum)).
+    pub(crate) fn step_except(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        lr: f64,
+        skip: Range<usize>,
+    ) {
         assert_eq!(
             params.len(),
             grads.len(),
             "optimizer: params and grads differ in length"
         );
         self.steps += 1;
+        // Split so that decayed and plain ranges each run one tight loop.
+        let mut start = 0;
         if self.weight_decay != 0.0 {
-            // Split so that decayed and plain ranges each run one tight loop.
-            let mut start = 0;
             for i in 0..self.decay.len() {
                 let r = self.decay[i].clone();
-                self.update(params, grads, start..r.start, lr, 0.0);
-                self.update(params, grads, r.clone(), lr, self.weight_decay);
+                self.update_outside(params, grads, start..r.start, lr, 0.0, &skip);
+                self.update_outside(params, grads, r.clone(), lr, self.weight_decay, &skip);
                 start = r.end;
             }
-            self.update(params, grads, start..params.len(), lr, 0.0);
-        } else {
-            self.update(params, grads, 0..params.len(), lr, 0.0);
         }
+        self.update_outside(params, grads, start..params.len(), lr, 0.0, &skip);
+    }
+
+    /// [`update`](Self::update) of the parts of `r` outside `skip`.
+    fn update_outside(
+        &mut self,
+        params: &mut [T],
+        grads: &[T],
+        r: Range<usize>,
+        lr: f64,
+        wd: f64,
+        skip: &Range<usize>,
+    ) {
+        let before = r.start..r.end.min(skip.start).max(r.start);
+        let after = r.start.max(skip.end).min(r.end)..r.end;
+        self.update(params, grads, before, lr, wd);
+        self.update(params, grads, after, lr, wd);
+    }
+
+    /// For a training step that fuses the update of the parameters `range`
+    /// into the product computing their gradient: the momentum coefficient,
+    /// the weight decay that applies to them and their velocity, if the
+    /// rule is classical momentum and `range` lies wholly inside, or wholly
+    /// outside, the decayed ranges (`None` otherwise: the caller then
+    /// computes the gradient and runs [`step`](Self::step)). The fused
+    /// update must then be `v = mu v - lr (g + wd w); w += v`, exactly as
+    /// [`step`](Self::step) computes it.
+    pub(crate) fn fused_momentum(&mut self, range: Range<usize>) -> Option<(f64, f64, &mut [T])> {
+        let OptimizerKind::Momentum { mu } = self.kind else {
+            return None;
+        };
+        if range.end > self.state1.len() {
+            return None;
+        }
+        let wd = if self.weight_decay == 0.0 {
+            0.0
+        } else if self
+            .decay
+            .iter()
+            .any(|d| d.start <= range.start && range.end <= d.end)
+        {
+            self.weight_decay
+        } else if self
+            .decay
+            .iter()
+            .all(|d| d.end <= range.start || range.end <= d.start)
+        {
+            0.0
+        } else {
+            return None;
+        };
+        Some((mu, wd, &mut self.state1[range]))
     }
 
     fn update(&mut self, params: &mut [T], grads: &[T], r: Range<usize>, lr: f64, wd: f64) {

@@ -212,9 +212,13 @@ fn fit_on_this_thread(
                 );
                 (x_buf.rows_view(0, m), &y_buf[..m])
             };
+            // The step updates the parameters too, unless its loss is not
+            // finite.
             let (loss, right) = match &prepared {
-                Some(batch) => net.train_step_prepared(batch, labels)?,
-                None => net.train_step(x, labels)?,
+                Some(batch) => {
+                    net.train_step_prepared_and_update(batch, labels, &mut optimizer, lr)?
+                }
+                None => net.train_step_and_update(x, labels, &mut optimizer, lr)?,
             };
             if !loss.is_finite() {
                 return Err(NnError::NonFiniteLoss {
@@ -225,8 +229,6 @@ fn fit_on_this_thread(
             }
             loss_sum += loss * labels.len() as f64;
             correct += right;
-            let (params, grads) = net.params_and_grads();
-            optimizer.step(params, grads, lr);
             observer.on_step(epoch + 1, step + 1, steps);
         }
         let seconds = started.elapsed().as_secs_f64();

@@ -29,7 +29,7 @@
 mod matrix;
 mod problem;
 pub use matrix::{SparseMatrix, GROUP};
-pub(crate) use problem::SparseProblem;
+pub(crate) use problem::{SparseProblem, StepOperands};
 
 use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
@@ -119,6 +119,195 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
         crate::gemm::scale_only(beta, c.rb_mut(), epilogue);
         return Ok(());
     }
+    let c = OutOperand {
+        ptr: c.as_mut_ptr(),
+        rs: c.row_stride(),
+        cs: c.col_stride(),
+    };
+    let bias = epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr());
+    // SAFETY: the shapes were checked; C is an exclusive borrow.
+    unsafe { run_checked(kernel, alpha, s, b, beta, c, bias, epilogue.relu, None) };
+    Ok(())
+}
+
+/// The parameters of [`sparse_gemm_momentum_step`]: the weights and the
+/// velocity it updates (both `m x n`, like the product), the momentum `mu`,
+/// the learning rate and the L2 weight decay.
+pub struct MomentumStep<'a, T: Scalar> {
+    /// `W`, updated in place.
+    pub weights: MatrixViewMut<'a, T>,
+    /// `V`, updated in place.
+    pub velocity: MatrixViewMut<'a, T>,
+    /// `mu`, the momentum coefficient.
+    pub momentum: T,
+    /// `lr`, the learning rate.
+    pub learning_rate: T,
+    /// `wd`, the L2 weight decay (0 for none).
+    pub weight_decay: T,
+}
+
+/// One step of SGD with classical momentum whose gradient is a sparse
+/// product, fused into the product: for each element of `G = S B`,
+///
+/// ```text
+/// g = G[i, j] + wd W[i, j]          (without the second term when wd = 0)
+/// V[i, j] = mu V[i, j] - lr g
+/// W[i, j] = W[i, j] + V[i, j]
+/// ```
+///
+/// in that order of operations, so the result is bitwise what computing `G`
+/// with [`sparse_gemm`] and then running the loop does. `G` itself is never
+/// stored: where it is as big as the weights (a network's first layer,
+/// `Xᵀ dY`), that saves writing it out and reading it back, which is most
+/// of the memory traffic of the update.
+///
+/// # Panics
+/// If the shapes do not fit; see [`try_sparse_gemm_momentum_step`].
+///
+/// ```
+/// use matrix::{sparse_gemm, sparse_gemm_momentum_step, Epilogue, Matrix, MomentumStep, SparseMatrix};
+/// let s = SparseMatrix::from_dense(&Matrix::from_fn(3, 4, |i, j| if i == j { 2.0f32 } else { 0.0 }));
+/// let b = Matrix::from_fn(4, 2, |i, j| (i + j) as f32);
+/// let (mut w, mut v) = (Matrix::<f32>::from_fn(3, 2, |i, _| i as f32), Matrix::<f32>::zeros(3, 2));
+/// let (w0, mut g) = (w.clone(), Matrix::zeros(3, 2));
+/// sparse_gemm_momentum_step(&s, &b, MomentumStep {
+///     weights: w.view_mut(),
+///     velocity: v.view_mut(),
+///     momentum: 0.9,
+///     learning_rate: 0.1,
+///     weight_decay: 0.0,
+/// });
+/// sparse_gemm(1.0, &s, &b, 0.0, &mut g, Epilogue::none());
+/// // From zero velocity: V = -lr G, W = W0 + V.
+/// assert_eq!(v, g.map(|x| 0.0 - 0.1 * x));
+/// assert_eq!(w, w0.zip_map(&v, |a, b| a + b));
+/// ```
+pub fn sparse_gemm_momentum_step<'b, T: Scalar>(
+    s: &SparseMatrix<T>,
+    b: impl Into<MatrixView<'b, T>>,
+    step: MomentumStep<'_, T>,
+) {
+    try_sparse_gemm_momentum_step(s, b, step).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`sparse_gemm_momentum_step`] returning shape and kernel errors instead
+/// of panicking.
+///
+/// ```
+/// use matrix::{try_sparse_gemm_momentum_step, Matrix, MomentumStep, SparseMatrix};
+/// let s = SparseMatrix::from_dense(&Matrix::<f32>::identity(3));
+/// let b = Matrix::<f32>::zeros(3, 2);
+/// let (mut w, mut v) = (Matrix::<f32>::zeros(3, 2), Matrix::<f32>::zeros(2, 2));
+/// let step = MomentumStep { weights: w.view_mut(), velocity: v.view_mut(),
+///                           momentum: 0.9, learning_rate: 0.1, weight_decay: 0.0 };
+/// let err = try_sparse_gemm_momentum_step(&s, &b, step).unwrap_err();
+/// assert!(err.to_string().contains("velocity"), "{err}");
+/// ```
+pub fn try_sparse_gemm_momentum_step<'b, T: Scalar>(
+    s: &SparseMatrix<T>,
+    b: impl Into<MatrixView<'b, T>>,
+    step: MomentumStep<'_, T>,
+) -> Result<(), MatrixError> {
+    let kernel = selected_kernel().map_err(MatrixError::Kernel)?;
+    try_sparse_gemm_momentum_step_with_kernel(kernel, s, b, step)
+}
+
+/// [`try_sparse_gemm_momentum_step`] with an explicit kernel, whatever
+/// `MATNET_KERNEL` says (how the tests run every kernel the CPU has).
+pub fn try_sparse_gemm_momentum_step_with_kernel<'b, T: Scalar>(
+    kernel: KernelKind,
+    s: &SparseMatrix<T>,
+    b: impl Into<MatrixView<'b, T>>,
+    mut step: MomentumStep<'_, T>,
+) -> Result<(), MatrixError> {
+    let b = b.into();
+    let (m, k) = s.shape();
+    // The product's own shape is checked as C; the weights and the
+    // velocity must have it.
+    let op = "sparse_gemm_momentum_step";
+    let n = b.cols();
+    let c_shape = if k == b.rows() { (m, n) } else { (m, 0) };
+    check_product(
+        op,
+        ("S", "B"),
+        (m, k),
+        b.shape(),
+        c_shape,
+        &Epilogue::<T>::none(),
+        kernel,
+    )?;
+    for (name, shape) in [
+        ("W (the weights)", step.weights.shape()),
+        ("V (the velocity)", step.velocity.shape()),
+    ] {
+        if shape != (m, n) {
+            return Err(MatrixError::shape(
+                op,
+                format!("S * B is {m}x{n} but {name} is {}x{}", shape.0, shape.1),
+            ));
+        }
+    }
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    let operand = |v: &mut MatrixViewMut<'_, T>| OutOperand {
+        ptr: v.as_mut_ptr(),
+        rs: v.row_stride(),
+        cs: v.col_stride(),
+    };
+    let operands = StepOperands {
+        weights: operand(&mut step.weights),
+        velocity: operand(&mut step.velocity),
+        momentum: step.momentum,
+        neg_lr: -step.learning_rate,
+        weight_decay: step.weight_decay,
+    };
+    let c = OutOperand {
+        ptr: std::ptr::null_mut(),
+        rs: 0,
+        cs: 0,
+    };
+    // SAFETY: the shapes were checked; the weights and the velocity are
+    // exclusive borrows of the product's shape, so they overlap nothing.
+    unsafe {
+        run_checked(
+            kernel,
+            T::ONE,
+            s,
+            b,
+            T::ZERO,
+            c,
+            std::ptr::null(),
+            false,
+            Some(operands),
+        )
+    };
+    Ok(())
+}
+
+/// A checked product (or momentum step): B copied row-major first if it is
+/// strided, then the groups run by [`run`]. With nothing stored in S, a
+/// product is `beta C` (then the epilogue) and a step is the update with a
+/// zero gradient.
+///
+/// # Safety
+/// The shapes were checked against S, B and C (or the step's operands); C
+/// (or the step's operands) is writable, in that shape, and overlaps
+/// nothing else.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_checked<T: Scalar>(
+    kernel: KernelKind,
+    alpha: T,
+    s: &SparseMatrix<T>,
+    b: MatrixView<'_, T>,
+    beta: T,
+    c: OutOperand<T>,
+    bias: *const T,
+    relu: bool,
+    step: Option<StepOperands<T>>,
+) {
+    let (m, k) = s.shape();
+    let n = b.cols();
     let (b_rs, copy_b) = if b.col_stride() == 1 {
         (b.row_stride(), false)
     } else {
@@ -127,7 +316,8 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
     let b_elems = if copy_b { k * n } else { 0 };
     with_workspace::<T, _>(b_elems, |ws| {
         // SAFETY: ws holds b_elems elements (k x n when B is copied), and
-        // the kernels read B only within its checked shape.
+        // the kernels read B only within its checked shape; the rest is
+        // the caller's contract.
         unsafe {
             let b_ptr = if copy_b {
                 // A strided B (such as a transposed view) becomes row-major
@@ -150,13 +340,10 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
                 values: values.as_ptr(),
                 b: b_ptr,
                 b_rs,
-                c: OutOperand {
-                    ptr: c.as_mut_ptr(),
-                    rs: c.row_stride(),
-                    cs: c.col_stride(),
-                },
-                bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-                relu: epilogue.relu,
+                c,
+                bias,
+                relu,
+                step,
             };
             run(
                 kernel,
@@ -166,7 +353,6 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
             );
         }
     });
-    Ok(())
 }
 
 /// Splits the groups into parts of about equal stored columns and runs each.
@@ -321,8 +507,14 @@ unsafe fn group_block<S: Simd, const V: usize>(
                 column::<S, V>(p, b, b_rs, cols, &mut acc, u);
             }
         }
-        let epi = TileEpilogue::at(p.bias, p.relu, j0);
         let i0 = g * GROUP;
+        if let Some(step) = &p.step {
+            for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
+                step_row::<S, V>(step, i0 + r, j0, cols, acc_row);
+            }
+            return;
+        }
+        let epi = TileEpilogue::at(p.bias, p.relu, j0);
         for (r, acc_row) in acc.iter().enumerate().take(GROUP.min(p.m - i0)) {
             let dst = p.c.ptr.add((i0 + r) * p.c.rs + j0 * p.c.cs);
             write_row::<S, V>(dst, p.c.cs, cols, acc_row, p.alpha, p.beta, epi);
@@ -377,6 +569,62 @@ unsafe fn column<S: Simd, const V: usize>(
             let xr = S::splat(*x.add(r));
             for t in 0..V {
                 acc_row[t] = S::mul_add(xr, bv[t], acc_row[t]);
+            }
+        }
+    }
+}
+
+/// Row `i`, columns `j0..j0 + cols`, of a momentum step from the finished
+/// sums `acc` (see [`sparse_gemm_momentum_step`] for the formula and its
+/// order of operations, which both paths keep).
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set; the step's weights and velocity
+/// hold row `i`, columns `j0..j0 + cols`, which are this caller's alone;
+/// `cols <= V * S::LANES`.
+#[inline(always)]
+unsafe fn step_row<S: Simd, const V: usize>(
+    step: &StepOperands<S::T>,
+    i: usize,
+    j0: usize,
+    cols: usize,
+    acc: &[S::V; V],
+) {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        let (wo, vo) = (&step.weights, &step.velocity);
+        let w = wo.ptr.add(i * wo.rs + j0 * wo.cs);
+        let v = vo.ptr.add(i * vo.rs + j0 * vo.cs);
+        let (mu, neg_lr, wd) = (step.momentum, step.neg_lr, step.weight_decay);
+        let decay = wd != S::T::ZERO;
+        if cols == V * S::LANES && wo.cs == 1 && vo.cs == 1 {
+            let (mu_v, neg_lr_v, wd_v) = (S::splat(mu), S::splat(neg_lr), S::splat(wd));
+            for (t, &sum) in acc.iter().enumerate() {
+                let (wp, vp) = (w.add(t * S::LANES), v.add(t * S::LANES));
+                let wt = S::load(wp);
+                let g = if decay {
+                    S::add(sum, S::mul(wd_v, wt))
+                } else {
+                    sum
+                };
+                let vt = S::add(S::mul(mu_v, S::load(vp)), S::mul(neg_lr_v, g));
+                S::store(vp, vt);
+                S::store(wp, S::add(wt, vt));
+            }
+        } else {
+            let mut spill = [S::zero(); V];
+            let sums = spill.as_mut_ptr() as *mut S::T;
+            for (t, &sum) in acc.iter().enumerate() {
+                S::store(sums.add(t * S::LANES), sum);
+            }
+            for j in 0..cols {
+                let (wp, vp) = (w.add(j * wo.cs), v.add(j * vo.cs));
+                let mut g = *sums.add(j);
+                if decay {
+                    g += wd * *wp;
+                }
+                *vp = mu * *vp + neg_lr * g;
+                *wp += *vp;
             }
         }
     }

@@ -22,4 +22,20 @@ pub struct SparseProblem<T> {
     /// Bias of `n` elements, or null.
     pub(crate) bias: *const T,
     pub(crate) relu: bool,
+    /// With a momentum step, C is not stored: each element of the product
+    /// updates the same element of the weights and the velocity instead.
+    pub(crate) step: Option<StepOperands<T>>,
+}
+
+/// The raw operands of a momentum step (see
+/// [`MomentumStep`](crate::sparse::MomentumStep)), `m x n` like C.
+#[derive(Clone, Copy)]
+pub struct StepOperands<T> {
+    pub(crate) weights: OutOperand<T>,
+    pub(crate) velocity: OutOperand<T>,
+    pub(crate) momentum: T,
+    /// The learning rate, negated: `mu v - lr g` is computed as
+    /// `mu v + (-lr) g`, which IEEE arithmetic rounds identically.
+    pub(crate) neg_lr: T,
+    pub(crate) weight_decay: T,
 }

@@ -12,7 +12,7 @@ use crate::activation::{softmax_backward, Activation};
 use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
 use crate::input::InputSparsity;
-use crate::loss::{self, Loss};
+use crate::loss::{self, BatchLoss, Loss};
 
 /// The shape of a network, without its numbers: the layers, the loss, where
 /// each Dense layer's parameters live and how its epilogue runs. The passes
@@ -204,8 +204,24 @@ impl Arch {
         x: DenseInput<'_, T>,
         start: usize,
     ) {
+        self.backward_down_to(params, grads, ws, x, start, 0);
+    }
+
+    /// [`backward`](Self::backward) over layers `start` down to `lowest`
+    /// only: with `lowest == 1`, everything but the first (Dense) layer's
+    /// own pass, whose output gradient is then in `ws.d_acts[0]` (how a
+    /// training step fuses that layer's weight update into its product).
+    pub(super) fn backward_down_to<T: Scalar>(
+        &self,
+        params: &[T],
+        grads: &mut [T],
+        ws: &mut Workspace<T>,
+        x: DenseInput<'_, T>,
+        start: usize,
+        lowest: usize,
+    ) {
         let m = x.dense().rows();
-        for l in (0..=start).rev() {
+        for l in (lowest..=start).rev() {
             let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
             let dy = &d_rest[0];
             let w = dy.cols();
@@ -234,9 +250,7 @@ impl Arch {
         }
     }
 
-    /// One training step on a checked batch: the forward pass up to the
-    /// logits, the output activation fused with the loss (probabilities into
-    /// the last buffer, the gradient w.r.t. the logits into the one before),
+    /// One training step on a checked batch: [`forward_loss`](Self::forward_loss),
     /// then the backward pass. Returns `(mean loss, correct predictions)`.
     pub(super) fn train_step<T: Scalar>(
         &self,
@@ -246,6 +260,22 @@ impl Arch {
         x: DenseInput<'_, T>,
         labels: &[u8],
     ) -> (f64, usize) {
+        let batch = self.forward_loss(params, ws, x, labels);
+        self.backward(params, grads, ws, x, self.layers.len() - 2);
+        (batch.sum / labels.len() as f64, batch.correct)
+    }
+
+    /// The forward pass up to the logits, then the output activation fused
+    /// with the loss: probabilities into the last buffer, the gradient of
+    /// the mean loss w.r.t. the logits into the one before (where the
+    /// backward pass starts, at layer `layers.len() - 2`).
+    pub(super) fn forward_loss<T: Scalar>(
+        &self,
+        params: &[T],
+        ws: &mut Workspace<T>,
+        x: DenseInput<'_, T>,
+        labels: &[u8],
+    ) -> BatchLoss {
         let m = labels.len();
         // validate: the last layer is an activation after a Dense layer.
         let last = self.layers.len() - 1;
@@ -256,16 +286,14 @@ impl Arch {
         let out_w = logits.cols();
         let probs = acts_last[0].view_mut().submatrix_mut(0, 0, m, out_w);
         let d_logits = ws.d_acts[last - 1].view_mut().submatrix_mut(0, 0, m, out_w);
-        let batch = match self.loss {
+        match self.loss {
             Loss::SoftmaxCrossEntropy => {
                 loss::softmax_cross_entropy(logits, labels, probs, d_logits, scale)
             }
             Loss::BinaryCrossEntropy => {
                 loss::sigmoid_binary_cross_entropy(logits, labels, probs, d_logits, scale)
             }
-        };
-        self.backward(params, grads, ws, x, last - 1);
-        (batch.sum / m as f64, batch.correct)
+        }
     }
 }
 

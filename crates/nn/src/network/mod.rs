@@ -26,7 +26,7 @@
 
 use std::ops::Range;
 
-use matrix::{ops, MatrixView, Scalar};
+use matrix::{ops, MatrixView, MatrixViewMut, MomentumStep, Scalar};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
@@ -36,6 +36,7 @@ use crate::dense::{Dense, DenseInput};
 use crate::error::{try_filled_vec, NnError};
 use crate::input::{InputSparsity, PreparedBatch};
 use crate::loss::Loss;
+use crate::optim::Optimizer;
 
 mod arch;
 use arch::{validate, Arch, SparseBatch, Workspace};
@@ -350,6 +351,78 @@ impl<T: Scalar> Network<T> {
         Ok(arch.train_step(&self.params, &mut self.grads, &mut self.ws, input, labels))
     }
 
+    /// [`train_step`](Self::train_step) and then `optimizer.step(params,
+    /// grads, lr)`, with the same parameters and optimizer state, bit for
+    /// bit, as the two calls; how [`crate::train::fit`] steps.
+    ///
+    /// With classical momentum and a batch the first layer reads sparse (as
+    /// MNIST's are), that layer's weights are updated inside the product
+    /// that computes their gradient ([`matrix::sparse_gemm_momentum_step`]):
+    /// the gradient, as big as the weights, is never written out and read
+    /// back. [`grads`](Self::grads) then holds every gradient but that one.
+    /// A NaN or infinite loss updates nothing.
+    ///
+    /// # Errors
+    /// As [`train_step`](Self::train_step), or an optimizer made for
+    /// another number of parameters.
+    pub fn train_step_and_update(
+        &mut self,
+        x: MatrixView<'_, T>,
+        labels: &[u8],
+        optimizer: &mut Optimizer<T>,
+        lr: f64,
+    ) -> Result<(f64, usize), NnError> {
+        self.check_batch(x, labels)?;
+        self.check_optimizer(optimizer)?;
+        self.reserve_batch(x.rows())?;
+        let Network {
+            arch,
+            params,
+            grads,
+            sparsity,
+            ws,
+            sparse,
+        } = self;
+        let input = sparse.input(x, *sparsity, true);
+        Ok(step_and_update(
+            arch, params, grads, ws, input, labels, optimizer, lr,
+        ))
+    }
+
+    /// [`train_step_prepared`](Self::train_step_prepared) and the update, as
+    /// [`train_step_and_update`](Self::train_step_and_update).
+    ///
+    /// # Errors
+    /// As [`train_step_and_update`](Self::train_step_and_update).
+    pub fn train_step_prepared_and_update(
+        &mut self,
+        batch: &PreparedBatch<'_, T>,
+        labels: &[u8],
+        optimizer: &mut Optimizer<T>,
+        lr: f64,
+    ) -> Result<(f64, usize), NnError> {
+        self.check_batch(batch.x(), labels)?;
+        self.check_optimizer(optimizer)?;
+        self.reserve_batch(batch.x().rows())?;
+        let Network {
+            arch,
+            params,
+            grads,
+            ws,
+            ..
+        } = self;
+        Ok(step_and_update(
+            arch,
+            params,
+            grads,
+            ws,
+            batch.input(),
+            labels,
+            optimizer,
+            lr,
+        ))
+    }
+
     /// [`train_step`](Self::train_step) on a batch prepared once for many
     /// steps (full-batch gradient descent): the first layer reads the form
     /// [`PreparedBatch::new`] made (its nonzeros, or its dense transpose).
@@ -400,6 +473,17 @@ impl<T: Scalar> Network<T> {
         Ok(value)
     }
 
+    fn check_optimizer(&self, optimizer: &Optimizer<T>) -> Result<(), NnError> {
+        if optimizer.param_count() != self.params.len() {
+            return Err(NnError::Shape(format!(
+                "the optimizer was made for {} parameters but the network has {}",
+                optimizer.param_count(),
+                self.params.len()
+            )));
+        }
+        Ok(())
+    }
+
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<(), NnError> {
         if x.cols() != self.input_width() {
             return Err(NnError::Shape(format!(
@@ -431,6 +515,65 @@ impl<T: Scalar> Network<T> {
         }
         Ok(())
     }
+}
+
+/// A training step and the optimizer's update (see
+/// [`Network::train_step_and_update`]): the first layer's weight update
+/// fused into its gradient's product where the input is sparse and the
+/// rule is momentum, else the step and [`Optimizer::step`].
+#[allow(clippy::too_many_arguments)]
+fn step_and_update<T: Scalar>(
+    arch: &Arch,
+    params: &mut [T],
+    grads: &mut [T],
+    ws: &mut Workspace<T>,
+    input: DenseInput<'_, T>,
+    labels: &[u8],
+    optimizer: &mut Optimizer<T>,
+    lr: f64,
+) -> (f64, usize) {
+    let batch = arch.forward_loss(params, ws, input, labels);
+    let (m, loss) = (labels.len(), batch.sum / labels.len() as f64);
+    let start = arch.layers.len() - 2;
+    let first = arch.dense[0];
+    let x_t = match input {
+        DenseInput::Sparse {
+            transposed: Some(x_t),
+            ..
+        } if loss.is_finite() => Some(x_t),
+        _ => None,
+    };
+    let fused = x_t.and_then(|x_t| {
+        optimizer
+            .fused_momentum(first.weight_range())
+            .map(|f| (x_t, f))
+    });
+    let Some((x_t, (mu, wd, velocity))) = fused else {
+        arch.backward(params, grads, ws, input, start);
+        if loss.is_finite() {
+            optimizer.step(params, grads, lr);
+        }
+        return (loss, batch.correct);
+    };
+    // Every layer's backward pass but the first's, then its bias gradient
+    // and its weights' update, from dY (the gradient at its output).
+    arch.backward_down_to(params, grads, ws, input, start, 1);
+    let dy = ws.d_acts[0].rows_view(0, m);
+    ops::col_sums_into(dy, &mut grads[first.bias_range()]).expect("bias width");
+    let (k, n) = (first.inputs, first.outputs);
+    matrix::sparse_gemm_momentum_step(
+        x_t,
+        dy,
+        MomentumStep {
+            weights: MatrixViewMut::from_slice(&mut params[first.weight_range()], k, n, n, 1),
+            velocity: MatrixViewMut::from_slice(velocity, k, n, n, 1),
+            momentum: T::from_f64(mu),
+            learning_rate: T::from_f64(lr),
+            weight_decay: T::from_f64(wd),
+        },
+    );
+    optimizer.step_except(params, grads, lr, first.weight_range());
+    (loss, batch.correct)
 }
 
 /// The layer list of an MLP (see [`Network::mlp`]).
