@@ -157,8 +157,7 @@ impl Dense {
         grads: &mut [T],
         dx: Option<MatrixViewMut<'_, T>>,
     ) {
-        let (gw, gb) =
-            grads[self.weight..self.bias + self.outputs].split_at_mut(self.inputs * self.outputs);
+        let gw = &mut grads[self.weight_range()];
         let gw = MatrixViewMut::from_slice(gw, self.inputs, self.outputs, self.outputs, 1);
         match x {
             DenseInput::Sparse {
@@ -168,10 +167,20 @@ impl Dense {
             DenseInput::Transposed { x_t, .. } => gemm(T::ONE, x_t, dy, T::ZERO, gw),
             _ => gemm(T::ONE, x.dense().t(), dy, T::ZERO, gw),
         }
-        ops::col_sums_into(dy, gb).expect("bias width");
+        self.bias_gradient(dy, grads);
         if let Some(dx) = dx {
             gemm(T::ONE, dy, self.weights(params).t(), T::ZERO, dx);
         }
+    }
+
+    /// `db = colsum(dY)` into this layer's bias slots of `grads` (the part
+    /// of [`backward`](Self::backward) a training step keeps when it fuses
+    /// the weights' update into their gradient's product).
+    ///
+    /// # Panics
+    /// If `dy` does not have `outputs` columns.
+    pub fn bias_gradient<T: Scalar>(&self, dy: MatrixView<'_, T>, grads: &mut [T]) {
+        ops::col_sums_into(dy, &mut grads[self.bias_range()]).expect("bias width");
     }
 
     /// [`forward`](Self::forward) as plain loops (the reference for tests).

@@ -81,6 +81,17 @@ pub struct OutOperand<T> {
     pub(crate) cs: usize,
 }
 
+impl<T: Scalar> OutOperand<T> {
+    /// The pointer and strides of a mutable view.
+    pub(crate) fn of(v: &mut crate::MatrixViewMut<'_, T>) -> OutOperand<T> {
+        OutOperand {
+            ptr: v.as_mut_ptr(),
+            rs: v.row_stride(),
+            cs: v.col_stride(),
+        }
+    }
+}
+
 /// One checked gemm call: `C (m x n) <- epi(alpha A (m x k) B (k x n) + beta C)`.
 #[derive(Clone, Copy)]
 pub struct Problem<T> {
@@ -95,6 +106,33 @@ pub struct Problem<T> {
     /// Bias row of `n` elements, or null.
     pub(crate) bias: *const T,
     pub(crate) relu: bool,
+}
+
+impl<T: Scalar> Problem<T> {
+    /// `c <- epi(alpha a b + beta c)` as raw parts, `bias` null or `n` long.
+    pub(crate) fn new(
+        alpha: T,
+        a: crate::MatrixView<'_, T>,
+        b: crate::MatrixView<'_, T>,
+        beta: T,
+        c: OutOperand<T>,
+        bias: *const T,
+        relu: bool,
+    ) -> Problem<T> {
+        let (m, k) = a.shape();
+        Problem {
+            m,
+            n: b.cols(),
+            k,
+            alpha,
+            beta,
+            a: Operand::of(a),
+            b: Operand::of(b),
+            c,
+            bias,
+            relu,
+        }
+    }
 }
 
 impl<T: Copy> Problem<T> {

@@ -47,7 +47,7 @@ pub use plan::{ASource, Algorithm, BSource, PartPlan, Plan, PlanChoices, Split};
 
 use crate::error::{dims, MatrixError};
 use crate::{MatrixView, MatrixViewMut, Scalar};
-use driver::{Operand, OutOperand};
+use driver::OutOperand;
 
 /// What gemm applies to each C tile while it is still in registers, after
 /// `alpha * op(A) * op(B) + beta * C`: add a bias row, then optionally ReLU.
@@ -260,22 +260,16 @@ pub(crate) fn gemm_on<T: Scalar>(
         scale_only(beta, c.rb_mut(), epilogue);
         return Ok(None);
     }
-    let problem = Problem {
-        m,
-        n,
-        k,
+    let bias = epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr());
+    let problem = Problem::new(
         alpha,
+        a,
+        b,
         beta,
-        a: Operand::of(a),
-        b: Operand::of(b),
-        c: OutOperand {
-            ptr: c.as_mut_ptr(),
-            rs: c.row_stride(),
-            cs: c.col_stride(),
-        },
-        bias: epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr()),
-        relu: epilogue.relu,
-    };
+        OutOperand::of(&mut c),
+        bias,
+        epilogue.relu,
+    );
     let (plan, problem) = Plan::new(&problem, kernel, threads, choices)?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
@@ -313,48 +307,33 @@ pub fn plan_gemm<T: Scalar>(
 ) -> Result<Option<Plan>, MatrixError> {
     let (m, k) = a.shape();
     let n = b.cols();
-    let bias: Vec<T> = if has_bias {
-        vec![T::ZERO; n]
-    } else {
-        Vec::new()
-    };
-    let epilogue = Epilogue {
-        bias: has_bias.then_some(bias.as_slice()),
-        relu: false,
-    };
+    // No C and no bias exist: the check is of the operands (a bias would
+    // have n elements by construction).
     check_product(
         "gemm",
         ("op(A)", "op(B)"),
         (m, k),
         b.shape(),
         (m, n),
-        &epilogue,
+        &Epilogue::<T>::none(),
         kernel,
     )?;
     if m == 0 || n == 0 || k == 0 {
         return Ok(None);
     }
-    let problem = Problem {
-        m,
-        n,
-        k,
-        alpha: T::ONE,
-        beta: T::ZERO,
-        a: Operand::of(a),
-        b: Operand::of(b),
-        // Never written: a plan only reads C's strides.
-        c: OutOperand {
-            ptr: std::ptr::null_mut(),
-            rs: n,
-            cs: 1,
-        },
-        bias: if has_bias {
-            bias.as_ptr()
-        } else {
-            std::ptr::null()
-        },
-        relu: false,
+    // Never read or written: a plan reads C's strides, and of the bias only
+    // whether there is one.
+    let c = OutOperand {
+        ptr: std::ptr::null_mut(),
+        rs: n,
+        cs: 1,
     };
+    let bias = if has_bias {
+        std::ptr::NonNull::<T>::dangling().as_ptr().cast_const()
+    } else {
+        std::ptr::null()
+    };
+    let problem = Problem::new(T::ONE, a, b, T::ZERO, c, bias, false);
     Ok(Some(Plan::new(&problem, kernel, threads, choices)?.0))
 }
 

@@ -119,11 +119,7 @@ pub fn try_sparse_gemm_with_kernel<'b, 'c, T: Scalar>(
         crate::gemm::scale_only(beta, c.rb_mut(), epilogue);
         return Ok(());
     }
-    let c = OutOperand {
-        ptr: c.as_mut_ptr(),
-        rs: c.row_stride(),
-        cs: c.col_stride(),
-    };
+    let c = OutOperand::of(&mut c);
     let bias = epilogue.bias.map_or(std::ptr::null(), |b| b.as_ptr());
     // SAFETY: the shapes were checked; C is an exclusive borrow.
     unsafe { run_checked(kernel, alpha, s, b, beta, c, bias, epilogue.relu, None) };
@@ -250,14 +246,9 @@ pub fn try_sparse_gemm_momentum_step_with_kernel<'b, T: Scalar>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    let operand = |v: &mut MatrixViewMut<'_, T>| OutOperand {
-        ptr: v.as_mut_ptr(),
-        rs: v.row_stride(),
-        cs: v.col_stride(),
-    };
     let operands = StepOperands {
-        weights: operand(&mut step.weights),
-        velocity: operand(&mut step.velocity),
+        weights: OutOperand::of(&mut step.weights),
+        velocity: OutOperand::of(&mut step.velocity),
         momentum: step.momentum,
         neg_lr: -step.learning_rate,
         weight_decay: step.weight_decay,

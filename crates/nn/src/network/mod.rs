@@ -559,7 +559,7 @@ fn step_and_update<T: Scalar>(
     // and its weights' update, from dY (the gradient at its output).
     arch.backward_down_to(params, grads, ws, input, start, 1);
     let dy = ws.d_acts[0].rows_view(0, m);
-    ops::col_sums_into(dy, &mut grads[first.bias_range()]).expect("bias width");
+    first.bias_gradient(dy, grads);
     let (k, n) = (first.inputs, first.outputs);
     matrix::sparse_gemm_momentum_step(
         x_t,
