@@ -194,22 +194,75 @@ fn beta_zero_ignores_nan_in_c() {
     }
 }
 
-#[test]
-fn one_and_two_threads_give_bitwise_equal_results() {
+/// Threads split a product by rows of C, or by columns where B outweighs
+/// S: either way each element is the same sum, so 2 and 3 threads give the
+/// bits of 1, for every kernel, with an epilogue and a `beta` C. The shapes
+/// take both splits (a first layer's forward, 128 images x 784 x 800, is
+/// split by columns; a 10-wide one by rows) and column counts that leave
+/// the last part a partial block.
+fn thread_counts_give_bitwise_equal_results<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(15);
-    let x = sparse_random::<f32>(256, 784, 0.19, &mut rng);
-    let s = SparseMatrix::from_dense(&x);
-    let w = random::<f32>(784, 800, &mut rng);
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let mut c = Matrix::zeros(256, 800);
-        pool.install(|| try_sparse_gemm(1.0, &s, &w, 0.0, &mut c, Epilogue::none()).unwrap());
-        c
-    };
-    assert_bitwise_equal(&run(2), &run(1), "1 and 2 threads differ");
+    let pools: Vec<_> = [1, 2, 3]
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for &(m, k, n, density) in &[
+        (128, 784, 800, 0.19),
+        (256, 784, 10, 0.19),
+        (61, 300, 333, 0.3),
+        (40, 500, 130, 0.2),
+        (2000, 60, 200, 0.5),
+    ] {
+        let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
+        let b = random::<T>(k, n, &mut rng);
+        let bias: Vec<T> = (0..n).map(|j| T::from_f64(j as f64 * 0.01 - 0.5)).collect();
+        let c0 = random::<T>(m, n, &mut rng);
+        for kernel in kernels() {
+            for epi in [Epilogue::none(), Epilogue::bias(&bias).relu()] {
+                let runs: Vec<Matrix<T>> = pools
+                    .iter()
+                    .map(|pool| {
+                        let mut c = c0.clone();
+                        pool.install(|| {
+                            try_sparse_gemm_with_kernel(
+                                kernel,
+                                T::ONE,
+                                &s,
+                                &b,
+                                T::from_f64(0.5),
+                                &mut c,
+                                epi,
+                            )
+                        })
+                        .unwrap();
+                        c
+                    })
+                    .collect();
+                for (threads, c) in [2, 3].iter().zip(&runs[1..]) {
+                    let what = format!(
+                        "{kernel} {} {m}x{k}x{n}: {threads} threads and 1 differ",
+                        T::NAME
+                    );
+                    assert_bitwise_equal(c, &runs[0], &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn thread_counts_give_bitwise_equal_results_f32() {
+    thread_counts_give_bitwise_equal_results::<f32>();
+}
+
+#[test]
+fn thread_counts_give_bitwise_equal_results_f64() {
+    thread_counts_give_bitwise_equal_results::<f64>();
 }
 
 #[test]
@@ -289,14 +342,19 @@ fn shape_errors_name_both_shapes() {
 /// the step run as a loop afterwards (the formula of
 /// `sparse_gemm_momentum_step`, in its order of operations): bitwise equal
 /// for every kernel, with and without weight decay, around every
-/// column-block boundary, with a strided B and strided weights, on 1 and 2
-/// threads.
+/// column-block boundary, with a strided B and strided weights, on 1, 2
+/// and 3 threads.
 fn momentum_step_matches_product_then_loop<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(12);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let pools: Vec<_> = [2, 3]
+        .iter()
+        .map(|&t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+        })
+        .collect();
     for kernel in kernels() {
         for &(m, k, n) in &[
             (1, 1, 1),
@@ -304,6 +362,8 @@ fn momentum_step_matches_product_then_loop<T: Scalar>() {
             (37, 100, 64),
             (64, 300, 129),
             (9, 5, 200),
+            // Split by columns on 2 and 3 threads (B outweighs S).
+            (48, 300, 333),
         ] {
             for (wd, strided) in [(0.0, false), (1e-3, false), (0.0, true)] {
                 let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, 0.2, &mut rng));
@@ -341,7 +401,7 @@ fn momentum_step_matches_product_then_loop<T: Scalar>() {
                         want_w[(i, j)] = w + v;
                     }
                 }
-                for threads in [1, 2] {
+                for threads in [1, 2, 3] {
                     // Strided weights: W stored transposed, stepped through its view.
                     let (mut w_t, mut v) = (w0.transposed(), v0.clone());
                     let mut w_plain = w0.clone();
@@ -361,7 +421,7 @@ fn momentum_step_matches_product_then_loop<T: Scalar>() {
                     if threads == 1 {
                         run()
                     } else {
-                        pool.install(run)
+                        pools[threads - 2].install(run)
                     }
                     .unwrap();
                     let got_w = if strided { w_t.transposed() } else { w_plain };

@@ -21,10 +21,13 @@
 //! A stored zero (a row lacking a column another row of its group has) is
 //! multiplied like any dense gemm would; only columns zero in the whole
 //! group are skipped. B is read in place when row-major (other layouts
-//! are copied first), the last partial vector of columns with a masked load. Threads split the groups (balanced
-//! by stored columns), never the sums, so results are bitwise identical for
-//! any thread count. The plain version the tests compare with is
-//! [`reference::sparse_gemm`](crate::reference::sparse_gemm).
+//! are copied first), the last partial vector of columns with a masked
+//! load.
+//!
+//! Threads split the groups (balanced by stored columns) or, when B is the
+//! bigger operand, the columns (see [`run`]); never the sums, so results
+//! are bitwise identical for any thread count. The plain version the tests
+//! compare with is [`reference::sparse_gemm`](crate::reference::sparse_gemm).
 
 mod matrix;
 mod problem;
@@ -340,13 +343,30 @@ unsafe fn run_checked<T: Scalar>(
                 kernel,
                 &p,
                 group_start,
+                k,
                 crate::arch::threads::current_num_threads(),
             );
         }
     });
 }
 
-/// Splits the groups into parts of about equal stored columns and runs each.
+/// Column splits fall on multiples of this many columns: a multiple of
+/// every kernel's column block (`NV` vectors: 64 f32 or 32 f64 columns on
+/// AVX-512, 16 or 8 on AVX2, 8 portable), so that every column is summed
+/// in a block of the same shape, in the same order, as on one thread.
+const SPLIT_COLUMNS: usize = 64;
+
+/// Runs the product (`k` rows of B) on up to `threads` parts: above
+/// [`PARALLEL_MIN_FLOPS`], one part per thread, split by rows or by columns
+/// of C, whichever has each part read less.
+///
+/// A row split reads all of B and a part of S on each thread; a column
+/// split all of S and a part of B. So columns when B outweighs S and
+/// leaves every part at least one [`SPLIT_COLUMNS`] block: a first layer's
+/// forward (S a batch of 128 images, about 160 KB; B its 784x800 weights,
+/// 2.5 MB, more than a core's L2) then streams half of the weights per
+/// core, and its weight gradient updates, on each thread, the columns that
+/// thread reads in the next forward.
 ///
 /// # Safety
 /// As [`SparseKernel::groups`] for all groups.
@@ -354,6 +374,7 @@ unsafe fn run<T: Scalar>(
     kernel: KernelKind,
     p: &SparseProblem<T>,
     group_start: &[usize],
+    k: usize,
     threads: usize,
 ) {
     let groups = group_start.len() - 1;
@@ -367,6 +388,25 @@ unsafe fn run<T: Scalar>(
     if parts == 1 {
         // SAFETY: the caller's contract, for all groups.
         return unsafe { T::run_sparse(kernel, p, 0, groups) };
+    }
+    let size = std::mem::size_of::<T>();
+    let s_bytes = stored * (GROUP * size + std::mem::size_of::<u32>());
+    let b_bytes = k * p.n * size;
+    let blocks = p.n / SPLIT_COLUMNS;
+    if b_bytes > s_bytes && blocks >= parts {
+        // Part t: blocks t * blocks / parts.., the last part to column n.
+        let (n, start) = (p.n, |t: usize| t * blocks / parts * SPLIT_COLUMNS);
+        let shared = Shared(p as *const SparseProblem<T>);
+        crate::arch::threads::for_each_part(parts, |t| {
+            let end = if t + 1 == parts { n } else { start(t + 1) };
+            // SAFETY: parts cover disjoint columns of C (and of the step's
+            // operands); start(t) < end <= n; p outlives the section.
+            unsafe {
+                let part = (*shared.get()).columns(start(t), end);
+                T::run_sparse(kernel, &part, 0, groups);
+            }
+        });
+        return;
     }
     // Part t starts at the first group whose columns reach t / parts.
     let bound = |t: usize| {

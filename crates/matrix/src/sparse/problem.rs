@@ -27,6 +27,37 @@ pub struct SparseProblem<T> {
     pub(crate) step: Option<StepOperands<T>>,
 }
 
+impl<T: Copy> SparseProblem<T> {
+    /// Columns `j0..j1` of this product (of B, C, the bias and the step's
+    /// operands) as a product of their own, over the same S.
+    ///
+    /// # Safety
+    /// `j0 <= j1 <= n`.
+    pub(crate) unsafe fn columns(&self, j0: usize, j1: usize) -> SparseProblem<T> {
+        debug_assert!(j0 <= j1 && j1 <= self.n);
+        let at = |o: OutOperand<T>| OutOperand {
+            // A null C (a momentum step stores none) stays null.
+            ptr: o.ptr.wrapping_add(j0 * o.cs),
+            ..o
+        };
+        SparseProblem {
+            n: j1 - j0,
+            // SAFETY: j0 <= n columns into B's rows, by the contract.
+            b: unsafe { self.b.add(j0) },
+            c: at(self.c),
+            bias: self
+                .bias
+                .wrapping_add(if self.bias.is_null() { 0 } else { j0 }),
+            step: self.step.map(|s| StepOperands {
+                weights: at(s.weights),
+                velocity: at(s.velocity),
+                ..s
+            }),
+            ..*self
+        }
+    }
+}
+
 /// The raw operands of a momentum step (see
 /// [`MomentumStep`](crate::sparse::MomentumStep)), `m x n` like C.
 #[derive(Clone, Copy)]
