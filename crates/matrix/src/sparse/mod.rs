@@ -361,8 +361,8 @@ const SPLIT_COLUMNS: usize = 64;
 /// of C, whichever has each part read less.
 ///
 /// A row split reads all of B and a part of S on each thread; a column
-/// split all of S and a part of B. So columns when B outweighs S and
-/// leaves every part at least one [`SPLIT_COLUMNS`] block: a first layer's
+/// split all of S and a part of B. So columns when B outweighs S and the
+/// [`SPLIT_COLUMNS`] boundaries share the columns out evenly: a first layer's
 /// forward (S a batch of 128 images, about 160 KB; B its 784x800 weights,
 /// 2.5 MB, more than a core's L2) then streams half of the weights per
 /// core, and its weight gradient updates, on each thread, the columns that
@@ -392,18 +392,32 @@ unsafe fn run<T: Scalar>(
     let size = std::mem::size_of::<T>();
     let s_bytes = stored * (GROUP * size + std::mem::size_of::<u32>());
     let b_bytes = k * p.n * size;
-    let blocks = p.n / SPLIT_COLUMNS;
-    if b_bytes > s_bytes && blocks >= parts {
-        // Part t: blocks t * blocks / parts.., the last part to column n.
-        let (n, start) = (p.n, |t: usize| t * blocks / parts * SPLIT_COLUMNS);
+    // Part t starts at the multiple of SPLIT_COLUMNS nearest t * n / parts.
+    let n = p.n;
+    let start = |t: usize| {
+        if t == parts {
+            n
+        } else {
+            let nearest = (t * n + parts * SPLIT_COLUMNS / 2) / (parts * SPLIT_COLUMNS);
+            (nearest * SPLIT_COLUMNS).min(n)
+        }
+    };
+    let widest = (0..parts)
+        .map(|t| start(t + 1).saturating_sub(start(t)))
+        .max();
+    // Columns only if no part is more than a quarter over its share.
+    let balanced = widest.is_some_and(|w| 4 * w * parts <= 5 * n);
+    if b_bytes > s_bytes && balanced {
         let shared = Shared(p as *const SparseProblem<T>);
         crate::arch::threads::for_each_part(parts, |t| {
-            let end = if t + 1 == parts { n } else { start(t + 1) };
-            // SAFETY: parts cover disjoint columns of C (and of the step's
-            // operands); start(t) < end <= n; p outlives the section.
-            unsafe {
-                let part = (*shared.get()).columns(start(t), end);
-                T::run_sparse(kernel, &part, 0, groups);
+            let (j0, j1) = (start(t), start(t + 1));
+            if j0 < j1 {
+                // SAFETY: parts cover disjoint columns of C (and of the
+                // step's operands); j0 < j1 <= n; p outlives the section.
+                unsafe {
+                    let part = (*shared.get()).columns(j0, j1);
+                    T::run_sparse(kernel, &part, 0, groups);
+                }
             }
         });
         return;
