@@ -25,7 +25,7 @@
 //! load.
 //!
 //! Threads split the groups (balanced by stored columns) or, when B is the
-//! bigger operand, the columns (see [`run`]); never the sums, so results
+//! bigger operand, the columns; never the sums, so results
 //! are bitwise identical for any thread count. The plain version the tests
 //! compare with is [`reference::sparse_gemm`](crate::reference::sparse_gemm).
 
