@@ -196,12 +196,12 @@ fn fit_on_this_thread(
     } else {
         row_order_keys(train)
     };
-    let mut batch_idx = Vec::with_capacity(if full_batch { n } else { batch });
+    let mut batch_idx = Vec::with_capacity(if full_batch { 0 } else { batch });
     let sorted_set;
     let full_set = if full_batch && !keys.is_empty() {
-        batch_idx.extend(0..n);
-        batch_idx.sort_by_key(|&i| keys[i]);
-        sorted_set = train.select(&batch_idx);
+        let mut rows: Vec<usize> = (0..n).collect();
+        rows.sort_by_key(|&i| keys[i]);
+        sorted_set = train.select(&rows);
         &sorted_set
     } else {
         train
