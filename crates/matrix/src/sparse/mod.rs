@@ -529,6 +529,9 @@ unsafe fn group_block<S: Simd, const V: usize>(
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
         let (u0, u1) = (*p.group_start.add(g), *p.group_start.add(g + 1));
+        if let Some(step) = &p.step {
+            prefetch_step_rows::<S::T>(step, (g + STEP_PREFETCH_GROUPS) * GROUP, p.m, j0, cols);
+        }
         let mut acc = [[S::zero(); V]; GROUP];
         if V == 1 {
             // One vector per row: GROUP accumulators alone are one dependent
@@ -677,6 +680,32 @@ unsafe fn step_row<S: Simd, const V: usize>(
 
 /// How many stored columns ahead [`group_block`] prefetches B's row.
 const PREFETCH_AHEAD: usize = 8;
+
+/// How many groups ahead a momentum step prefetches the weights and the
+/// velocity it updates. Each group's rows of them are read once, at the end
+/// of the group, at a row stride the hardware prefetchers do not follow
+/// across the group's sums; a weight gradient's group (a few pixels over a
+/// batch) is short, so the fetch is started a few groups early.
+const STEP_PREFETCH_GROUPS: usize = 4;
+
+/// Starts fetching rows `i0..i0 + GROUP` (those below `m`), columns
+/// `j0..j0 + cols`, of the step's weights and velocity.
+#[inline(always)]
+fn prefetch_step_rows<T>(step: &StepOperands<T>, i0: usize, m: usize, j0: usize, cols: usize) {
+    let bytes = cols * std::mem::size_of::<T>();
+    for i in i0..(i0 + GROUP).min(m) {
+        for o in [&step.weights, &step.velocity] {
+            // Only an address is formed (wrapping: never dereferenced here);
+            // a prefetch does not fault.
+            // Every line the row's bytes touch: they need not start on one.
+            let row = o.ptr.wrapping_add(i * o.rs + j0 * o.cs).cast::<u8>();
+            let skew = row as usize % 64;
+            for t in (0..skew + bytes).step_by(64) {
+                prefetch(row.wrapping_sub(skew).wrapping_add(t));
+            }
+        }
+    }
+}
 
 /// Defines a [`SparseKernel`] for one ISA: column blocks of `NV` vectors.
 macro_rules! sparse_kernel {
