@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod aligned;
 mod atomic_file;
 pub mod csv;
 pub mod dataset;

@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use matrix::Scalar;
 
-use crate::error::{try_filled_vec, NnError};
+use crate::aligned::LineAligned;
+use crate::error::NnError;
 use rayon::prelude::*;
 
 /// The update rule.
@@ -105,8 +106,8 @@ pub struct Optimizer<T> {
     weight_decay: f64,
     /// Ranges that weight decay applies to (weights, not biases).
     decay: Vec<Range<usize>>,
-    state1: Vec<T>,
-    state2: Vec<T>,
+    state1: LineAligned<T>,
+    state2: LineAligned<T>,
     steps: u64,
 }
 
@@ -134,8 +135,8 @@ impl<T: Scalar> Optimizer<T> {
             decay,
             // Sized `n` even where the rule does not use them, so that every
             // rule runs through the same chunked (parallel) loop.
-            state1: try_filled_vec(n, T::ZERO, "the optimizer state")?,
-            state2: try_filled_vec(n, T::ZERO, "the optimizer state")?,
+            state1: LineAligned::try_filled(n, T::ZERO, "the optimizer state")?,
+            state2: LineAligned::try_filled(n, T::ZERO, "the optimizer state")?,
             steps: 0,
         })
     }

@@ -31,9 +31,10 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 
 use crate::activation::Activation;
+use crate::aligned::LineAligned;
 pub use crate::dense::Dense as DenseParams;
 use crate::dense::{Dense, DenseInput};
-use crate::error::{try_filled_vec, NnError};
+use crate::error::NnError;
 use crate::input::{InputSparsity, PreparedBatch};
 use crate::loss::Loss;
 use crate::optim::Optimizer;
@@ -77,8 +78,8 @@ pub enum Init {
 /// gradient checks).
 pub struct Network<T: Scalar> {
     arch: Arch,
-    params: Vec<T>,
-    grads: Vec<T>,
+    params: LineAligned<T>,
+    grads: LineAligned<T>,
     /// Whether the first Dense layer may skip its input's zeros.
     sparsity: InputSparsity,
     ws: Workspace<T>,
@@ -111,8 +112,8 @@ impl<T: Scalar> Network<T> {
                 fused,
                 unfused: false,
             },
-            params: try_filled_vec(total, T::ZERO, "the parameters")?,
-            grads: try_filled_vec(total, T::ZERO, "the gradients")?,
+            params: LineAligned::try_filled(total, T::ZERO, "the parameters")?,
+            grads: LineAligned::try_filled(total, T::ZERO, "the gradients")?,
             sparsity: InputSparsity::Auto,
             ws: Workspace::default(),
             sparse: SparseBatch::default(),
