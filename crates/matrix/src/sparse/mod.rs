@@ -451,7 +451,12 @@ pub(crate) trait SparseKernel<T: Scalar> {
 }
 
 /// Groups `g0..g1`, all columns: the generic body each ISA instantiates,
-/// in column blocks of `NV`, then 2 and 1 vectors, then the padded tail.
+/// in column blocks of `NV`, then 2 vectors, then what is left (less than
+/// two vectors) in one pass: a masked 2-vector block if it is more than one
+/// vector, else a 1-vector block. Each block is a pass over the groups'
+/// stored columns, which are what a narrow product (10 columns: 8 + 2 on
+/// AVX2) spends its time streaming, so the remainder takes one pass, not
+/// two.
 ///
 /// # Safety
 /// As [`SparseKernel::groups`], compiled with `S`'s target features.
@@ -468,13 +473,16 @@ pub(crate) unsafe fn groups<S: Simd, const NV: usize>(
         let mut v = 0;
         v = blocks::<S, NV>(p, g0, g1, v, full);
         v = blocks::<S, 2>(p, g0, g1, v, full);
-        v = blocks::<S, 1>(p, g0, g1, v, full);
-        debug_assert_eq!(v, full);
-        let tail = p.n - full * lanes;
-        if tail > 0 {
-            let j0 = full * lanes;
+        let j0 = v * lanes;
+        let rest = p.n - j0;
+        debug_assert!(rest < 2 * lanes);
+        if rest > lanes {
             for g in g0..g1 {
-                group_block::<S, 1>(p, g, j0, p.b.add(j0), p.b_rs, tail);
+                group_block::<S, 2>(p, g, j0, p.b.add(j0), p.b_rs, rest);
+            }
+        } else if rest > 0 {
+            for g in g0..g1 {
+                group_block::<S, 1>(p, g, j0, p.b.add(j0), p.b_rs, rest);
             }
         }
     }
