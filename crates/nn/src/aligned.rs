@@ -73,6 +73,30 @@ mod tests {
         }
     }
 
+    /// What the first layer's kernels rely on: the weights (the forward's
+    /// B, and with the velocity the fused step's W and V; the velocity is
+    /// checked in `optim`'s tests) and their gradients.
+    #[test]
+    fn a_networks_buffers_start_on_a_line() {
+        use crate::network::{Init, Network};
+        use crate::{activation::Activation, loss::Loss};
+        use rand::{rngs::StdRng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut net = Network::<f32>::mlp(
+            784,
+            &[100],
+            Activation::Relu,
+            10,
+            Loss::SoftmaxCrossEntropy,
+            Init::Auto,
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(net.params().as_ptr() as usize % LINE_BYTES, 0);
+        assert_eq!(net.grads().as_ptr() as usize % LINE_BYTES, 0);
+        assert_eq!(net.params_mut().as_ptr() as usize % LINE_BYTES, 0);
+    }
+
     #[test]
     fn an_impossible_size_is_an_error() {
         assert!(LineAligned::try_filled(usize::MAX, 0u8, "test").is_err());

@@ -336,6 +336,16 @@ impl<T: Scalar> Rule<T> {
 mod tests {
     use super::*;
 
+    /// The velocity a fused momentum step updates beside the weights starts
+    /// on a cache line, as they do (see `aligned`).
+    #[test]
+    fn the_state_starts_on_a_cache_line() {
+        let opt = Optimizer::<f32>::new(OptimizerKind::Momentum { mu: 0.9 }, 1000, 0.0, vec![]);
+        for state in [&opt.state1, &opt.state2] {
+            assert_eq!(state.as_ptr() as usize % 64, 0);
+        }
+    }
+
     /// Each optimizer minimises f(w) = sum (w - 3)^2 from 0.
     #[test]
     fn every_optimizer_converges_on_a_quadratic() {
