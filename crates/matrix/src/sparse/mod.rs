@@ -703,9 +703,9 @@ fn prefetch_step_rows<T>(step: &StepOperands<T>, i0: usize, m: usize, j0: usize,
     let bytes = cols * std::mem::size_of::<T>();
     for i in i0..(i0 + GROUP).min(m) {
         for o in [&step.weights, &step.velocity] {
-            // Only an address is formed (wrapping: never dereferenced here);
-            // a prefetch does not fault.
-            // Every line the row's bytes touch: they need not start on one.
+            // Every line the row's bytes touch (they need not start on
+            // one). The addresses are only formed, with wrapping arithmetic,
+            // and a prefetch never faults.
             let row = o.ptr.wrapping_add(i * o.rs + j0 * o.cs).cast::<u8>();
             let skew = row as usize % 64;
             for t in (0..skew + bytes).step_by(64) {
