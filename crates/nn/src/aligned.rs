@@ -13,14 +13,14 @@ use std::ops::{Deref, DerefMut};
 use crate::error::{try_filled_vec, NnError};
 
 /// The cache line size the buffers are aligned to.
-const LINE_BYTES: usize = 64;
+pub(crate) const LINE_BYTES: usize = 64;
 
-/// `len` elements starting at a [`LINE_BYTES`] boundary (when the element
-/// size divides it), read and written as a slice. Never reallocated.
+/// Elements starting at a [`LINE_BYTES`] boundary (when the element size
+/// divides it), read and written as a slice: `data[start..]`. Never
+/// reallocated.
 pub(crate) struct LineAligned<T> {
     data: Vec<T>,
     start: usize,
-    len: usize,
 }
 
 impl<T: Clone> LineAligned<T> {
@@ -30,29 +30,27 @@ impl<T: Clone> LineAligned<T> {
         let padded = count
             .checked_add(pad)
             .ok_or_else(|| NnError::out_of_memory::<T>(what, count))?;
-        let data = try_filled_vec(padded, value, what)?;
+        let mut data = try_filled_vec(padded, value, what)?;
         // align_offset is in elements; it cannot exceed `pad` when the
         // element size divides the line (usize::MAX, or more, otherwise:
         // then the buffer simply starts unaligned).
         let start = data.as_ptr().align_offset(LINE_BYTES).min(pad);
-        Ok(LineAligned {
-            data,
-            start,
-            len: count,
-        })
+        // The padding after the elements is dropped (the capacity stays).
+        data.truncate(start + count);
+        Ok(LineAligned { data, start })
     }
 }
 
 impl<T> Deref for LineAligned<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        &self.data[self.start..self.start + self.len]
+        &self.data[self.start..]
     }
 }
 
 impl<T> DerefMut for LineAligned<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        &mut self.data[self.start..self.start + self.len]
+        &mut self.data[self.start..]
     }
 }
 

@@ -342,7 +342,7 @@ mod tests {
     fn the_state_starts_on_a_cache_line() {
         let opt = Optimizer::<f32>::new(OptimizerKind::Momentum { mu: 0.9 }, 1000, 0.0, vec![]);
         for state in [&opt.state1, &opt.state2] {
-            assert_eq!(state.as_ptr() as usize % 64, 0);
+            assert_eq!(state.as_ptr() as usize % crate::aligned::LINE_BYTES, 0);
         }
     }
 
