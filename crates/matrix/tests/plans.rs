@@ -116,6 +116,11 @@ fn the_rules_give_each_network_shape_its_plan() {
         // The output layer's forward pass, 128x800x10: dot products.
         let p = plan_of(kernel, 1, (128, 800, 10), false, tuned());
         assert_eq!((p.algorithm, p.first_part), (Algorithm::Dot, None));
+        // A 10x10 layer's forward pass over a full batch, 33600x10x10: k is
+        // too short for dot products (a reduction per element), the BLIS
+        // loops take it.
+        let p = plan_of(kernel, 1, (33600, 10, 10), false, tuned());
+        assert_ne!(p.algorithm, Algorithm::Dot, "{kernel:?}");
         // Its weight gradient Xᵀ dZ, 784x128x10 with column-major A: swapped
         // into a 10-row product that reads Xᵀ's rows in place.
         let p = plan_of(kernel, 1, (784, 128, 10), true, tuned());

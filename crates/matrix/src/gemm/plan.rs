@@ -165,6 +165,13 @@ const SWAP_MAX_N: usize = 16;
 /// kernel fills its vectors and reuses each A element across more columns.
 pub(crate) const DOT_MAX_N: usize = 16;
 
+/// Fewest vectors of k for which the rules pick the dot-product loop nest:
+/// each C element ends in a horizontal reduction and a scalar k tail,
+/// which a short k does not amortize (a 10 x 10 layer's products, k = 10,
+/// run several times faster on the narrow BLIS tile). Forcing the loop
+/// nest still works down to one vector.
+const DOT_MIN_K_VECTORS: usize = 5;
+
 /// Rows per block of the dot-product loop nest (`skinny.rs`).
 pub(crate) const DOT_ROWS: usize = 4;
 
@@ -390,8 +397,9 @@ fn dot_applies<T>(p: &Problem<T>, lanes: Option<usize>) -> bool {
 
 /// One row of C with row-major B is a sum of B's rows (B read once, in
 /// order, instead of in column stripes by a tile of mostly padding rows).
-/// Products no wider than 16 columns with row-major A take dot products
-/// (no A packing, and a 10-column C does not waste 22 of 32 lanes);
+/// Products no wider than 16 columns with row-major A and a k of at least
+/// [`DOT_MIN_K_VECTORS`] vectors take dot products (no A packing, and a
+/// 10-column C does not waste 22 of 32 lanes);
 /// otherwise C no wider than the narrow kernel's one vector takes the
 /// narrow tile (twice the rows, so a 10-column C fills 10 of 16 lanes);
 /// everything else the full tile.
@@ -400,7 +408,7 @@ fn algorithm_for<T: Scalar>(p: &Problem<T>, kernel: KernelKind) -> Algorithm {
     let narrow = T::kernel_shape(kernel, Algorithm::Narrow).map(|s| s.nr);
     if vector_applies(p) {
         Algorithm::Vector
-    } else if dot_applies(p, dot) {
+    } else if dot_applies(p, dot) && dot.is_some_and(|lanes| p.k >= DOT_MIN_K_VECTORS * lanes) {
         Algorithm::Dot
     } else if narrow.is_some_and(|nr| p.n <= nr) {
         Algorithm::Narrow
