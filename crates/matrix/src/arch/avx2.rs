@@ -52,6 +52,31 @@ impl Simd for F32x8 {
         // SAFETY: the caller upholds this function's `# Safety` contract.
         unsafe { _mm256_stream_ps(p, v) }
     }
+    /// In halving pieces (4, 2, 1 lanes) from the low end, each a plain
+    /// store: the default's element loop becomes a `memcpy` call, and a
+    /// masked store (`vmaskmovps`) is slow on some AMD cores.
+    #[inline(always)]
+    unsafe fn store_partial(p: *mut f32, v: __m256, n: usize) {
+        // SAFETY: the caller upholds this function's `# Safety` contract:
+        // each piece stores lanes below n, at p plus the lanes before it.
+        unsafe {
+            let (mut p, mut n) = (p, n.min(7));
+            let mut low = _mm256_castps256_ps128(v);
+            if n >= 4 {
+                _mm_storeu_ps(p, low);
+                low = _mm256_extractf128_ps(v, 1);
+                (p, n) = (p.add(4), n - 4);
+            }
+            if n >= 2 {
+                _mm_store_sd(p.cast::<f64>(), _mm_castps_pd(low));
+                low = _mm_movehl_ps(low, low);
+                (p, n) = (p.add(2), n - 2);
+            }
+            if n == 1 {
+                _mm_store_ss(p, low);
+            }
+        }
+    }
     #[inline(always)]
     unsafe fn mul_add(a: __m256, b: __m256, c: __m256) -> __m256 {
         // SAFETY: the caller upholds this function's `# Safety` contract.
@@ -169,6 +194,24 @@ impl Simd for F64x4 {
     unsafe fn store_stream(p: *mut f64, v: __m256d) {
         // SAFETY: the caller upholds this function's `# Safety` contract.
         unsafe { _mm256_stream_pd(p, v) }
+    }
+    /// In halving pieces (2, 1 lanes), as for f32.
+    #[inline(always)]
+    unsafe fn store_partial(p: *mut f64, v: __m256d, n: usize) {
+        // SAFETY: the caller upholds this function's `# Safety` contract:
+        // each piece stores lanes below n, at p plus the lanes before it.
+        unsafe {
+            let (mut p, mut n) = (p, n.min(3));
+            let mut low = _mm256_castpd256_pd128(v);
+            if n >= 2 {
+                _mm_storeu_pd(p, low);
+                low = _mm256_extractf128_pd(v, 1);
+                (p, n) = (p.add(2), n - 2);
+            }
+            if n == 1 {
+                _mm_store_sd(p, low);
+            }
+        }
     }
     #[inline(always)]
     unsafe fn mul_add(a: __m256d, b: __m256d, c: __m256d) -> __m256d {

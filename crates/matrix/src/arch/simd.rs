@@ -189,3 +189,63 @@ pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Simd;
+    use crate::arch::KernelKind;
+    use crate::Scalar;
+
+    /// For every `n < LANES`: `load_partial` reads the first `n` elements
+    /// (the other lanes are zero) and `store_partial` writes them back,
+    /// leaving the elements around them untouched.
+    ///
+    /// # Safety
+    /// The CPU supports `S`'s instruction set.
+    unsafe fn partial_loads_and_stores_touch_only_their_lanes<S: Simd>() {
+        let lanes = S::LANES;
+        let sentinel = S::T::from_f64(-7.0);
+        let src: Vec<S::T> = (0..lanes).map(|i| S::T::from_f64(i as f64 + 1.0)).collect();
+        for n in 0..lanes {
+            // One guard element on each side of the stored lanes.
+            let mut dst = vec![sentinel; lanes + 2];
+            let mut spill = vec![sentinel; lanes];
+            // SAFETY: src holds LANES elements, spill LANES, dst 1 + LANES + 1;
+            // the CPU supports S (the caller's contract).
+            unsafe {
+                S::store(spill.as_mut_ptr(), S::load_partial(src.as_ptr(), n));
+                S::store_partial(dst.as_mut_ptr().add(1), S::load(src.as_ptr()), n);
+            }
+            let zeros = vec![S::T::ZERO; lanes - n];
+            assert_eq!(
+                (&spill[..n], &spill[n..]),
+                (&src[..n], &zeros[..]),
+                "load, n = {n}"
+            );
+            assert_eq!(&dst[1..=n], &src[..n], "store, n = {n}");
+            assert!(
+                dst[..1].iter().chain(&dst[n + 1..]).all(|&x| x == sentinel),
+                "store, n = {n}: {dst:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn partial_loads_and_stores_of_every_supported_isa() {
+        // SAFETY: each instruction set is used only where the CPU has it.
+        unsafe {
+            partial_loads_and_stores_touch_only_their_lanes::<crate::arch::portable::Arr<f32>>();
+            partial_loads_and_stores_touch_only_their_lanes::<crate::arch::portable::Arr<f64>>();
+            #[cfg(target_arch = "x86_64")]
+            if KernelKind::Avx2.is_supported() {
+                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx2::F32x8>();
+                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx2::F64x4>();
+            }
+            #[cfg(target_arch = "x86_64")]
+            if KernelKind::Avx512.is_supported() {
+                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx512::F32x16>();
+                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx512::F64x8>();
+            }
+        }
+    }
+}
