@@ -103,6 +103,10 @@ pub(crate) mod sealed {
         /// As `sparse::SparseKernel::groups`.
         unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, g0: usize, g1: usize);
 
+        /// The columns of `kind`'s sparse kernel's widest block (see
+        /// `sparse::SparseKernel::BLOCK_COLUMNS`).
+        fn sparse_block_columns(kind: KernelKind) -> usize;
+
         /// The transpose proper with `kind`'s transpose kernel.
         ///
         /// # Safety
@@ -256,6 +260,19 @@ pub(crate) mod sealed {
                             KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
                             _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
                         }
+                    }
+                }
+
+                fn sparse_block_columns(kind: KernelKind) -> usize {
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::sparse::{Avx2Sparse, Avx512Sparse};
+                    use crate::sparse::{PortableSparse, SparseKernel};
+                    match kind {
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::BLOCK_COLUMNS,
+                        #[cfg(target_arch = "x86_64")]
+                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::BLOCK_COLUMNS,
+                        _ => <PortableSparse as SparseKernel<$t>>::BLOCK_COLUMNS,
                     }
                 }
 

@@ -350,19 +350,13 @@ unsafe fn run_checked<T: Scalar>(
     });
 }
 
-/// Column splits fall on multiples of this many columns: a multiple of
-/// every kernel's column block (`NV` vectors: 64 f32 or 32 f64 columns on
-/// AVX-512, 16 or 8 on AVX2, 8 portable), so that every column is summed
-/// in a block of the same shape, in the same order, as on one thread.
-const SPLIT_COLUMNS: usize = 64;
-
 /// Runs the product (`k` rows of B) on up to `threads` parts: above
 /// [`PARALLEL_MIN_FLOPS`], one part per thread, split by rows or by columns
 /// of C, whichever has each part read less.
 ///
 /// A row split reads all of B and a part of S on each thread; a column
-/// split all of S and a part of B. So columns when B outweighs S and the
-/// [`SPLIT_COLUMNS`] boundaries share the columns out evenly: a first layer's
+/// split all of S and a part of B. So columns when B outweighs S and
+/// column blocks share the columns out evenly: a first layer's
 /// forward (S a batch of 128 images, about 160 KB; B its 784x800 weights,
 /// 2.5 MB, more than a core's L2) then streams half of the weights per
 /// core, and its weight gradient updates, on each thread, the columns that
@@ -392,14 +386,17 @@ unsafe fn run<T: Scalar>(
     let size = std::mem::size_of::<T>();
     let s_bytes = stored * (GROUP * size + std::mem::size_of::<u32>());
     let b_bytes = k * p.n * size;
-    // Part t starts at the multiple of SPLIT_COLUMNS nearest t * n / parts.
+    // Part t starts at the multiple of the kernel's widest block nearest
+    // t * n / parts: every column is then summed in a block of the same
+    // shape, in the same order, as on one thread.
+    let split = T::sparse_block_columns(kernel);
     let n = p.n;
     let start = |t: usize| {
         if t == parts {
             n
         } else {
-            let nearest = (t * n + parts * SPLIT_COLUMNS / 2) / (parts * SPLIT_COLUMNS);
-            (nearest * SPLIT_COLUMNS).min(n)
+            let nearest = (t * n + parts * split / 2) / (parts * split);
+            (nearest * split).min(n)
         }
     };
     let widest = (0..parts)
@@ -442,6 +439,9 @@ unsafe fn run<T: Scalar>(
 
 /// The ISA-specific part: groups `g0..g1` of C's rows.
 pub(crate) trait SparseKernel<T: Scalar> {
+    /// Columns of the widest column block (`NV` vectors): where a column
+    /// split between threads may fall.
+    const BLOCK_COLUMNS: usize;
     /// Computes the rows of groups `g0..g1` of C.
     ///
     /// # Safety
@@ -722,6 +722,7 @@ macro_rules! sparse_kernel {
         pub(crate) struct $name;
         $(
             impl $crate::sparse::SparseKernel<$t> for $name {
+                const BLOCK_COLUMNS: usize = $nv * <$simd as $crate::arch::Simd>::LANES;
                 unsafe fn groups(p: &$crate::sparse::SparseProblem<$t>, g0: usize, g1: usize) {
                     /// # Safety
                     /// As the trait method it instantiates.
@@ -759,17 +760,22 @@ sparse_kernel!(
     f64 => crate::arch::avx2::F64x4, 2;
 );
 
-/// The portable sparse x dense kernel (`sparse/mod.rs`).
+/// The portable sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2
+/// vectors.
 pub(crate) struct PortableSparse;
+
+/// Vectors per column block of [`PortableSparse`].
+const PORTABLE_NV: usize = 2;
 
 use crate::arch::portable::Arr;
 
 impl<T: Scalar> SparseKernel<T> for PortableSparse {
+    const BLOCK_COLUMNS: usize = PORTABLE_NV * <Arr<T> as Simd>::LANES;
     unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize) {
         // SAFETY: the caller upholds this function's `# Safety` contract.
         unsafe {
             // SAFETY: forwarded contract; no CPU feature needed.
-            groups::<Arr<T>, 2>(p, g0, g1)
+            groups::<Arr<T>, PORTABLE_NV>(p, g0, g1)
         }
     }
 }
