@@ -65,7 +65,9 @@
 //! [`sparse_gemm`] computes the same `C <- alpha * S * B + beta * C` (with
 //! the same bias/ReLU [`Epilogue`]) without touching the zeros, so one load
 //! of a row of B serves a whole group. For MNIST images (19% nonzero) it
-//! halves a training step.
+//! halves a training step. [`SparseRows`] keeps a data set's nonzeros row by
+//! row, to build any batch of its rows in that form (and the transpose)
+//! without a dense copy.
 //!
 //! ```
 //! use matrix::{sparse_gemm, Epilogue, Matrix, SparseMatrix};
@@ -124,7 +126,7 @@ pub use crate::scalar::Scalar;
 pub use crate::sparse::{
     sparse_gemm, sparse_gemm_momentum_step, try_sparse_gemm, try_sparse_gemm_momentum_step,
     try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, MomentumStep,
-    SparseMatrix,
+    SparseMatrix, SparseRows,
 };
 pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,

@@ -7,7 +7,7 @@ use matrix::sparse::GROUP;
 use matrix::{
     reference, try_sparse_gemm, try_sparse_gemm_momentum_step,
     try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, Epilogue, KernelKind,
-    Matrix, MatrixView, MatrixViewMut, MomentumStep, Scalar, SparseMatrix,
+    Matrix, MatrixView, MatrixViewMut, MomentumStep, Scalar, SparseMatrix, SparseRows,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -318,6 +318,77 @@ fn sparse_matrices_round_trip() {
     // A group stores the union of its rows' columns.
     let d = Matrix::from_vec(2, 4, vec![1.0f32, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0, 4.0]);
     assert_eq!(SparseMatrix::from_dense(&d).stored_columns(), 3);
+}
+
+/// Batches built from sparse rows are the matrices the dense copies of
+/// those rows give, for widths around the 64-column words and groups of 4,
+/// selections with repeats and of every length mod 4, into reused buffers.
+#[test]
+fn batches_from_sparse_rows_are_those_of_the_dense_copies() {
+    let mut rng = StdRng::seed_from_u64(17);
+    let (mut s, mut st) = (SparseMatrix::<f64>::new(), SparseMatrix::<f64>::new());
+    for &(rows, cols) in &[
+        (1, 1),
+        (5, 3),
+        (9, 63),
+        (12, 64),
+        (7, 65),
+        (40, 130),
+        (33, 200),
+    ] {
+        for density in [0.0, 0.1, 0.5, 1.0] {
+            let data = sparse_random::<f64>(rows, cols, density, &mut rng);
+            let src = SparseRows::from_dense(&data);
+            assert_eq!(src.shape(), (rows, cols));
+            assert_eq!(src.to_dense(), data);
+            assert_eq!(
+                SparseRows::from_dense(data.t()).to_dense(),
+                data.transposed()
+            );
+            let nnz = data.as_slice().iter().filter(|&&x| x != 0.0).count();
+            assert_eq!(src.nnz(), nnz);
+            for i in 0..rows {
+                let want: Vec<(usize, f64)> = (0..cols)
+                    .filter(|&j| data[(i, j)] != 0.0)
+                    .map(|j| (j, data[(i, j)]))
+                    .collect();
+                assert_eq!(src.row_entries(i).collect::<Vec<_>>(), want, "row {i}");
+                assert_eq!(src.row_nnz(i), Some(want.len()));
+            }
+            assert_eq!(src.row_nnz(rows), None);
+            for len in [0, 1, 4, 6, 11, 2 * rows + 3] {
+                let pick: Vec<usize> = (0..len).map(|_| rng.random_range(0..rows)).collect();
+                let copied = Matrix::from_fn(len, cols, |r, j| data[(pick[r], j)]);
+                let what = format!("{rows}x{cols}, density {density}, rows {pick:?}");
+                assert!(s.assign_from_rows(&src, &pick, usize::MAX), "{what}");
+                assert_eq!(s, SparseMatrix::from_dense(&copied), "{what}");
+                assert!(
+                    st.assign_transpose_from_rows(&src, &pick, usize::MAX),
+                    "{what}"
+                );
+                assert_eq!(
+                    st,
+                    SparseMatrix::from_dense(copied.t()),
+                    "{what}: transpose"
+                );
+                // One nonzero too many: refused, and nothing changes.
+                let picked = s.nnz();
+                if picked > 0 {
+                    let (s0, st0) = (s.clone(), st.clone());
+                    assert!(!s.assign_from_rows(&src, &pick, picked - 1), "{what}");
+                    assert!(!st.assign_transpose_from_rows(&src, &pick, picked - 1));
+                    assert_eq!((&s, &st), (&s0, &st0), "{what}: refused");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "row 3 selected but there are 3 rows")]
+fn a_row_past_the_end_is_named() {
+    let src = SparseRows::from_dense(&Matrix::<f32>::identity(3));
+    SparseMatrix::new().assign_from_rows(&src, &[0, 3], usize::MAX);
 }
 
 #[test]

@@ -55,25 +55,39 @@ pub enum DenseInput<'a, T: Scalar> {
         /// `xᵀ`, stored row-major.
         x_t: MatrixView<'a, T>,
     },
-    /// The batch and its nonzeros: the products skip the zeros.
+    /// The batch's nonzeros alone: the products skip the zeros, and no
+    /// dense copy of the batch need exist.
     Sparse {
-        /// The batch.
-        x: MatrixView<'a, T>,
-        /// `x`'s nonzeros.
+        /// The batch's nonzeros.
         nonzeros: &'a SparseMatrix<T>,
         /// `xᵀ`'s nonzeros, when a backward pass follows (without them the
-        /// weight gradient reads the dense batch).
+        /// weight gradient transposes `nonzeros` first, into a new matrix).
         transposed: Option<&'a SparseMatrix<T>>,
     },
 }
 
 impl<'a, T: Scalar> DenseInput<'a, T> {
-    /// The dense batch, whatever the form.
-    pub fn dense(&self) -> MatrixView<'a, T> {
+    /// The dense batch, unless the form is [`Sparse`](Self::Sparse).
+    pub fn dense(&self) -> Option<MatrixView<'a, T>> {
         match *self {
-            DenseInput::Dense(x)
-            | DenseInput::Transposed { x, .. }
-            | DenseInput::Sparse { x, .. } => x,
+            DenseInput::Dense(x) | DenseInput::Transposed { x, .. } => Some(x),
+            DenseInput::Sparse { .. } => None,
+        }
+    }
+
+    /// Rows of the batch (samples).
+    pub fn rows(&self) -> usize {
+        match self {
+            DenseInput::Dense(x) | DenseInput::Transposed { x, .. } => x.rows(),
+            DenseInput::Sparse { nonzeros, .. } => nonzeros.rows(),
+        }
+    }
+
+    /// Columns of the batch (features).
+    pub fn cols(&self) -> usize {
+        match self {
+            DenseInput::Dense(x) | DenseInput::Transposed { x, .. } => x.cols(),
+            DenseInput::Sparse { nonzeros, .. } => nonzeros.cols(),
         }
     }
 }
@@ -121,7 +135,9 @@ impl Dense {
                 DenseInput::Sparse { nonzeros, .. } => {
                     sparse_gemm(T::ONE, nonzeros, w, T::ZERO, y.rb_mut(), Epilogue::none())
                 }
-                _ => gemm(T::ONE, x.dense(), w, T::ZERO, y.rb_mut()),
+                DenseInput::Dense(x) | DenseInput::Transposed { x, .. } => {
+                    gemm(T::ONE, x, w, T::ZERO, y.rb_mut())
+                }
             }
             ops::add_row_vector(y.rb_mut(), b).expect("bias width");
             if relu {
@@ -138,7 +154,9 @@ impl Dense {
             DenseInput::Sparse { nonzeros, .. } => {
                 sparse_gemm(T::ONE, nonzeros, w, T::ZERO, y, epilogue)
             }
-            _ => gemm_fused(T::ONE, x.dense(), w, T::ZERO, y, epilogue),
+            DenseInput::Dense(x) | DenseInput::Transposed { x, .. } => {
+                gemm_fused(T::ONE, x, w, T::ZERO, y, epilogue)
+            }
         }
     }
 
@@ -164,8 +182,15 @@ impl Dense {
                 transposed: Some(x_t),
                 ..
             } => sparse_gemm(T::ONE, x_t, dy, T::ZERO, gw, Epilogue::none()),
+            DenseInput::Sparse {
+                nonzeros,
+                transposed: None,
+            } => {
+                let x_t = SparseMatrix::from_dense(nonzeros.to_dense().t());
+                sparse_gemm(T::ONE, &x_t, dy, T::ZERO, gw, Epilogue::none())
+            }
             DenseInput::Transposed { x_t, .. } => gemm(T::ONE, x_t, dy, T::ZERO, gw),
-            _ => gemm(T::ONE, x.dense().t(), dy, T::ZERO, gw),
+            DenseInput::Dense(x) => gemm(T::ONE, x.t(), dy, T::ZERO, gw),
         }
         self.bias_gradient(dy, grads);
         if let Some(dx) = dx {
@@ -299,7 +324,6 @@ mod tests {
         fn forms(&self) -> Vec<(&'static str, DenseInput<'_, f64>)> {
             let x = self.x.view();
             let sparse = |transposed| DenseInput::Sparse {
-                x,
                 nonzeros: &self.nonzeros,
                 transposed,
             };

@@ -12,7 +12,7 @@
 //! commit that set it). This module decides per batch; the products
 //! themselves are [`crate::dense::Dense`]'s, fed a [`DenseInput`].
 
-use matrix::{Matrix, MatrixView, Scalar, SparseMatrix};
+use matrix::{Matrix, MatrixView, Scalar, SparseMatrix, SparseRows};
 
 use crate::dense::DenseInput;
 
@@ -45,6 +45,146 @@ impl InputSparsity {
     }
 }
 
+/// A batch in the form a sparse first layer reads, in buffers reused from
+/// batch to batch: its nonzeros and, for a training step, those of its
+/// transpose. Built from the dense batch, or straight from a data set's
+/// [`SparseRows`] (how [`crate::fit`] makes its mini-batches: no dense copy
+/// of the batch is made at all).
+///
+/// ```
+/// use matrix::{Matrix, SparseRows};
+/// use nn::{InputSparsity, SparseBatch};
+/// let data = Matrix::from_fn(10, 6, |i, j| if (i + j) % 5 == 0 { 1.0f32 } else { 0.0 });
+/// let rows = SparseRows::from_dense(&data);
+/// let mut batch = SparseBatch::new();
+/// assert!(batch.assign_rows(&rows, &[3, 1, 4], InputSparsity::Auto));
+/// assert_eq!(batch.shape(), (3, 6));
+/// assert_eq!(batch.nonzeros().to_dense().as_slice()[..6], *data.row(3));
+/// // A batch denser than the policy allows is refused, and left as it was.
+/// let dense = SparseRows::from_dense(&Matrix::<f32>::filled(4, 6, 1.0));
+/// assert!(!batch.assign_rows(&dense, &[0, 1], InputSparsity::Auto));
+/// assert!(!batch.assign_rows(&rows, &[3], InputSparsity::Dense));
+/// assert_eq!(batch.shape(), (3, 6));
+/// ```
+#[derive(Default)]
+pub struct SparseBatch<T: Scalar> {
+    x: SparseMatrix<T>,
+    x_t: SparseMatrix<T>,
+    /// Whether `x_t` is the transpose of `x` (else stale).
+    transposed: bool,
+    /// Batch rows the two above are reserved for.
+    reserved_rows: usize,
+}
+
+impl<T: Scalar> SparseBatch<T> {
+    /// An empty batch; allocates nothing until the first assignment.
+    pub fn new() -> Self {
+        SparseBatch {
+            x: SparseMatrix::new(),
+            x_t: SparseMatrix::new(),
+            transposed: false,
+            reserved_rows: 0,
+        }
+    }
+
+    /// The most nonzeros `sparsity` lets a `rows x cols` batch have, with
+    /// room reserved for that many the first time a batch of `rows` comes
+    /// (so that a training loop allocates here for its first batch only).
+    fn room(&mut self, rows: usize, cols: usize, sparsity: InputSparsity) -> Option<usize> {
+        let max_nnz = sparsity.max_nnz(rows, cols)?;
+        if rows > self.reserved_rows {
+            self.x.reserve(max_nnz);
+            self.x_t.reserve(max_nnz);
+            self.reserved_rows = rows;
+        }
+        Some(max_nnz)
+    }
+
+    /// The sparse form of `x` (and of `xᵀ` with `with_transpose`), if
+    /// `sparsity` and the batch's density allow; otherwise false, with
+    /// `self` unchanged.
+    pub fn assign_dense(
+        &mut self,
+        x: MatrixView<'_, T>,
+        sparsity: InputSparsity,
+        with_transpose: bool,
+    ) -> bool {
+        let Some(max_nnz) = self.room(x.rows(), x.cols(), sparsity) else {
+            return false;
+        };
+        let sparse = if with_transpose {
+            assign_sparse_with_transpose(&mut self.x, &mut self.x_t, x, max_nnz)
+        } else {
+            self.x.assign_from_dense_at_most(x, max_nnz)
+        };
+        if sparse {
+            self.transposed = with_transpose;
+        }
+        sparse
+    }
+
+    /// The batch of rows `selection` of `src`, and its transpose, made from
+    /// their nonzeros alone (no dense copy), if `sparsity` and the batch's
+    /// density allow; otherwise false, with `self` unchanged. The same
+    /// matrices as [`assign_dense`](Self::assign_dense) of those rows.
+    /// Both at once on two threads.
+    ///
+    /// # Panics
+    /// If `selection` names a row `src` does not have.
+    pub fn assign_rows(
+        &mut self,
+        src: &SparseRows<T>,
+        selection: &[usize],
+        sparsity: InputSparsity,
+    ) -> bool {
+        let Some(max_nnz) = self.room(selection.len(), src.cols(), sparsity) else {
+            return false;
+        };
+        let (x, x_t) = (&mut self.x, &mut self.x_t);
+        let (rows_ok, _) = join_unless_alone(
+            || x.assign_from_rows(src, selection, max_nnz),
+            || x_t.assign_transpose_from_rows(src, selection, max_nnz),
+        );
+        if rows_ok {
+            self.transposed = true;
+        }
+        rows_ok
+    }
+
+    /// `(rows, cols)` of the batch.
+    pub fn shape(&self) -> (usize, usize) {
+        self.x.shape()
+    }
+
+    /// The batch's nonzeros.
+    pub fn nonzeros(&self) -> &SparseMatrix<T> {
+        &self.x
+    }
+
+    /// What the first Dense layer reads: the nonzeros, with their transpose
+    /// if the last assignment made it.
+    pub fn input(&self) -> DenseInput<'_, T> {
+        DenseInput::Sparse {
+            nonzeros: &self.x,
+            transposed: self.transposed.then_some(&self.x_t),
+        }
+    }
+}
+
+/// Both closures, at once when there are two threads or more. On one
+/// thread, no join: called from outside a pool, it would park this thread
+/// on a latch per batch, a large share of a one-thread training step.
+fn join_unless_alone<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if rayon::current_num_threads() == 1 {
+        (a(), b())
+    } else {
+        rayon::join(a, b)
+    }
+}
+
 /// A batch trained on many times (full-batch gradient descent), with the
 /// form of it the first layer reads made once: its nonzeros and their
 /// transpose if it is sparse enough, else its dense transpose (so that the
@@ -55,22 +195,16 @@ pub struct PreparedBatch<'a, T: Scalar> {
 }
 
 enum PreparedForm<T: Scalar> {
-    Sparse {
-        x: SparseMatrix<T>,
-        x_t: SparseMatrix<T>,
-    },
+    Sparse(SparseBatch<T>),
     Transposed(Matrix<T>),
 }
 
 impl<'a, T: Scalar> PreparedBatch<'a, T> {
     /// Prepares `x` (one sample per row) under `sparsity`.
     pub fn new(x: MatrixView<'a, T>, sparsity: InputSparsity) -> Self {
-        let (mut sparse_x, mut x_t) = (SparseMatrix::new(), SparseMatrix::new());
-        let sparse = sparsity
-            .max_nnz(x.rows(), x.cols())
-            .is_some_and(|max| assign_sparse_with_transpose(&mut sparse_x, &mut x_t, x, max));
-        let form = if sparse {
-            PreparedForm::Sparse { x: sparse_x, x_t }
+        let mut sparse = SparseBatch::new();
+        let form = if sparse.assign_dense(x, sparsity, true) {
+            PreparedForm::Sparse(sparse)
         } else {
             PreparedForm::Transposed(matrix::transpose(x))
         };
@@ -85,11 +219,7 @@ impl<'a, T: Scalar> PreparedBatch<'a, T> {
     /// The form the first Dense layer reads, for a training step.
     pub fn input(&self) -> DenseInput<'_, T> {
         match &self.form {
-            PreparedForm::Sparse { x, x_t } => DenseInput::Sparse {
-                x: self.x,
-                nonzeros: x,
-                transposed: Some(x_t),
-            },
+            PreparedForm::Sparse(batch) => batch.input(),
             PreparedForm::Transposed(x_t) => DenseInput::Transposed {
                 x: self.x,
                 x_t: x_t.view(),
@@ -99,31 +229,22 @@ impl<'a, T: Scalar> PreparedBatch<'a, T> {
 
     /// True if the first layer will skip its zeros.
     pub fn is_sparse(&self) -> bool {
-        matches!(self.form, PreparedForm::Sparse { .. })
+        matches!(self.form, PreparedForm::Sparse(_))
     }
 }
 
 /// `x` into `sparse_x` and `xᵀ` into `x_t` if `x` has at most `max_nnz`
 /// nonzeros (else false, and neither is changed): both at once on two
-/// threads, each giving up after counting if the batch is too dense. On one
-/// thread, no join: called from outside a pool, it would park this thread on
-/// a latch per batch, a large share of a one-thread training step.
-pub(crate) fn assign_sparse_with_transpose<T: Scalar>(
+/// threads, each giving up after counting if the batch is too dense.
+fn assign_sparse_with_transpose<T: Scalar>(
     sparse_x: &mut SparseMatrix<T>,
     x_t: &mut SparseMatrix<T>,
     x: MatrixView<'_, T>,
     max_nnz: usize,
 ) -> bool {
-    if rayon::current_num_threads() == 1 {
-        if !sparse_x.assign_from_dense_at_most(x, max_nnz) {
-            return false;
-        }
-        x_t.assign_from_dense(x.t());
-        return true;
-    }
-    let (rows_ok, _) = rayon::join(
+    join_unless_alone(
         || sparse_x.assign_from_dense_at_most(x, max_nnz),
         || x_t.assign_from_dense_at_most(x.t(), max_nnz),
-    );
-    rows_ok
+    )
+    .0
 }

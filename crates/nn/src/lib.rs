@@ -50,7 +50,7 @@ pub mod train;
 pub use activation::Activation;
 pub use dense::{Dense, DenseInput};
 pub use error::NnError;
-pub use input::{InputSparsity, PreparedBatch};
+pub use input::{InputSparsity, PreparedBatch, SparseBatch};
 pub use loss::Loss;
 pub use network::{Init, Layer, Network};
 pub use optim::{OptimizerKind, Schedule};

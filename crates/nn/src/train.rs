@@ -3,12 +3,12 @@
 
 use std::time::Instant;
 
-use matrix::{Matrix, MatrixView};
+use matrix::{Matrix, SparseRows};
 use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
 
 use crate::dataset::Dataset;
 use crate::error::NnError;
-use crate::input::{InputSparsity, PreparedBatch};
+use crate::input::{InputSparsity, PreparedBatch, SparseBatch};
 use crate::network::Network;
 use crate::optim::{Optimizer, OptimizerKind, Schedule};
 
@@ -131,7 +131,10 @@ impl TrainSummary {
 ///
 /// Mini-batches are drawn from a seeded permutation and gathered into one
 /// reused buffer; a full batch trains on the whole data set. With a sparse
-/// first layer (the default [`InputSparsity`]) each batch's rows are put
+/// first layer (the default [`InputSparsity`]) the training set's nonzeros
+/// are listed once ([`matrix::SparseRows`]) and each mini-batch is built
+/// from them into a reused [`SparseBatch`] (a batch too dense for it is
+/// gathered densely instead); and each batch's rows are put
 /// in order of label, then of nonzero count, so that the sparse product's
 /// groups of rows share more columns (a full batch in a copy of the data
 /// set, made once); that changes only the order of the gradient's sums.
@@ -212,6 +215,11 @@ fn fit_on_this_thread(
     // reads (its nonzeros, or its dense transpose) is made once.
     let prepared =
         full_batch.then(|| PreparedBatch::new(full_set.images.view(), net.input_sparsity()));
+    // Mini-batches for a sparse first layer: made from the data set's
+    // nonzeros, without a dense copy (unless one is too dense for it).
+    let sparse_rows =
+        (!full_batch && !keys.is_empty()).then(|| SparseRows::from_dense(&train.images));
+    let mut sparse_batch = SparseBatch::new();
     let mut reports = Vec::with_capacity(config.epochs);
     let mut train_seconds = 0.0;
     for epoch in 0..config.epochs {
@@ -222,31 +230,41 @@ fn fit_on_this_thread(
             order.shuffle(&mut rng);
         }
         for step in 0..steps {
-            let (x, labels): (MatrixView<'_, f32>, &[u8]) = if full_batch {
-                (full_set.images.view(), &full_set.labels)
+            let m = if full_batch {
+                n
             } else {
                 batch_idx.clear();
                 batch_idx.extend_from_slice(&order[step * batch..((step + 1) * batch).min(n)]);
                 if !keys.is_empty() {
                     batch_idx.sort_unstable_by_key(|&i| keys[i]);
                 }
-                let idx = &batch_idx[..];
-                let m = idx.len();
-                let features = train.features();
-                train.gather(
-                    idx,
-                    &mut x_buf.as_mut_slice()[..m * features],
-                    &mut y_buf[..m],
-                );
-                (x_buf.rows_view(0, m), &y_buf[..m])
+                batch_idx.len()
+            };
+            let sparse = sparse_rows.as_ref().is_some_and(|rows| {
+                sparse_batch.assign_rows(rows, &batch_idx, net.input_sparsity())
+            });
+            if sparse {
+                for (label, &i) in y_buf.iter_mut().zip(&batch_idx) {
+                    *label = train.labels[i];
+                }
+            } else if !full_batch {
+                let x = &mut x_buf.as_mut_slice()[..m * train.features()];
+                train.gather(&batch_idx, x, &mut y_buf[..m]);
+            }
+            let labels = if full_batch {
+                &full_set.labels[..]
+            } else {
+                &y_buf[..m]
             };
             // The step updates the parameters too, unless its loss is not
             // finite.
-            let (loss, right) = match &prepared {
-                Some(batch) => {
-                    net.train_step_prepared_and_update(batch, labels, &mut optimizer, lr)?
-                }
-                None => net.train_step_and_update(x, labels, &mut optimizer, lr)?,
+            let (loss, right) = if let Some(batch) = &prepared {
+                net.train_step_prepared_and_update(batch, labels, &mut optimizer, lr)?
+            } else if sparse {
+                net.train_step_sparse_and_update(&sparse_batch, labels, &mut optimizer, lr)?
+            } else {
+                let x = x_buf.rows_view(0, m);
+                net.train_step_and_update(x, labels, &mut optimizer, lr)?
             };
             if !loss.is_finite() {
                 return Err(NnError::NonFiniteLoss {

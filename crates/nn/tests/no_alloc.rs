@@ -10,9 +10,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use matrix::Matrix;
+use matrix::{Matrix, SparseRows};
 use nn::optim::Optimizer;
-use nn::{Activation, Init, Loss, Network, OptimizerKind};
+use nn::{Activation, Init, InputSparsity, Loss, Network, OptimizerKind, SparseBatch};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 struct Counting;
@@ -91,12 +91,29 @@ fn steps_allocate(threads: usize) -> usize {
                 opt.step(p, g, 0.01);
             }
         };
+        // And from sparse rows, as `fit` makes its mini-batches.
+        let data = batch(0.19, &mut rng);
+        let rows = SparseRows::from_dense(&data);
+        let mut sparse = SparseBatch::new();
+        let mut rows_opt = Optimizer::new(
+            OptimizerKind::Momentum { mu: 0.9 },
+            net.params().len(),
+            1e-4,
+            net.weight_ranges(),
+        );
+        let picks: Vec<Vec<usize>> = (0..3)
+            .map(|_| (0..128).map(|_| rng.random_range(0..128)).collect())
+            .collect();
         // First steps, dense and sparse: buffers are allocated here.
         step(&mut net, &batches[0], false);
         step(&mut net, &batches[1], true);
+        sparse.assign_rows(&rows, &picks[0], InputSparsity::Auto);
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         for (i, x) in batches.iter().cycle().take(14).enumerate() {
             step(&mut net, x, i % 3 != 0);
+            assert!(sparse.assign_rows(&rows, &picks[i % 3], InputSparsity::Auto));
+            net.train_step_sparse_and_update(&sparse, &labels, &mut rows_opt, 0.01)
+                .unwrap();
         }
         ALLOCATIONS.load(Ordering::SeqCst) - before
     })

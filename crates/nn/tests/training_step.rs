@@ -4,9 +4,11 @@
 //! update into that layer's sparse weight-gradient product (momentum and a
 //! sparse batch), on any number of threads.
 
-use matrix::Matrix;
+use matrix::{Matrix, SparseRows};
 use nn::optim::Optimizer;
-use nn::{Activation, Init, InputSparsity, Loss, Network, OptimizerKind, PreparedBatch};
+use nn::{
+    Activation, Init, InputSparsity, Loss, Network, OptimizerKind, PreparedBatch, SparseBatch,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 fn network(inputs: usize, seed: u64) -> Network<f32> {
@@ -99,6 +101,51 @@ fn step_and_update_matches_step_then_optimizer_bit_for_bit() {
             }
         }
     }
+}
+
+/// A step on a batch made from a data set's sparse rows (how `fit` steps)
+/// is the step on the same rows copied out densely, bit for bit, for each
+/// rule; and a batch too dense for the sparse form is refused.
+#[test]
+fn step_on_sparse_rows_matches_the_step_on_their_dense_copy() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let data = batch(500, 200, 0.15, &mut rng);
+    let labels: Vec<u8> = (0..500).map(|_| rng.random_range(0..10)).collect();
+    let rows = SparseRows::from_dense(&data);
+    let mut sparse = SparseBatch::new();
+    for name in ["sgd", "momentum", "adam"] {
+        let (mut a, mut b) = (network(200, 9), network(200, 9));
+        let (mut oa, mut ob) = (optimizer(name, 1e-3, &a), optimizer(name, 1e-3, &b));
+        for step in 0..5 {
+            // A short batch now and then, as a data set's last.
+            let m = if step == 2 { 37 } else { 128 };
+            let pick: Vec<usize> = (0..m).map(|_| rng.random_range(0..500)).collect();
+            let x = Matrix::from_fn(m, 200, |r, j| data[(pick[r], j)]);
+            let y: Vec<u8> = pick.iter().map(|&i| labels[i]).collect();
+            let la = a
+                .train_step_and_update(x.view(), &y, &mut oa, 0.05)
+                .unwrap();
+            assert!(sparse.assign_rows(&rows, &pick, InputSparsity::Auto));
+            let lb = b
+                .train_step_sparse_and_update(&sparse, &y, &mut ob, 0.05)
+                .unwrap();
+            let what = format!("{name}, step {step}");
+            assert_eq!(la.0.to_bits(), lb.0.to_bits(), "{what}: loss");
+            assert_eq!(la.1, lb.1, "{what}: correct");
+            assert_same_bits(a.params(), b.params(), &format!("{what}: parameters"));
+        }
+    }
+    let full = SparseRows::from_dense(&batch(8, 200, 1.0, &mut rng));
+    assert!(!sparse.assign_rows(&full, &[0, 1, 2, 3], InputSparsity::Auto));
+    let mut net = network(200, 9);
+    let mut opt = optimizer("sgd", 0.0, &net);
+    let err = net
+        .train_step_sparse_and_update(&sparse, &[0; 3], &mut opt, 0.05)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("128 input rows but 3 labels"),
+        "{err}"
+    );
 }
 
 /// Ten steps on 1, 2 and 3 threads, MNIST-like sparse batches (fused) and

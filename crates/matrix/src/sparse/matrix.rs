@@ -40,17 +40,17 @@ pub struct SparseMatrix<T> {
     cols: usize,
     nnz: usize,
     /// Group `g`'s stored columns are `group_start[g]..group_start[g + 1]`.
-    group_start: Vec<usize>,
-    col_index: Vec<u32>,
+    pub(super) group_start: Vec<usize>,
+    pub(super) col_index: Vec<u32>,
     /// `GROUP` values per stored column: `values[GROUP * u + r]` is row
     /// `GROUP * g + r` at column `col_index[u]`.
-    values: Vec<T>,
+    pub(super) values: Vec<T>,
 }
 
 /// Bit `t` set for every element `xs[t]` (at most 64) that is nonzero: a
 /// loop LLVM turns into vector compares and mask moves.
 #[inline(always)]
-fn nonzero_bits<T: Scalar>(xs: &[T]) -> u64 {
+pub(super) fn nonzero_bits<T: Scalar>(xs: &[T]) -> u64 {
     debug_assert!(xs.len() <= 64);
     xs.iter()
         .enumerate()
@@ -198,14 +198,7 @@ impl<T: Scalar> SparseMatrix<T> {
             return false;
         }
         let groups = rows.div_ceil(GROUP);
-        self.rows = rows;
-        self.cols = cols;
-        self.nnz = nnz;
-        self.group_start.clear();
-        self.group_start.resize(groups + 1, 0);
-        self.col_index.clear();
-        self.values.clear();
-        self.reserve(nnz);
+        self.start_assign(rows, cols, nnz, groups);
         // Group g's values at column j: rows GROUP*g.. of a (zero past the end).
         let group_at = |g: usize, j: usize| -> ([T; GROUP], bool) {
             let mut x = [T::ZERO; GROUP];
@@ -296,6 +289,20 @@ impl<T: Scalar> SparseMatrix<T> {
             self.values.set_len(GROUP * stored);
         }
         true
+    }
+
+    /// Empties `self` for a new `rows x cols` matrix of `nnz` nonzeros in
+    /// `groups` groups: every group's start 0, no stored column, room for
+    /// all of them reserved.
+    pub(super) fn start_assign(&mut self, rows: usize, cols: usize, nnz: usize, groups: usize) {
+        self.rows = rows;
+        self.cols = cols;
+        self.nnz = nnz;
+        self.group_start.clear();
+        self.group_start.resize(groups + 1, 0);
+        self.col_index.clear();
+        self.values.clear();
+        self.reserve(nnz);
     }
 
     /// Number of rows.

@@ -31,8 +31,10 @@
 
 mod matrix;
 mod problem;
+mod rows;
 pub use matrix::{SparseMatrix, GROUP};
 pub(crate) use problem::{SparseProblem, StepOperands};
+pub use rows::SparseRows;
 
 use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;

@@ -2,16 +2,14 @@
 //! architecture ([`Arch`]: layers, loss, where each Dense layer's
 //! parameters live) with its forward pass, backward pass and training step,
 //! each taking the parameters, the gradients and a [`Workspace`] as
-//! arguments; the sparse form of a batch's input ([`SparseBatch`]); and the
-//! checks that turn a layer list into a parameter layout ([`validate`]).
+//! arguments; and the checks that turn a layer list into a parameter layout ([`validate`]).
 
-use matrix::{ops, Matrix, MatrixView, Scalar, SparseMatrix};
+use matrix::{ops, Matrix, Scalar};
 
 use super::{DenseParams, Layer, MAX_LAYER_WIDTH, MAX_PARAMETERS};
 use crate::activation::{softmax_backward, Activation};
 use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
-use crate::input::InputSparsity;
 use crate::loss::{self, BatchLoss, Loss};
 
 /// The shape of a network, without its numbers: the layers, the loss, where
@@ -36,53 +34,6 @@ pub(super) struct Workspace<T: Scalar> {
     pub(super) acts: Vec<Matrix<T>>,
     /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
     pub(super) d_acts: Vec<Matrix<T>>,
-}
-
-/// The sparse form of the batch the first layer reads (see
-/// [`crate::input`]), rebuilt in place every step.
-#[derive(Default)]
-pub(super) struct SparseBatch<T: Scalar> {
-    x: SparseMatrix<T>,
-    x_t: SparseMatrix<T>,
-    /// Batch rows the two above are reserved for.
-    rows: usize,
-}
-
-impl<T: Scalar> SparseBatch<T> {
-    /// The input of the first layer for `x`: its nonzeros (and their
-    /// transpose with `with_transpose`, for a training step) built into the
-    /// reused buffers if `sparsity` and the batch's density allow, else
-    /// `x` itself. The buffers are reserved for the densest batch the
-    /// policy accepts, so a training loop allocates here only for its first
-    /// batch. (The first layer is always Dense: [`validate`] checks it.)
-    pub(super) fn input<'a>(
-        &'a mut self,
-        x: MatrixView<'a, T>,
-        sparsity: InputSparsity,
-        with_transpose: bool,
-    ) -> DenseInput<'a, T> {
-        let Some(max_nnz) = sparsity.max_nnz(x.rows(), x.cols()) else {
-            return DenseInput::Dense(x);
-        };
-        if x.rows() > self.rows {
-            self.x.reserve(max_nnz);
-            self.x_t.reserve(max_nnz);
-            self.rows = x.rows();
-        }
-        let sparse = if with_transpose {
-            crate::input::assign_sparse_with_transpose(&mut self.x, &mut self.x_t, x, max_nnz)
-        } else {
-            self.x.assign_from_dense_at_most(x, max_nnz)
-        };
-        if !sparse {
-            return DenseInput::Dense(x);
-        }
-        DenseInput::Sparse {
-            x,
-            nonzeros: &self.x,
-            transposed: with_transpose.then_some(&self.x_t),
-        }
-    }
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -164,7 +115,7 @@ impl Arch {
         x: DenseInput<'_, T>,
         end: usize,
     ) {
-        let m = x.dense().rows();
+        let m = x.rows();
         let mut l = 0;
         while l < end {
             let relu = self.fused[l] && l + 1 < end;
@@ -180,12 +131,15 @@ impl Arch {
                         .forward(params, input, y, relu, !self.unfused);
                 }
                 Layer::Act(act) => {
-                    let input = input.dense().as_slice().expect("contiguous activations");
+                    let input = input
+                        .dense()
+                        .and_then(|x| x.as_slice())
+                        .expect("an activation reads the contiguous buffer before it");
                     act.forward(input, &mut out.as_mut_slice()[..m * width]);
                 }
                 Layer::Softmax => {
                     let mut y = out.view_mut().submatrix_mut(0, 0, m, width);
-                    y.copy_from(input.dense());
+                    y.copy_from(input.dense().expect("a softmax reads the buffer before it"));
                     ops::softmax_rows(y);
                 }
             }
@@ -220,7 +174,7 @@ impl Arch {
         start: usize,
         lowest: usize,
     ) {
-        let m = x.dense().rows();
+        let m = x.rows();
         for l in (lowest..=start).rev() {
             let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
             let dy = &d_rest[0];

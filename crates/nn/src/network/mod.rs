@@ -35,12 +35,12 @@ use crate::aligned::LineAligned;
 pub use crate::dense::Dense as DenseParams;
 use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
-use crate::input::{InputSparsity, PreparedBatch};
+use crate::input::{InputSparsity, PreparedBatch, SparseBatch};
 use crate::loss::Loss;
 use crate::optim::Optimizer;
 
 mod arch;
-use arch::{validate, Arch, SparseBatch, Workspace};
+use arch::{validate, Arch, Workspace};
 
 /// One layer of a network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl<T: Scalar> Network<T> {
             grads: LineAligned::try_filled(total, T::ZERO, "the gradients")?,
             sparsity: InputSparsity::Auto,
             ws: Workspace::default(),
-            sparse: SparseBatch::default(),
+            sparse: SparseBatch::new(),
         };
         net.initialize(init, rng);
         Ok(net)
@@ -307,7 +307,7 @@ impl<T: Scalar> Network<T> {
     ) -> Result<MatrixView<'_, T>, NnError> {
         let m = x.rows();
         self.reserve_batch(m)?;
-        let input = self.sparse.input(x, self.sparsity, false);
+        let input = sparse_or_dense(&mut self.sparse, x, self.sparsity, false);
         self.arch.forward(&self.params, &mut self.ws, input, end);
         Ok(self.ws.acts[end - 1].rows_view(0, m))
     }
@@ -347,7 +347,7 @@ impl<T: Scalar> Network<T> {
     ) -> Result<(f64, usize), NnError> {
         self.check_batch(x, labels)?;
         self.reserve_batch(x.rows())?;
-        let input = self.sparse.input(x, self.sparsity, true);
+        let input = sparse_or_dense(&mut self.sparse, x, self.sparsity, true);
         let arch = &self.arch;
         Ok(arch.train_step(&self.params, &mut self.grads, &mut self.ws, input, labels))
     }
@@ -384,10 +384,28 @@ impl<T: Scalar> Network<T> {
             ws,
             sparse,
         } = self;
-        let input = sparse.input(x, *sparsity, true);
+        let input = sparse_or_dense(sparse, x, *sparsity, true);
         Ok(step_and_update(
             arch, params, grads, ws, input, labels, optimizer, lr,
         ))
+    }
+
+    /// [`train_step_and_update`](Self::train_step_and_update) on a batch
+    /// already in sparse form (see [`SparseBatch`]; how [`crate::fit`]
+    /// steps on mini-batches it builds from the data set's nonzeros). The
+    /// same result, bit for bit, as that method on the dense batch when the
+    /// network's sparsity policy takes it as sparse.
+    ///
+    /// # Errors
+    /// As [`train_step_and_update`](Self::train_step_and_update).
+    pub fn train_step_sparse_and_update(
+        &mut self,
+        batch: &SparseBatch<T>,
+        labels: &[u8],
+        optimizer: &mut Optimizer<T>,
+        lr: f64,
+    ) -> Result<(f64, usize), NnError> {
+        self.checked_step_and_update(batch.input(), labels, optimizer, lr)
     }
 
     /// [`train_step_prepared`](Self::train_step_prepared) and the update, as
@@ -402,9 +420,21 @@ impl<T: Scalar> Network<T> {
         optimizer: &mut Optimizer<T>,
         lr: f64,
     ) -> Result<(f64, usize), NnError> {
-        self.check_batch(batch.x(), labels)?;
+        self.checked_step_and_update(batch.input(), labels, optimizer, lr)
+    }
+
+    /// The checks and the step of the `_and_update` methods, for an input
+    /// the caller owns.
+    fn checked_step_and_update(
+        &mut self,
+        input: DenseInput<'_, T>,
+        labels: &[u8],
+        optimizer: &mut Optimizer<T>,
+        lr: f64,
+    ) -> Result<(f64, usize), NnError> {
+        self.check_labels(input.rows(), input.cols(), labels)?;
         self.check_optimizer(optimizer)?;
-        self.reserve_batch(batch.x().rows())?;
+        self.reserve_batch(input.rows())?;
         let Network {
             arch,
             params,
@@ -413,14 +443,7 @@ impl<T: Scalar> Network<T> {
             ..
         } = self;
         Ok(step_and_update(
-            arch,
-            params,
-            grads,
-            ws,
-            batch.input(),
-            labels,
-            optimizer,
-            lr,
+            arch, params, grads, ws, input, labels, optimizer, lr,
         ))
     }
 
@@ -486,12 +509,14 @@ impl<T: Scalar> Network<T> {
     }
 
     fn check_input(&self, x: MatrixView<'_, T>) -> Result<(), NnError> {
-        if x.cols() != self.input_width() {
+        self.check_width(x.rows(), x.cols())
+    }
+
+    fn check_width(&self, rows: usize, cols: usize) -> Result<(), NnError> {
+        if cols != self.input_width() {
             return Err(NnError::Shape(format!(
-                "the network takes {} inputs per row but got a {}x{} batch",
+                "the network takes {} inputs per row but got a {rows}x{cols} batch",
                 self.input_width(),
-                x.rows(),
-                x.cols()
             )));
         }
         Ok(())
@@ -500,8 +525,12 @@ impl<T: Scalar> Network<T> {
     /// What a training step checks, once: the input width, one label per
     /// row, every label a class of the output.
     fn check_batch(&self, x: MatrixView<'_, T>, labels: &[u8]) -> Result<(), NnError> {
-        self.check_input(x)?;
-        let m = x.rows();
+        self.check_labels(x.rows(), x.cols(), labels)
+    }
+
+    /// [`check_batch`](Self::check_batch) of an `m x cols` batch.
+    fn check_labels(&self, m: usize, cols: usize, labels: &[u8]) -> Result<(), NnError> {
+        self.check_width(m, cols)?;
         if labels.len() != m {
             return Err(NnError::Shape(format!(
                 "train_step: {m} input rows but {} labels",
@@ -515,6 +544,21 @@ impl<T: Scalar> Network<T> {
             )));
         }
         Ok(())
+    }
+}
+
+/// `x`'s sparse form in `sparse` if `sparsity` and its density allow (with
+/// the transpose for a training step), else `x` itself.
+fn sparse_or_dense<'a, T: Scalar>(
+    sparse: &'a mut SparseBatch<T>,
+    x: MatrixView<'a, T>,
+    sparsity: InputSparsity,
+    with_transpose: bool,
+) -> DenseInput<'a, T> {
+    if sparse.assign_dense(x, sparsity, with_transpose) {
+        sparse.input()
+    } else {
+        DenseInput::Dense(x)
     }
 }
 
