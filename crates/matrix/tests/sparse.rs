@@ -218,6 +218,11 @@ fn thread_counts_give_bitwise_equal_results<T: Scalar>() {
         (61, 300, 333, 0.3),
         (40, 500, 130, 0.2),
         (400, 60, 200, 0.5),
+        // Column splits whose last part is a vector or less, or a block
+        // and a vector: the blocks of a part must sum as one thread does.
+        (16, 3000, 24, 0.05),
+        (16, 3000, 40, 0.05),
+        (16, 3000, 72, 0.05),
     ] {
         let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
         let b = random::<T>(k, n, &mut rng);
@@ -356,6 +361,8 @@ fn batches_from_sparse_rows_are_those_of_the_dense_copies() {
                 assert_eq!(src.row_nnz(i), Some(want.len()));
             }
             assert_eq!(src.row_nnz(rows), None);
+            // A hint: rows it does not have are skipped, not an error.
+            src.prefetch(&[0, rows, usize::MAX]);
             for len in [0, 1, 4, 6, 11, 2 * rows + 3] {
                 let pick: Vec<usize> = (0..len).map(|_| rng.random_range(0..rows)).collect();
                 let copied = Matrix::from_fn(len, cols, |r, j| data[(pick[r], j)]);

@@ -241,7 +241,11 @@ fn fit_on_this_thread(
                 batch_idx.len()
             };
             let sparse = sparse_rows.as_ref().is_some_and(|rows| {
-                sparse_batch.assign_rows(rows, &batch_idx, net.input_sparsity())
+                // The next batch's rows load while this one trains.
+                let next = ((step + 1) * batch).min(n)..((step + 2) * batch).min(n);
+                let built = sparse_batch.assign_rows(rows, &batch_idx, net.input_sparsity());
+                rows.prefetch(&order[next]);
+                built
             });
             if sparse {
                 for (label, &i) in y_buf.iter_mut().zip(&batch_idx) {
