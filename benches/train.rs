@@ -7,7 +7,10 @@
 //! (uniform pixels, cyclic labels, every pixel nonzero: the first layer
 //! takes the dense gemm, whose cost does not depend on the values). The
 //! MNIST step uses the first 128 real training images, ~19% nonzero, so the
-//! first layer takes the sparse product as in `examples/mnist.rs`; the files
+//! first layer takes the sparse product as in `examples/mnist.rs`, and
+//! "fit's step" 128 images spread over the training set, built from its
+//! nonzeros and updated as `fit` does (momentum fused into the first
+//! layer's weight gradient); the files
 //! come from the tests' lookup (`tests/support/mnist.rs`: `$MNIST_DIR`, else
 //! `data/mnist/` at the workspace root, else downloaded there from
 //! `$MATNET_MNIST_MIRRORS` or the public mirrors), and the MNIST steps are
@@ -16,9 +19,11 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
-use matrix::Matrix;
+use matrix::{Matrix, SparseRows};
 use nn::optim::Optimizer;
-use nn::{Activation, Init, InputSparsity, Loss, Network, OptimizerKind, PreparedBatch};
+use nn::{
+    Activation, Init, InputSparsity, Loss, Network, OptimizerKind, PreparedBatch, SparseBatch,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 #[path = "../tests/support/mnist.rs"]
@@ -43,17 +48,31 @@ fn images(n: usize) -> Matrix<f32> {
     Matrix::from_fn(n, 784, |_, _| rng.random_range(0.0..1.0))
 }
 
-/// The first 128 MNIST training images and labels, or why there are none.
-fn mnist_batch() -> Result<(Matrix<f32>, Vec<u8>), String> {
+/// MNIST for the batch-128 steps: the first 128 training images.
+struct MnistBatch {
+    x: Matrix<f32>,
+    labels: Vec<u8>,
+    /// The training set's nonzeros, as `fit` keeps them.
+    rows: SparseRows<f32>,
+    /// 128 rows spread over the set (a shuffled mini-batch's are).
+    spread: Vec<usize>,
+    spread_labels: Vec<u8>,
+}
+
+/// [`MnistBatch`], or why there is none.
+fn mnist_batch() -> Result<MnistBatch, String> {
     let dir = mnist_data::try_mnist_dir()?;
     let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let x = mnist
-        .train
-        .images
-        .view()
-        .submatrix(0, 0, 128, 784)
-        .to_matrix();
-    Ok((x, mnist.train.labels[..128].to_vec()))
+    let train = &mnist.train;
+    let x = train.images.view().submatrix(0, 0, 128, 784).to_matrix();
+    let spread: Vec<usize> = (0..128).map(|i| i * (train.len() / 128)).collect();
+    Ok(MnistBatch {
+        x,
+        labels: train.labels[..128].to_vec(),
+        rows: SparseRows::from_dense(&train.images),
+        spread_labels: spread.iter().map(|&i| train.labels[i]).collect(),
+        spread,
+    })
 }
 
 /// The 784-10-10 network of `--preset seed000` (uniform init, SGD).
@@ -156,13 +175,25 @@ fn bench(c: &mut Criterion) {
                 false,
             );
         }
-        if let Ok((x, labels)) = &mnist {
+        if let Ok(m) = &mnist {
             step(
                 "train step, batch 128, MNIST (sparse input)",
-                x,
-                labels,
+                &m.x,
+                &m.labels,
                 true,
             );
+            // As `fit` steps: the batch built from the set's nonzeros, and
+            // the first layer's momentum update fused into its product.
+            let mut batch = SparseBatch::new();
+            group.bench_function("fit's step, batch 128, MNIST rows", |b| {
+                b.iter_custom(|iters| {
+                    timed_on(&pool, iters, || {
+                        batch.assign_rows(&m.rows, &m.spread, InputSparsity::Auto);
+                        net.train_step_sparse_and_update(&batch, &m.spread_labels, &mut opt, 0.0)
+                            .unwrap();
+                    })
+                })
+            });
         }
         group.throughput(Throughput::Elements(10_000));
         group.bench_function("forward, 10000 images", |b| {
