@@ -79,12 +79,7 @@ pub struct SparseBatch<T: Scalar> {
 impl<T: Scalar> SparseBatch<T> {
     /// An empty batch; allocates nothing until the first assignment.
     pub fn new() -> Self {
-        SparseBatch {
-            x: SparseMatrix::new(),
-            x_t: SparseMatrix::new(),
-            transposed: false,
-            reserved_rows: 0,
-        }
+        Self::default()
     }
 
     /// The most nonzeros `sparsity` lets a `rows x cols` batch have, with

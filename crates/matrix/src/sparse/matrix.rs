@@ -63,12 +63,18 @@ pub(super) fn nonzero_bits<T: Scalar>(xs: &[T]) -> u64 {
 #[inline(always)]
 fn for_each_nonzero_group<T: Scalar>(col: &[T], mut visit: impl FnMut(usize)) {
     for (block, xs) in col.chunks(64).enumerate() {
-        let bits = nonzero_bits(xs);
-        let mut any = (bits | bits >> 1 | bits >> 2 | bits >> 3) & GROUP_LEADS;
-        while any != 0 {
-            visit(64 / GROUP * block + any.trailing_zeros() as usize / GROUP);
-            any &= any - 1;
-        }
+        for_each_group_bit(nonzero_bits(xs), |t| visit(64 / GROUP * block + t / GROUP));
+    }
+}
+
+/// Calls `visit(t)` for each group of `GROUP` bits of `word` (bits
+/// `t..t + GROUP`, `t` a multiple of `GROUP`) with a bit set, in order.
+#[inline(always)]
+pub(super) fn for_each_group_bit(word: u64, mut visit: impl FnMut(usize)) {
+    let mut any = (word | word >> 1 | word >> 2 | word >> 3) & GROUP_LEADS;
+    while any != 0 {
+        visit(any.trailing_zeros() as usize);
+        any &= any - 1;
     }
 }
 
@@ -197,8 +203,7 @@ impl<T: Scalar> SparseMatrix<T> {
         if nnz > max_nnz {
             return false;
         }
-        let groups = rows.div_ceil(GROUP);
-        self.start_assign(rows, cols, nnz, groups);
+        let groups = self.start_assign(rows, cols, nnz);
         // Group g's values at column j: rows GROUP*g.. of a (zero past the end).
         let group_at = |g: usize, j: usize| -> ([T; GROUP], bool) {
             let mut x = [T::ZERO; GROUP];
@@ -291,10 +296,11 @@ impl<T: Scalar> SparseMatrix<T> {
         true
     }
 
-    /// Empties `self` for a new `rows x cols` matrix of `nnz` nonzeros in
-    /// `groups` groups: every group's start 0, no stored column, room for
-    /// all of them reserved.
-    pub(super) fn start_assign(&mut self, rows: usize, cols: usize, nnz: usize, groups: usize) {
+    /// Empties `self` for a new `rows x cols` matrix of `nnz` nonzeros:
+    /// every group's start 0, no stored column, room for all of them
+    /// reserved. Returns the number of groups.
+    pub(super) fn start_assign(&mut self, rows: usize, cols: usize, nnz: usize) -> usize {
+        let groups = rows.div_ceil(GROUP);
         self.rows = rows;
         self.cols = cols;
         self.nnz = nnz;
@@ -303,6 +309,7 @@ impl<T: Scalar> SparseMatrix<T> {
         self.col_index.clear();
         self.values.clear();
         self.reserve(nnz);
+        groups
     }
 
     /// Number of rows.

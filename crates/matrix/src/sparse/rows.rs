@@ -8,7 +8,7 @@
 //! reads a row's nonzero bitmap (104 bytes for 784 columns) and its
 //! nonzeros, about 700 bytes, fetched a group ahead.
 
-use super::matrix::{nonzero_bits, GROUP};
+use super::matrix::{for_each_group_bit, nonzero_bits, GROUP};
 use super::SparseMatrix;
 use crate::{Matrix, MatrixView, Scalar};
 
@@ -227,7 +227,7 @@ impl<T: Scalar> SparseMatrix<T> {
             return false;
         };
         let (rows, cols) = (selection.len(), src.cols);
-        self.start_assign(rows, cols, nnz, rows.div_ceil(GROUP));
+        self.start_assign(rows, cols, nnz);
         // Per group and 64 columns: the group's stored columns are the set
         // bits of its rows' words ORed, in order. Each one's place among
         // them is noted at its bit, where every row's values then find it.
@@ -313,8 +313,7 @@ impl<T: Scalar> SparseMatrix<T> {
             u32::try_from(cols).is_ok(),
             "SparseMatrix: {cols} selected rows do not fit a u32 column index"
         );
-        let groups = rows.div_ceil(GROUP);
-        self.start_assign(rows, cols, nnz, groups);
+        let groups = self.start_assign(rows, cols, nnz);
         // Group g holds src's columns GROUP*g.. (a nibble of a word) and
         // stores, in ascending order, each selected row nonzero there. A
         // counting sort over the rows: pass 1 counts each group's stored
@@ -360,15 +359,9 @@ impl<T: Scalar> SparseMatrix<T> {
 /// bit in `bits`, in order, with the group's `GROUP` bits.
 #[inline(always)]
 fn for_each_group_of(bits: &[u64], mut visit: impl FnMut(usize, u64)) {
-    const LEADS: u64 = 0x1111_1111_1111_1111;
-    const _: () = assert!(GROUP == 4, "LEADS marks groups of 4 bits");
+    let nibble = (1u64 << GROUP) - 1;
     for (w, &word) in bits.iter().enumerate() {
-        let mut any = (word | word >> 1 | word >> 2 | word >> 3) & LEADS;
-        while any != 0 {
-            let b = any.trailing_zeros() as usize;
-            visit((64 * w + b) / GROUP, (word >> b) & 0xF);
-            any &= any - 1;
-        }
+        for_each_group_bit(word, |b| visit((64 * w + b) / GROUP, (word >> b) & nibble));
     }
 }
 
