@@ -196,10 +196,14 @@ fn fit_on_this_thread(
     // Rows of every batch in the order of their keys (see `row_order_keys`):
     // a mini-batch's as it is gathered, the full batch's once, in a copy,
     // then regrouped by the columns they share (`group_by_overlap`).
-    let keys = if net.input_sparsity() == InputSparsity::Dense {
-        Vec::new()
+    let sparse_input = net.input_sparsity() != InputSparsity::Dense;
+    // Mini-batches for a sparse first layer: made from the data set's
+    // nonzeros, without a dense copy (unless one is too dense for it).
+    let sparse_rows = (sparse_input && !full_batch).then(|| SparseRows::from_dense(&train.images));
+    let keys = if sparse_input {
+        row_order_keys(train, sparse_rows.as_ref())
     } else {
-        row_order_keys(train)
+        Vec::new()
     };
     let mut batch_idx = Vec::with_capacity(if full_batch { 0 } else { batch });
     let sorted_set;
@@ -216,10 +220,6 @@ fn fit_on_this_thread(
     // reads (its nonzeros, or its dense transpose) is made once.
     let prepared =
         full_batch.then(|| PreparedBatch::new(full_set.images.view(), net.input_sparsity()));
-    // Mini-batches for a sparse first layer: made from the data set's
-    // nonzeros, without a dense copy (unless one is too dense for it).
-    let sparse_rows =
-        (!full_batch && !keys.is_empty()).then(|| SparseRows::from_dense(&train.images));
     let mut sparse_batch = SparseBatch::new();
     let mut reports = Vec::with_capacity(config.epochs);
     let mut train_seconds = 0.0;
@@ -321,9 +321,19 @@ fn fit_on_this_thread(
 /// similar ink share more of their columns, so fewer zeros are multiplied
 /// (on MNIST, 14% fewer stored columns). The order of rows within a batch
 /// changes only the order of the gradient's sums, never which samples
-/// form a batch.
-fn row_order_keys(train: &Dataset) -> Vec<u64> {
+/// form a batch. The counts come from `rows`, the set's nonzeros, when
+/// they were listed already, else from a pass over the pixels.
+fn row_order_keys(train: &Dataset, rows: Option<&SparseRows<f32>>) -> Vec<u64> {
     use rayon::prelude::*;
+    let key = |label: u8, nonzeros: u32| (u64::from(label) << 32) | u64::from(nonzeros);
+    if let Some(rows) = rows {
+        return (train.labels.iter().enumerate())
+            .map(|(i, &label)| {
+                let nonzeros = rows.row_nnz(i).unwrap_or(0);
+                key(label, u32::try_from(nonzeros).unwrap_or(u32::MAX))
+            })
+            .collect();
+    }
     let features = train.features().max(1);
     train
         .images
@@ -332,8 +342,7 @@ fn row_order_keys(train: &Dataset) -> Vec<u64> {
         .zip(&train.labels)
         .map(|(row, &label)| {
             // A sum of u32 0/1 values, which LLVM vectorizes 16 lanes wide.
-            let nonzeros: u32 = row.iter().map(|&v| u32::from(v != 0.0)).sum();
-            (u64::from(label) << 32) | u64::from(nonzeros)
+            key(label, row.iter().map(|&v| u32::from(v != 0.0)).sum())
         })
         .collect()
 }
