@@ -80,7 +80,7 @@ pub trait Scalar:
 pub(crate) mod sealed {
     use crate::gemm::plan::{Algorithm, KernelShape, Plan};
     use crate::gemm::{KernelKind, Problem};
-    use crate::sparse::SparseProblem;
+    use crate::sparse::{SparseProblem, TransposeFill};
 
     /// Keeps `Scalar` closed to f32 and f64, and routes a gemm to the
     /// kernels compiled for the element type.
@@ -102,6 +102,12 @@ pub(crate) mod sealed {
         /// # Safety
         /// As `sparse::SparseKernel::groups`.
         unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, g0: usize, g1: usize);
+
+        /// The fill of a sparse transpose build with `kind`'s instructions.
+        ///
+        /// # Safety
+        /// The CPU supports `kind`'s instructions.
+        unsafe fn run_transpose_fill(kind: KernelKind, f: TransposeFill<'_, Self>);
 
         /// The columns of `kind`'s sparse kernel's widest block (see
         /// `sparse::SparseKernel::BLOCK_COLUMNS`).
@@ -259,6 +265,24 @@ pub(crate) mod sealed {
                             #[cfg(target_arch = "x86_64")]
                             KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
                             _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
+                        }
+                    }
+                }
+
+                unsafe fn run_transpose_fill(kind: KernelKind, f: TransposeFill<'_, Self>) {
+                    #[cfg(target_arch = "x86_64")]
+                    use crate::sparse::{Avx2Sparse, Avx512Sparse};
+                    use crate::sparse::{PortableSparse, SparseKernel};
+                    // SAFETY: the caller upholds this function's `# Safety` contract.
+                    unsafe {
+                        match kind {
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx512 => {
+                                <Avx512Sparse as SparseKernel<$t>>::fill_transpose(f)
+                            }
+                            #[cfg(target_arch = "x86_64")]
+                            KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::fill_transpose(f),
+                            _ => <PortableSparse as SparseKernel<$t>>::fill_transpose(f),
                         }
                     }
                 }

@@ -378,6 +378,7 @@ fn batches_from_sparse_rows_are_those_of_the_dense_copies() {
                     SparseMatrix::from_dense(copied.t()),
                     "{what}: transpose"
                 );
+                assert_transpose_builds_agree(&data, &pick, &what);
                 // One nonzero too many: refused, and nothing changes.
                 let picked = s.nnz();
                 if picked > 0 {
@@ -389,6 +390,24 @@ fn batches_from_sparse_rows_are_those_of_the_dense_copies() {
             }
         }
     }
+}
+
+/// The transpose of rows `pick` of `data`, built from their nonzeros with
+/// every kernel this CPU has (each writes a group's entries with its own
+/// instructions), in f64 and in f32, equals the dense matrix's sparse form.
+fn assert_transpose_builds_agree(data: &Matrix<f64>, pick: &[usize], what: &str) {
+    fn check<T: Scalar>(data: &Matrix<T>, pick: &[usize], what: &str) {
+        let src = SparseRows::from_dense(data);
+        let copied = Matrix::from_fn(pick.len(), data.cols(), |r, j| data[(pick[r], j)]);
+        let want = SparseMatrix::from_dense(copied.t());
+        for kernel in kernels() {
+            let mut st = SparseMatrix::new();
+            assert!(st.assign_transpose_from_rows_with_kernel(kernel, &src, pick, usize::MAX));
+            assert_eq!(st, want, "{what}: transpose, {kernel:?}, {}", T::NAME);
+        }
+    }
+    check(data, pick, what);
+    check(&data.map(|x| x as f32), pick, what);
 }
 
 #[test]

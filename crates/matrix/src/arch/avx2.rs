@@ -156,6 +156,20 @@ impl Simd for F32x8 {
             }
         }
     }
+    /// One `vpermilps` moves each entry's value into place, and an AND
+    /// zeroes the entries whose bit is clear.
+    #[inline(always)]
+    unsafe fn expand4(src: *const f32, nibble: usize, dst: *mut f32) {
+        // SAFETY: the caller upholds this function's `# Safety` contract;
+        // the tables have 16 rows and nibble < 16.
+        unsafe {
+            let packed = _mm_loadu_ps(src);
+            let (from, keep) = (&EXPAND4_FROM[nibble], &EXPAND4_KEEP[nibble]);
+            let moved = _mm_permutevar_ps(packed, _mm_loadu_si128(from.as_ptr().cast()));
+            let keep = _mm_castsi128_ps(_mm_loadu_si128(keep.as_ptr().cast()));
+            _mm_storeu_ps(dst, _mm_and_ps(moved, keep));
+        }
+    }
 }
 
 impl Simd for F64x4 {
@@ -276,4 +290,48 @@ impl Simd for F64x4 {
             }
         }
     }
+    /// As for f32, on pairs of 32-bit lanes: one `vpermps` and an AND.
+    #[inline(always)]
+    unsafe fn expand4(src: *const f64, nibble: usize, dst: *mut f64) {
+        // SAFETY: the caller upholds this function's `# Safety` contract;
+        // the tables have 16 rows and nibble < 16.
+        unsafe {
+            let packed = _mm256_castpd_ps(_mm256_loadu_pd(src));
+            let (from, keep) = (&EXPAND4_FROM_PAIRS[nibble], &EXPAND4_KEEP_PAIRS[nibble]);
+            let from = _mm256_loadu_si256(from.as_ptr().cast());
+            let keep = _mm256_castsi256_ps(_mm256_loadu_si256(keep.as_ptr().cast()));
+            let moved = _mm256_and_ps(_mm256_permutevar8x32_ps(packed, from), keep);
+            _mm256_storeu_pd(dst, _mm256_castps_pd(moved));
+        }
+    }
+}
+
+/// For each 4-bit mask, where [`Simd::expand4`] takes entry `r` from (the
+/// number of set bits below `r`), and all ones in the entries whose bit is
+/// set: in 32-bit lanes for f32, and in pairs of them for f64.
+static EXPAND4_FROM: [[i32; 4]; 16] = expand4_table(1, false);
+static EXPAND4_KEEP: [[i32; 4]; 16] = expand4_table(1, true);
+static EXPAND4_FROM_PAIRS: [[i32; 8]; 16] = expand4_table(2, false);
+static EXPAND4_KEEP_PAIRS: [[i32; 8]; 16] = expand4_table(2, true);
+
+/// [`EXPAND4_FROM`] (`keep` false) or [`EXPAND4_KEEP`] (`keep` true) with
+/// each entry `width` 32-bit lanes wide (`N = 4 * width`).
+const fn expand4_table<const N: usize>(width: usize, keep: bool) -> [[i32; N]; 16] {
+    let mut table = [[0; N]; 16];
+    let mut nibble = 0;
+    while nibble < 16 {
+        let mut lane = 0;
+        while lane < N {
+            let r = lane / width;
+            table[nibble][lane] = if keep {
+                -(((nibble >> r) & 1) as i32)
+            } else {
+                let below = (nibble & ((1 << r) - 1)).count_ones() as usize;
+                (below * width + lane % width) as i32
+            };
+            lane += 1;
+        }
+        nibble += 1;
+    }
+    table
 }

@@ -136,6 +136,14 @@ impl Simd for F32x16 {
             }
         }
     }
+    /// The AVX2 version (AVX-512F implies AVX2): an expand from memory
+    /// needs AVX-512VL for four lanes.
+    #[inline(always)]
+    unsafe fn expand4(src: *const f32, nibble: usize, dst: *mut f32) {
+        // SAFETY: the caller upholds this function's `# Safety` contract,
+        // which is the same.
+        unsafe { <super::avx2::F32x8 as Simd>::expand4(src, nibble, dst) }
+    }
 }
 
 impl Simd for F64x8 {
@@ -242,5 +250,13 @@ impl Simd for F64x8 {
                 }
             }
         }
+    }
+    /// The AVX2 version (AVX-512F implies AVX2): an expand from memory
+    /// needs AVX-512VL for four lanes.
+    #[inline(always)]
+    unsafe fn expand4(src: *const f64, nibble: usize, dst: *mut f64) {
+        // SAFETY: the caller upholds this function's `# Safety` contract,
+        // which is the same.
+        unsafe { <super::avx2::F64x4 as Simd>::expand4(src, nibble, dst) }
     }
 }

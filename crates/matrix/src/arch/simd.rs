@@ -137,6 +137,32 @@ pub(crate) trait Simd {
         }
     }
 
+    /// Four entries from packed nonzeros, by a 4-bit mask: entry `r` is the
+    /// next unread of `src` if bit `r` of `nibble` is set, else zero
+    /// (`dst[r] = src[k]`, `k` the number of set bits below `r`). What
+    /// AVX-512 calls an expand; the sparse transpose build
+    /// ([`SparseMatrix::assign_transpose_from_rows`](crate::SparseMatrix::assign_transpose_from_rows))
+    /// writes each group of 4 rows' entries with it. This plain version
+    /// selects entry by entry, branch-free (how many bits are set is as
+    /// good as random, and a loop over them mispredicts its end).
+    ///
+    /// # Safety
+    /// The CPU supports the impl's instruction set; `nibble < 16`;
+    /// `src..src + 4` is readable (only the first `nibble.count_ones()`
+    /// are used) and `dst..dst + 4` writable.
+    #[inline(always)]
+    unsafe fn expand4(src: *const Self::T, nibble: usize, dst: *mut Self::T) {
+        // SAFETY: the caller upholds this function's `# Safety` contract.
+        unsafe {
+            let mut taken = 0;
+            for r in 0..4 {
+                let set = (nibble >> r) & 1 != 0;
+                *dst.add(r) = std::hint::select_unpredictable(set, *src.add(taken), Self::T::ZERO);
+                taken += usize::from(set);
+            }
+        }
+    }
+
     /// Transposes one block of at most `LANES x LANES`:
     ///
     /// ```text
@@ -227,6 +253,48 @@ mod tests {
                 dst[..1].iter().chain(&dst[n + 1..]).all(|&x| x == sentinel),
                 "store, n = {n}: {dst:?}"
             );
+        }
+    }
+
+    /// For every 4-bit mask: `expand4` puts the packed values, in order, in
+    /// the entries whose bit is set and zeros in the others.
+    ///
+    /// # Safety
+    /// The CPU supports `S`'s instruction set.
+    unsafe fn expand4_places_each_packed_value<S: Simd>() {
+        let packed: Vec<S::T> = (1..=4).map(|i| S::T::from_f64(i as f64)).collect();
+        for nibble in 0..16 {
+            let mut want = [S::T::ZERO; 4];
+            let mut next = packed.iter();
+            for (r, w) in want.iter_mut().enumerate() {
+                if (nibble >> r) & 1 != 0 {
+                    *w = *next.next().unwrap();
+                }
+            }
+            let mut got = [S::T::from_f64(-7.0); 4];
+            // SAFETY: packed holds 4 values, got 4; the CPU supports S (the
+            // caller's contract).
+            unsafe { S::expand4(packed.as_ptr(), nibble, got.as_mut_ptr()) };
+            assert_eq!(got, want, "mask {nibble:04b}");
+        }
+    }
+
+    #[test]
+    fn expand4_of_every_supported_isa() {
+        // SAFETY: each instruction set is used only where the CPU has it.
+        unsafe {
+            expand4_places_each_packed_value::<crate::arch::portable::Arr<f32>>();
+            expand4_places_each_packed_value::<crate::arch::portable::Arr<f64>>();
+            #[cfg(target_arch = "x86_64")]
+            if KernelKind::Avx2.is_supported() {
+                expand4_places_each_packed_value::<crate::arch::avx2::F32x8>();
+                expand4_places_each_packed_value::<crate::arch::avx2::F64x4>();
+            }
+            #[cfg(target_arch = "x86_64")]
+            if KernelKind::Avx512.is_supported() {
+                expand4_places_each_packed_value::<crate::arch::avx512::F32x16>();
+                expand4_places_each_packed_value::<crate::arch::avx512::F64x8>();
+            }
         }
     }
 

@@ -31,10 +31,11 @@
 
 mod matrix;
 mod problem;
-mod rows;
+pub(crate) mod rows;
 pub use matrix::{SparseMatrix, GROUP};
 pub(crate) use problem::{SparseProblem, StepOperands};
 pub use rows::SparseRows;
+pub(crate) use rows::TransposeFill;
 
 use crate::arch::{prefetch, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
@@ -450,6 +451,12 @@ pub(crate) trait SparseKernel<T: Scalar> {
     /// The problem's pointers cover its checked shapes; those rows of C
     /// are this caller's; the CPU supports the kernel's instructions.
     unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize);
+    /// The fill of [`SparseMatrix::assign_transpose_from_rows`] (see
+    /// [`rows::fill_transpose`]).
+    ///
+    /// # Safety
+    /// The CPU supports the kernel's instructions.
+    unsafe fn fill_transpose(f: TransposeFill<'_, T>);
 }
 
 /// Groups `g0..g1`, all columns: the generic body each ISA instantiates,
@@ -737,6 +744,18 @@ macro_rules! sparse_kernel {
                     // features; the memory contract is forwarded unchanged.
                     unsafe { body(p, g0, g1) }
                 }
+                unsafe fn fill_transpose(f: $crate::sparse::TransposeFill<'_, $t>) {
+                    /// # Safety
+                    /// As the trait method it instantiates.
+                    #[target_feature(enable = $feature)]
+                    unsafe fn body(f: $crate::sparse::TransposeFill<'_, $t>) {
+                        // SAFETY: `body`'s contract is its caller's, passed on unchanged.
+                        unsafe { $crate::sparse::rows::fill_transpose::<$simd>(f) }
+                    }
+                    // SAFETY: selected only after run-time detection of the
+                    // features.
+                    unsafe { body(f) }
+                }
             }
         )+
     };
@@ -779,5 +798,9 @@ impl<T: Scalar> SparseKernel<T> for PortableSparse {
             // SAFETY: forwarded contract; no CPU feature needed.
             groups::<Arr<T>, PORTABLE_NV>(p, g0, g1)
         }
+    }
+    unsafe fn fill_transpose(f: TransposeFill<'_, T>) {
+        // SAFETY: no CPU feature needed.
+        unsafe { rows::fill_transpose::<Arr<T>>(f) }
     }
 }

@@ -10,6 +10,8 @@
 
 use super::matrix::{for_each_group_bit, nonzero_bits, GROUP};
 use super::SparseMatrix;
+use crate::arch::Simd;
+use crate::gemm::{selected_kernel, KernelKind};
 use crate::{Matrix, MatrixView, Scalar};
 
 /// A sparse `rows x cols` matrix stored by rows: a bit per entry (set where
@@ -305,6 +307,42 @@ impl<T: Scalar> SparseMatrix<T> {
         selection: &[usize],
         max_nnz: usize,
     ) -> bool {
+        // A `MATNET_KERNEL` this CPU cannot run leaves the build to the
+        // plain instructions (the products report it).
+        let kernel = selected_kernel().unwrap_or(KernelKind::Portable);
+        self.assign_transpose_from_rows_with_kernel(kernel, src, selection, max_nnz)
+    }
+
+    /// [`assign_transpose_from_rows`](Self::assign_transpose_from_rows)
+    /// with an explicit kernel's instructions, whatever `MATNET_KERNEL`
+    /// says (how the tests run every kernel the CPU has). Every kernel
+    /// makes the same matrix.
+    ///
+    /// ```
+    /// use matrix::{KernelKind, Matrix, SparseMatrix, SparseRows};
+    /// let data = Matrix::from_fn(6, 9, |i, j| if (i + j) % 3 == 0 { 1.0f32 + j as f32 } else { 0.0 });
+    /// let src = SparseRows::from_dense(&data);
+    /// let (mut plain, mut best) = (SparseMatrix::new(), SparseMatrix::new());
+    /// plain.assign_transpose_from_rows_with_kernel(KernelKind::Portable, &src, &[5, 0, 3], usize::MAX);
+    /// best.assign_transpose_from_rows_with_kernel(KernelKind::best(), &src, &[5, 0, 3], usize::MAX);
+    /// assert_eq!(plain, best);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`assign_transpose_from_rows`](Self::assign_transpose_from_rows),
+    /// and if this CPU cannot run `kernel`.
+    pub fn assign_transpose_from_rows_with_kernel(
+        &mut self,
+        kernel: KernelKind,
+        src: &SparseRows<T>,
+        selection: &[usize],
+        max_nnz: usize,
+    ) -> bool {
+        assert!(
+            kernel.is_supported(),
+            "SparseMatrix: this CPU cannot run the {} kernel",
+            kernel.name()
+        );
         let Some(nnz) = src.nnz_of(selection, max_nnz) else {
             return false;
         };
@@ -329,29 +367,78 @@ impl<T: Scalar> SparseMatrix<T> {
         let stored = self.group_start[groups];
         self.col_index.resize(stored, 0);
         self.values.resize(GROUP * stored, T::ZERO);
-        for (c, &i) in selection.iter().enumerate() {
-            let (bits, values) = src.row(i);
-            let mut taken = 0;
-            for_each_group_of(bits, |g, nibble| {
-                let slot = self.group_start[g];
-                self.group_start[g] += 1;
-                self.col_index[slot] = c as u32;
-                // Branch-free: how many of the GROUP bits are set is as
-                // good as random, and a loop over them mispredicts its end.
-                let quad = &mut self.values[GROUP * slot..GROUP * (slot + 1)];
-                for (r, out) in quad.iter_mut().enumerate() {
-                    let set = (nibble >> r) & 1 != 0;
-                    let v = values.get(taken).copied().unwrap_or(T::ZERO);
-                    *out = std::hint::select_unpredictable(set, v, T::ZERO);
-                    taken += usize::from(set);
-                }
-            });
-        }
+        let fill = TransposeFill {
+            src,
+            selection,
+            cursor: &mut self.group_start,
+            col_index: &mut self.col_index,
+            values: &mut self.values,
+        };
+        // SAFETY: checked above: this CPU has the kernel's instructions.
+        unsafe { T::run_transpose_fill(kernel, fill) };
         for g in (1..=groups).rev() {
             self.group_start[g] = self.group_start[g - 1];
         }
         self.group_start[0] = 0;
         true
+    }
+}
+
+/// The second pass of [`SparseMatrix::assign_transpose_from_rows`]: each
+/// selected row's nonzeros into the groups they belong to, at the groups'
+/// write cursors (advanced as they are written).
+pub struct TransposeFill<'a, T> {
+    src: &'a SparseRows<T>,
+    selection: &'a [usize],
+    cursor: &'a mut [usize],
+    col_index: &'a mut [u32],
+    values: &'a mut [T],
+}
+
+const _: () = assert!(GROUP == 4, "Simd::expand4 writes a group of 4 entries");
+
+/// [`TransposeFill`] with `S`'s instructions: each group of 4 of a row's
+/// columns with a nonzero becomes stored column `c` (the row's place in the
+/// selection) of its group, its 4 entries written by one [`Simd::expand4`]
+/// from the row's packed nonzeros.
+///
+/// # Safety
+/// The CPU supports `S`'s instruction set.
+#[inline(always)]
+pub(crate) unsafe fn fill_transpose<S: Simd>(f: TransposeFill<'_, S::T>) {
+    let TransposeFill {
+        src,
+        selection,
+        cursor,
+        col_index,
+        values,
+    } = f;
+    for (c, &i) in selection.iter().enumerate() {
+        let bits = src.row(i).0;
+        // The row's nonzeros and those after it: expand4 reads 4 values
+        // from each group's first, of which it uses the group's own.
+        let packed = &src.values[src.row_start[i]..];
+        let mut taken = 0;
+        for_each_group_of(bits, |g, nibble| {
+            let slot = cursor[g];
+            cursor[g] += 1;
+            col_index[slot] = c as u32;
+            let quad = &mut values[GROUP * slot..GROUP * (slot + 1)];
+            let mut last = [S::T::ZERO; GROUP];
+            let from = match packed.get(taken..taken + GROUP) {
+                Some(four) => four,
+                // Within 4 of the set's end: the rest, padded.
+                None => {
+                    let rest = &packed[taken.min(packed.len())..];
+                    last[..rest.len()].copy_from_slice(rest);
+                    &last[..]
+                }
+            };
+            // SAFETY: `from` holds 4 readable values, `quad` 4 writable
+            // ones; nibble < 16; the CPU is the caller's contract.
+            unsafe { S::expand4(from.as_ptr(), nibble as usize, quad.as_mut_ptr()) };
+            taken += nibble.count_ones() as usize;
+        });
     }
 }
 
