@@ -71,11 +71,18 @@ fn for_each_nonzero_group<T: Scalar>(col: &[T], mut visit: impl FnMut(usize)) {
 /// `t..t + GROUP`, `t` a multiple of `GROUP`) with a bit set, in order.
 #[inline(always)]
 pub(super) fn for_each_group_bit(word: u64, mut visit: impl FnMut(usize)) {
-    let mut any = (word | word >> 1 | word >> 2 | word >> 3) & GROUP_LEADS;
+    let mut any = group_leads(word);
     while any != 0 {
         visit(any.trailing_zeros() as usize);
         any &= any - 1;
     }
+}
+
+/// The lowest bit of each group of `GROUP` bits of `word` that has a bit
+/// set: `word` with each group reduced to whether it is nonzero.
+#[inline(always)]
+pub(super) fn group_leads(word: u64) -> u64 {
+    (word | word >> 1 | word >> 2 | word >> 3) & GROUP_LEADS
 }
 
 /// The lowest bit of each group of `GROUP` bits in a u64.
