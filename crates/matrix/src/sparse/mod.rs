@@ -337,6 +337,7 @@ unsafe fn run_checked<T: Scalar>(
                 values: values.as_ptr(),
                 b: b_ptr,
                 b_rs,
+                prefetch_b_above: prefetch_b_above(k, b_rs * std::mem::size_of::<T>()),
                 c,
                 bias,
                 relu,
@@ -557,19 +558,31 @@ unsafe fn group_block<S: Simd, const V: usize>(
             let mut odd = [[S::zero(); V]; GROUP];
             let mut u = u0;
             while u + 2 <= u1 {
-                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
-                column::<S, V>(p, b, b_rs, cols, &mut odd, u + 1);
+                column::<S, V, false>(p, b, b_rs, cols, &mut acc, u);
+                column::<S, V, false>(p, b, b_rs, cols, &mut odd, u + 1);
                 u += 2;
             }
             if u < u1 {
-                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+                column::<S, V, false>(p, b, b_rs, cols, &mut acc, u);
             }
             for (a, o) in acc.iter_mut().zip(&odd) {
                 a[0] = S::add(a[0], o[0]);
             }
         } else {
-            for u in u0..u1 {
-                column::<S, V>(p, b, b_rs, cols, &mut acc, u);
+            // Prefetching B's rows (see `prefetch_b_above`) up to the
+            // columns that have one PREFETCH_AHEAD further on; two loops,
+            // so that the loop without costs nothing for the choice.
+            let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
+            let fetched = if row_bytes > p.prefetch_b_above {
+                p.stored.saturating_sub(PREFETCH_AHEAD).clamp(u0, u1)
+            } else {
+                u0
+            };
+            for u in u0..fetched {
+                column::<S, V, true>(p, b, b_rs, cols, &mut acc, u);
+            }
+            for u in fetched..u1 {
+                column::<S, V, false>(p, b, b_rs, cols, &mut acc, u);
             }
         }
         let i0 = g * GROUP;
@@ -588,15 +601,17 @@ unsafe fn group_block<S: Simd, const V: usize>(
 }
 
 /// One stored column `u`: loads its B row (masked past `cols`) and adds
-/// `x[r] * b` to each row's accumulators. (A function, not a closure: a
-/// closure would not inherit the caller's target features.)
+/// `x[r] * b` to each row's accumulators; with `PREFETCH`, first starts
+/// fetching the B row of column `u + PREFETCH_AHEAD`, which must exist. (A
+/// function, not a closure: a closure would not inherit the caller's
+/// target features.)
 ///
 /// # Safety
 /// The CPU supports `S`'s instruction set; `p` describes a readable S and B
 /// and a writable C whose rows of the groups concerned are this caller's
 /// alone; `full` and `cols` do not exceed B's and C's columns.
 #[inline(always)]
-unsafe fn column<S: Simd, const V: usize>(
+unsafe fn column<S: Simd, const V: usize, const PREFETCH: bool>(
     p: &SparseProblem<S::T>,
     b: *const S::T,
     b_rs: usize,
@@ -606,17 +621,13 @@ unsafe fn column<S: Simd, const V: usize>(
 ) {
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
-        // B's rows come in an order only the column indices know: fetch the
-        // row PREFETCH_AHEAD columns ahead (into the next group too: same B
-        // block). Only for rows of several cache lines: a one-line row (n <= 16
-        // f32, as a 10-class layer has) is found by the hardware prefetchers in
-        // the ascending indices, and the extra work only slows such products
-        // down.
-        let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
-        if row_bytes > 64 && u + PREFETCH_AHEAD < p.stored {
+        if PREFETCH {
+            // The row PREFETCH_AHEAD columns ahead (into the next group too:
+            // same B block).
             let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
-            for t in 0..(V * S::LANES * std::mem::size_of::<S::T>()).div_ceil(64) {
-                prefetch(ahead.cast::<u8>().wrapping_add(t * 64));
+            let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
+            for t in (0..row_bytes).step_by(64) {
+                prefetch(ahead.cast::<u8>().wrapping_add(t));
             }
         }
         let b_row = b.add(*p.col_index.add(u) as usize * b_rs);
@@ -693,6 +704,27 @@ unsafe fn step_row<S: Simd, const V: usize>(
             }
         }
     }
+}
+
+/// The widest block of B (bytes of each row it reads) for which the kernel
+/// leaves B's rows to the hardware: it prefetches each row
+/// [`PREFETCH_AHEAD`] stored columns ahead only for blocks wider than this.
+///
+/// B's rows come in an order only the column indices know. Rows at most a
+/// line apart (a 10-class layer's: 40 bytes) are found by the hardware
+/// prefetchers in the ascending indices, and so are all rows of a block
+/// that stays in half of L1 after its first pass (a weight gradient's:
+/// 128 rows of `dY`): software prefetches there only take issue slots. A
+/// first layer's forward reads 784 rows of its weights at a stride of
+/// the layer's width, a block that does not fit: each row is fetched ahead.
+fn prefetch_b_above(k: usize, b_row_stride_bytes: usize) -> usize {
+    if b_row_stride_bytes <= 64 {
+        return usize::MAX;
+    }
+    // The widest block whose k rows fit in half of L1, and at most a line:
+    // wider rows are always fetched ahead.
+    let half_l1 = crate::gemm::CacheSizes::detect().l1d / 2;
+    (half_l1 / k.max(1)).min(64)
 }
 
 /// How many stored columns ahead [`group_block`] prefetches B's row.

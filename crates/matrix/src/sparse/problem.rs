@@ -18,6 +18,9 @@ pub struct SparseProblem<T> {
     /// Row-major B (`k x n`, row stride `b_rs`).
     pub(crate) b: *const T,
     pub(crate) b_rs: usize,
+    /// Bytes of B's blocks above which the kernel prefetches B's rows (see
+    /// [`prefetch_b_above`](super::prefetch_b_above)).
+    pub(crate) prefetch_b_above: usize,
     pub(crate) c: OutOperand<T>,
     /// Bias of `n` elements, or null.
     pub(crate) bias: *const T,
