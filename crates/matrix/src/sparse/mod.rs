@@ -570,11 +570,13 @@ unsafe fn group_block<S: Simd, const V: usize>(
             }
         } else {
             // Prefetching B's rows (see `prefetch_b_above`) up to the
-            // columns that have one PREFETCH_AHEAD further on; two loops,
+            // columns that have one `prefetch_ahead` further on; two loops,
             // so that the loop without costs nothing for the choice.
             let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
             let fetched = if row_bytes > p.prefetch_b_above {
-                p.stored.saturating_sub(PREFETCH_AHEAD).clamp(u0, u1)
+                p.stored
+                    .saturating_sub(prefetch_ahead(row_bytes))
+                    .clamp(u0, u1)
             } else {
                 u0
             };
@@ -602,7 +604,7 @@ unsafe fn group_block<S: Simd, const V: usize>(
 
 /// One stored column `u`: loads its B row (masked past `cols`) and adds
 /// `x[r] * b` to each row's accumulators; with `PREFETCH`, first starts
-/// fetching the B row of column `u + PREFETCH_AHEAD`, which must exist. (A
+/// fetching the B row of column `u + prefetch_ahead(..)`, which must exist. (A
 /// function, not a closure: a closure would not inherit the caller's
 /// target features.)
 ///
@@ -622,10 +624,11 @@ unsafe fn column<S: Simd, const V: usize, const PREFETCH: bool>(
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
         if PREFETCH {
-            // The row PREFETCH_AHEAD columns ahead (into the next group too:
-            // same B block).
-            let ahead = b.add(*p.col_index.add(u + PREFETCH_AHEAD) as usize * b_rs);
+            // The row some columns ahead (into the next group too: same B
+            // block).
             let row_bytes = V * S::LANES * std::mem::size_of::<S::T>();
+            let ahead = *p.col_index.add(u + prefetch_ahead(row_bytes)) as usize;
+            let ahead = b.add(ahead * b_rs);
             for t in (0..row_bytes).step_by(64) {
                 prefetch(ahead.cast::<u8>().wrapping_add(t));
             }
@@ -708,7 +711,7 @@ unsafe fn step_row<S: Simd, const V: usize>(
 
 /// The widest block of B (bytes of each row it reads) for which the kernel
 /// leaves B's rows to the hardware: it prefetches each row
-/// [`PREFETCH_AHEAD`] stored columns ahead only for blocks wider than this.
+/// [`prefetch_ahead`] stored columns ahead only for blocks wider than this.
 ///
 /// B's rows come in an order only the column indices know. Rows at most a
 /// line apart (a 10-class layer's: 40 bytes) are found by the hardware
@@ -727,8 +730,18 @@ fn prefetch_b_above(k: usize, b_row_stride_bytes: usize) -> usize {
     (half_l1 / k.max(1)).min(64)
 }
 
-/// How many stored columns ahead [`group_block`] prefetches B's row.
-const PREFETCH_AHEAD: usize = 8;
+/// How many stored columns ahead [`group_block`] prefetches B's row, for a
+/// block reading `row_bytes` of each: about 1 KB of B ahead of the loads (16
+/// rows of one line: 8 ahead left the forward of 784-200-10 waiting on L2),
+/// and never fewer than 8 rows.
+const fn prefetch_ahead(row_bytes: usize) -> usize {
+    let rows = 1024 / row_bytes;
+    if rows > 8 {
+        rows
+    } else {
+        8
+    }
+}
 
 /// How many groups ahead a momentum step prefetches the weights and the
 /// velocity it updates. Each group's rows of them are read once, at the end
