@@ -285,7 +285,9 @@ impl<T: Scalar> SparseMatrix<T> {
     /// `src.cols() x selection.len()`), if it has at most `max_nnz`
     /// nonzeros; otherwise leaves `self` unchanged and returns false. The
     /// same matrix as [`assign_from_dense`](Self::assign_from_dense) of the
-    /// transposed dense selection.
+    /// transposed dense selection. Made with the selected kernel's
+    /// instructions (`MATNET_KERNEL`, else the best this CPU has; see
+    /// [`assign_transpose_from_rows_with_kernel`](Self::assign_transpose_from_rows_with_kernel)).
     ///
     /// ```
     /// use matrix::{Matrix, SparseMatrix, SparseRows};
