@@ -279,41 +279,36 @@ mod tests {
         }
     }
 
+    /// Runs the generic check `$check::<S>()` for every [`Simd`] impl
+    /// whose instruction set this CPU has: the one list of them the tests
+    /// share.
+    macro_rules! on_every_supported_isa {
+        ($check:ident) => {
+            // SAFETY: each instruction set is used only where the CPU has it.
+            unsafe {
+                $check::<crate::arch::portable::Arr<f32>>();
+                $check::<crate::arch::portable::Arr<f64>>();
+                #[cfg(target_arch = "x86_64")]
+                if KernelKind::Avx2.is_supported() {
+                    $check::<crate::arch::avx2::F32x8>();
+                    $check::<crate::arch::avx2::F64x4>();
+                }
+                #[cfg(target_arch = "x86_64")]
+                if KernelKind::Avx512.is_supported() {
+                    $check::<crate::arch::avx512::F32x16>();
+                    $check::<crate::arch::avx512::F64x8>();
+                }
+            }
+        };
+    }
+
     #[test]
     fn expand4_of_every_supported_isa() {
-        // SAFETY: each instruction set is used only where the CPU has it.
-        unsafe {
-            expand4_places_each_packed_value::<crate::arch::portable::Arr<f32>>();
-            expand4_places_each_packed_value::<crate::arch::portable::Arr<f64>>();
-            #[cfg(target_arch = "x86_64")]
-            if KernelKind::Avx2.is_supported() {
-                expand4_places_each_packed_value::<crate::arch::avx2::F32x8>();
-                expand4_places_each_packed_value::<crate::arch::avx2::F64x4>();
-            }
-            #[cfg(target_arch = "x86_64")]
-            if KernelKind::Avx512.is_supported() {
-                expand4_places_each_packed_value::<crate::arch::avx512::F32x16>();
-                expand4_places_each_packed_value::<crate::arch::avx512::F64x8>();
-            }
-        }
+        on_every_supported_isa!(expand4_places_each_packed_value);
     }
 
     #[test]
     fn partial_loads_and_stores_of_every_supported_isa() {
-        // SAFETY: each instruction set is used only where the CPU has it.
-        unsafe {
-            partial_loads_and_stores_touch_only_their_lanes::<crate::arch::portable::Arr<f32>>();
-            partial_loads_and_stores_touch_only_their_lanes::<crate::arch::portable::Arr<f64>>();
-            #[cfg(target_arch = "x86_64")]
-            if KernelKind::Avx2.is_supported() {
-                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx2::F32x8>();
-                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx2::F64x4>();
-            }
-            #[cfg(target_arch = "x86_64")]
-            if KernelKind::Avx512.is_supported() {
-                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx512::F32x16>();
-                partial_loads_and_stores_touch_only_their_lanes::<crate::arch::avx512::F64x8>();
-            }
-        }
+        on_every_supported_isa!(partial_loads_and_stores_touch_only_their_lanes);
     }
 }
