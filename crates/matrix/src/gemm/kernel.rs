@@ -351,19 +351,23 @@ pub(crate) unsafe fn microkernel<
             b = b.add(b_rs);
         }
 
-        // A full tile with `beta == 0` (the first k block of a product with
-        // beta = 0: all of a mini-batch step's products) is written straight
-        // from the registers, every row and vector known at compile time.
-        // Through `write_row`'s run-time row count the accumulators would go
-        // through memory, which costs as much as the k loop in a product with
-        // a short k (the k = 10 of a 10-class layer's input gradient).
-        if tile.m == MR && tile.n == nr && tile.cs == 1 && beta == S::T::ZERO {
-            let (c, rs, bias) = (tile.ptr, tile.rs, epi.bias);
+        // A tile of all `MR` rows with `beta == 0` (the first k block of a
+        // product with beta = 0: all of a mini-batch step's products) is
+        // written straight from the registers, every row and vector known at
+        // compile time; a C narrower than the tile (10 columns of a 16-wide
+        // one) ends each row with a partial store. Through `write_row`'s
+        // run-time row count the accumulators would go through memory, which
+        // costs as much as the k loop in a product with a short k (the k = 10
+        // of a 10-class layer's input gradient).
+        if tile.m == MR && tile.cs == 1 && beta == S::T::ZERO {
+            let (c, rs, n, bias) = (tile.ptr, tile.rs, tile.n, epi.bias);
             match (!bias.is_null(), epi.relu) {
-                (false, false) => write_tile::<S, MR, NV, false, false>(&acc, c, rs, alpha, bias),
-                (false, true) => write_tile::<S, MR, NV, false, true>(&acc, c, rs, alpha, bias),
-                (true, false) => write_tile::<S, MR, NV, true, false>(&acc, c, rs, alpha, bias),
-                (true, true) => write_tile::<S, MR, NV, true, true>(&acc, c, rs, alpha, bias),
+                (false, false) => {
+                    write_tile::<S, MR, NV, false, false>(&acc, c, rs, n, alpha, bias)
+                }
+                (false, true) => write_tile::<S, MR, NV, false, true>(&acc, c, rs, n, alpha, bias),
+                (true, false) => write_tile::<S, MR, NV, true, false>(&acc, c, rs, n, alpha, bias),
+                (true, true) => write_tile::<S, MR, NV, true, true>(&acc, c, rs, n, alpha, bias),
             }
             return;
         }
@@ -386,10 +390,10 @@ pub(crate) unsafe fn microkernel<
     }
 }
 
-/// Writes a full `MR x (NV * LANES)` tile of accumulators to C (row stride
-/// `rs`, unit column stride) with `beta = 0`: [`write_row`]'s operations in
-/// the same order, the epilogue chosen at compile time (adds `bias` if
-/// `BIAS`, applies ReLU if `RELU`).
+/// Writes an `MR x n` tile of accumulators (`n <= NV * LANES`) to C (row
+/// stride `rs`, unit column stride) with `beta = 0`: [`write_row`]'s
+/// operations in the same order, the epilogue chosen at compile time (adds
+/// `bias` if `BIAS`, applies ReLU if `RELU`).
 ///
 /// # Safety
 /// As [`write_row`] for each of the `MR` rows.
@@ -404,6 +408,7 @@ unsafe fn write_tile<
     acc: &[[S::V; NV]; MR],
     c: *mut S::T,
     rs: usize,
+    n: usize,
     alpha: S::T,
     bias: *const S::T,
 ) {
@@ -412,15 +417,55 @@ unsafe fn write_tile<
         let alpha_v = S::splat(alpha);
         for (i, acc_row) in acc.iter().enumerate() {
             for (v, &x) in acc_row.iter().enumerate() {
+                let lanes = n.saturating_sub(v * S::LANES);
+                if lanes == 0 {
+                    break;
+                }
                 let mut r = S::mul(alpha_v, x);
                 if BIAS {
-                    r = S::add(r, S::load(bias.add(v * S::LANES)));
+                    r = S::add(r, load_lanes::<S>(bias.add(v * S::LANES), lanes));
                 }
                 if RELU {
                     r = S::relu(r);
                 }
-                S::store(c.add(i * rs + v * S::LANES), r);
+                store_lanes::<S>(c.add(i * rs + v * S::LANES), r, lanes);
             }
+        }
+    }
+}
+
+/// The first `lanes` elements at `p` (all `LANES` of them if `lanes >=
+/// LANES`), the rest zero.
+///
+/// # Safety
+/// `p..p + lanes.min(LANES)` is readable; compiled with the target features
+/// `S` needs.
+#[inline(always)]
+unsafe fn load_lanes<S: Simd>(p: *const S::T, lanes: usize) -> S::V {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if lanes >= S::LANES {
+            S::load(p)
+        } else {
+            S::load_partial(p, lanes)
+        }
+    }
+}
+
+/// Stores the first `lanes` elements of `v` at `p` (all `LANES` of them if
+/// `lanes >= LANES`), nothing past them.
+///
+/// # Safety
+/// `p..p + lanes.min(LANES)` is writable; compiled with the target features
+/// `S` needs.
+#[inline(always)]
+unsafe fn store_lanes<S: Simd>(p: *mut S::T, v: S::V, lanes: usize) {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if lanes >= S::LANES {
+            S::store(p, v)
+        } else {
+            S::store_partial(p, v, lanes)
         }
     }
 }
@@ -431,10 +476,11 @@ unsafe fn write_tile<
 /// dst[j * cs] = act(alpha * acc[j] + beta * dst[j * cs] + bias[j])   for j < n
 /// ```
 ///
-/// as whole vectors when the row is full (`n == NV * LANES`) and contiguous,
-/// else element by element through a spill, with exactly the same IEEE
-/// operations in the same order: a value never depends on which path wrote
-/// it (this is what keeps results bitwise equal for any thread split).
+/// as vectors when the row is contiguous (the last one partial when `n` is
+/// not a whole number of vectors), else element by element through a spill,
+/// with exactly the same IEEE operations in the same order: a value never
+/// depends on which path wrote it (this is what keeps results bitwise equal
+/// for any thread split).
 /// `beta == 0` never reads `dst`.
 ///
 /// # Safety
@@ -453,9 +499,9 @@ pub(crate) unsafe fn write_row<S: Simd, const NV: usize>(
 ) {
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
-        if n == NV * S::LANES && cs == 1 {
+        if cs == 1 {
             let alpha_v = S::splat(alpha);
-            if beta == S::T::ZERO && epi.bias.is_null() && !epi.relu {
+            if n == NV * S::LANES && beta == S::T::ZERO && epi.bias.is_null() && !epi.relu {
                 // The plain product: tested once per row, not once per vector.
                 for (v, &x) in acc.iter().enumerate() {
                     S::store(dst.add(v * S::LANES), S::mul(alpha_v, x));
@@ -464,18 +510,22 @@ pub(crate) unsafe fn write_row<S: Simd, const NV: usize>(
             }
             let beta_v = S::splat(beta);
             for (v, &x) in acc.iter().enumerate() {
+                let lanes = n.saturating_sub(v * S::LANES);
+                if lanes == 0 {
+                    break;
+                }
                 let p = dst.add(v * S::LANES);
                 let mut r = S::mul(alpha_v, x);
                 if beta != S::T::ZERO {
-                    r = S::add(r, S::mul(beta_v, S::load(p)));
+                    r = S::add(r, S::mul(beta_v, load_lanes::<S>(p, lanes)));
                 }
                 if !epi.bias.is_null() {
-                    r = S::add(r, S::load(epi.bias.add(v * S::LANES)));
+                    r = S::add(r, load_lanes::<S>(epi.bias.add(v * S::LANES), lanes));
                 }
                 if epi.relu {
                     r = S::relu(r);
                 }
-                S::store(p, r);
+                store_lanes::<S>(p, r, lanes);
             }
         } else {
             let mut spill = [S::zero(); NV];
