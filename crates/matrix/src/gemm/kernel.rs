@@ -13,7 +13,8 @@
 //! row-major operand ([`APanel`], [`BPanel`]: which one is the plan's
 //! decision, `plan.rs`). `beta == 0` means C is never read. `NR` is `NV`
 //! SIMD vectors wide; each row of the tile is written back by [`write_row`],
-//! shared with the sparse kernel.
+//! shared with the sparse kernel, or, for a tile of all `MR` rows with
+//! `beta == 0`, by its twin with the rows unrolled, [`write_tile`].
 
 use crate::arch::{prefetch, Simd};
 use crate::Scalar;
