@@ -30,7 +30,7 @@ pub(crate) mod threads;
 pub(crate) mod workspace;
 
 pub use select::{selected_kernel, KernelError, KernelKind};
-pub(crate) use simd::{prefetch, Simd};
+pub(crate) use simd::{load_lanes, prefetch, store_lanes, Simd};
 pub(crate) use workspace::{whole_lines, with_workspace};
 
 /// Lets raw pointers cross into rayon tasks (the gemm driver, the skinny

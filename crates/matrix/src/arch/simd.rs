@@ -202,6 +202,42 @@ pub(crate) trait Simd {
     }
 }
 
+/// The first `lanes` elements at `p` (all `LANES` of them if `lanes >=
+/// LANES`), the rest zero.
+///
+/// # Safety
+/// `p..p + lanes.min(LANES)` is readable; compiled with the target features
+/// `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn load_lanes<S: Simd>(p: *const S::T, lanes: usize) -> S::V {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if lanes >= S::LANES {
+            S::load(p)
+        } else {
+            S::load_partial(p, lanes)
+        }
+    }
+}
+
+/// Stores the first `lanes` elements of `v` at `p` (all `LANES` of them if
+/// `lanes >= LANES`), nothing past them.
+///
+/// # Safety
+/// `p..p + lanes.min(LANES)` is writable; compiled with the target features
+/// `S` needs.
+#[inline(always)]
+pub(crate) unsafe fn store_lanes<S: Simd>(p: *mut S::T, v: S::V, lanes: usize) {
+    // SAFETY: the caller upholds this function's `# Safety` contract.
+    unsafe {
+        if lanes >= S::LANES {
+            S::store(p, v)
+        } else {
+            S::store_partial(p, v, lanes)
+        }
+    }
+}
+
 /// Hints that the cache line at `p` will be read soon (no fault if it is
 /// out of bounds: a prefetch never traps).
 #[inline(always)]

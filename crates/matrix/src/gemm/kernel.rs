@@ -16,7 +16,7 @@
 //! shared with the sparse kernel, or, for a tile of all `MR` rows with
 //! `beta == 0`, by its twin with the rows unrolled, [`write_tile`].
 
-use crate::arch::{prefetch, Simd};
+use crate::arch::{load_lanes, prefetch, store_lanes, Simd};
 use crate::Scalar;
 
 /// Where one C tile lives and how much of it is real.
@@ -431,42 +431,6 @@ unsafe fn write_tile<
                 }
                 store_lanes::<S>(c.add(i * rs + v * S::LANES), r, lanes);
             }
-        }
-    }
-}
-
-/// The first `lanes` elements at `p` (all `LANES` of them if `lanes >=
-/// LANES`), the rest zero.
-///
-/// # Safety
-/// `p..p + lanes.min(LANES)` is readable; compiled with the target features
-/// `S` needs.
-#[inline(always)]
-unsafe fn load_lanes<S: Simd>(p: *const S::T, lanes: usize) -> S::V {
-    // SAFETY: the caller upholds this function's `# Safety` contract.
-    unsafe {
-        if lanes >= S::LANES {
-            S::load(p)
-        } else {
-            S::load_partial(p, lanes)
-        }
-    }
-}
-
-/// Stores the first `lanes` elements of `v` at `p` (all `LANES` of them if
-/// `lanes >= LANES`), nothing past them.
-///
-/// # Safety
-/// `p..p + lanes.min(LANES)` is writable; compiled with the target features
-/// `S` needs.
-#[inline(always)]
-unsafe fn store_lanes<S: Simd>(p: *mut S::T, v: S::V, lanes: usize) {
-    // SAFETY: the caller upholds this function's `# Safety` contract.
-    unsafe {
-        if lanes >= S::LANES {
-            S::store(p, v)
-        } else {
-            S::store_partial(p, v, lanes)
         }
     }
 }

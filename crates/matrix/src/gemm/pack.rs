@@ -13,7 +13,7 @@
 //! never needs a bounds check. For A, `w` is the row index (`s_w = rs_a`,
 //! `s_k = cs_a`); for B, `w` is the column index (`s_w = cs_b`, `s_k = rs_b`).
 
-use crate::arch::{prefetch, Simd};
+use crate::arch::{load_lanes, prefetch, store_lanes, Simd};
 use crate::Scalar;
 
 /// Packs a block of `len` rows of `w` into `len.div_ceil(width)` panels,
@@ -104,16 +104,8 @@ pub(crate) unsafe fn pack_block_simd<S: Simd>(
                 while r < width {
                     let n = lanes.min(width - r);
                     let real = rows.saturating_sub(r).min(n);
-                    let v = if real == lanes {
-                        S::load(s.add(r))
-                    } else {
-                        S::load_partial(s.add(r), real)
-                    };
-                    if n == lanes {
-                        S::store(d.add(r), v);
-                    } else {
-                        S::store_partial(d.add(r), v, n);
-                    }
+                    let v = load_lanes::<S>(s.add(r), real);
+                    store_lanes::<S>(d.add(r), v, n);
                     r += lanes;
                 }
             }

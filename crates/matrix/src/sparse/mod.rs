@@ -37,7 +37,7 @@ pub(crate) use problem::{SparseProblem, StepOperands};
 pub use rows::SparseRows;
 pub(crate) use rows::TransposeFill;
 
-use crate::arch::{prefetch, with_workspace, Shared, Simd};
+use crate::arch::{load_lanes, prefetch, store_lanes, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
 use crate::gemm::driver::OutOperand;
 use crate::gemm::kernel::{write_row, TileEpilogue};
@@ -676,19 +676,28 @@ unsafe fn step_row<S: Simd, const V: usize>(
         let v = vo.ptr.add(i * vo.rs + j0 * vo.cs);
         let (mu, neg_lr, wd) = (step.momentum, step.neg_lr, step.weight_decay);
         let decay = wd != S::T::ZERO;
-        if cols == V * S::LANES && wo.cs == 1 && vo.cs == 1 {
+        if wo.cs == 1 && vo.cs == 1 {
+            // Contiguous rows: as vectors, the last one partial when `cols`
+            // is not a whole number of them (a 10-class layer's).
             let (mu_v, neg_lr_v, wd_v) = (S::splat(mu), S::splat(neg_lr), S::splat(wd));
             for (t, &sum) in acc.iter().enumerate() {
+                let lanes = cols.saturating_sub(t * S::LANES);
+                if lanes == 0 {
+                    break;
+                }
                 let (wp, vp) = (w.add(t * S::LANES), v.add(t * S::LANES));
-                let wt = S::load(wp);
+                let wt = load_lanes::<S>(wp, lanes);
                 let g = if decay {
                     S::add(sum, S::mul(wd_v, wt))
                 } else {
                     sum
                 };
-                let vt = S::add(S::mul(mu_v, S::load(vp)), S::mul(neg_lr_v, g));
-                S::store(vp, vt);
-                S::store(wp, S::add(wt, vt));
+                let vt = S::add(
+                    S::mul(mu_v, load_lanes::<S>(vp, lanes)),
+                    S::mul(neg_lr_v, g),
+                );
+                store_lanes::<S>(vp, vt, lanes);
+                store_lanes::<S>(wp, S::add(wt, vt), lanes);
             }
         } else {
             let mut spill = [S::zero(); V];
