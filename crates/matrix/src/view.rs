@@ -182,7 +182,8 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     /// for layouts another crate already vouches for (ndarray, nalgebra).
     ///
     /// # Safety
-    /// Every in-shape offset `i * rs + j * cs` is inside one allocation of
+    /// `ptr` is non-null and aligned, even for an empty view, and every
+    /// in-shape offset `i * rs + j * cs` is inside one allocation of
     /// initialized `T`s that nothing mutates for `'a`.
     #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
     pub(crate) unsafe fn from_raw_parts(
@@ -279,13 +280,27 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     }
 
     /// Row `i` as a slice, if the view's rows are contiguous (`col_stride == 1`).
+    ///
+    /// A view with no columns gives an empty slice at its base pointer:
+    /// its strides may be anything (a `0 x 5` matrix's transpose has row
+    /// stride 1 over no memory), so `i * row_stride` is never computed.
+    ///
+    /// # Panics
+    /// If `i >= rows`.
     pub fn row(&self, i: usize) -> Option<&'a [T]> {
         assert!(
             i < self.rows,
             "row {i} out of bounds for a {} view",
             dims(self.rows, self.cols)
         );
-        if self.cs == 1 || self.cols <= 1 {
+        if self.cols == 0 {
+            // A view with no columns owns no element, so `i * rs` may point
+            // anywhere (or overflow): no arithmetic on the base pointer.
+            // SAFETY: the base pointer comes from a slice (or a layout
+            // another crate vouches for), so it is non-null and aligned,
+            // which is all an empty slice needs.
+            Some(unsafe { std::slice::from_raw_parts(self.ptr, 0) })
+        } else if self.cs == 1 || self.cols == 1 {
             // SAFETY: row i spans offsets i*rs .. i*rs + cols, all inside the
             // buffer by construction, and the borrow lives for 'a.
             Some(unsafe { std::slice::from_raw_parts(self.ptr.add(i * self.rs), self.cols) })
@@ -466,7 +481,8 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
     /// `(rs, cs)`, for layouts another crate already vouches for.
     ///
     /// # Safety
-    /// Every in-shape offset `i * rs + j * cs` is inside one allocation of
+    /// `ptr` is non-null and aligned, even for an empty view, every
+    /// in-shape offset `i * rs + j * cs` is inside one allocation of
     /// initialized `T`s borrowed exclusively for `'a`, and
     /// [`non_aliasing`] holds for the layout.
     #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
@@ -605,14 +621,23 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
         (top, bottom)
     }
 
-    /// Row `i` as a mutable slice, if the view's rows are contiguous.
+    /// Row `i` as a mutable slice, if the view's rows are contiguous; empty,
+    /// at the base pointer, if the view has no columns (as [`MatrixView::row`]).
+    ///
+    /// # Panics
+    /// If `i >= rows`.
     pub fn row_mut(&mut self, i: usize) -> Option<&mut [T]> {
         assert!(
             i < self.rows,
             "row {i} out of bounds for a {} view",
             dims(self.rows, self.cols)
         );
-        if self.cs == 1 || self.cols <= 1 {
+        if self.cols == 0 {
+            // No columns, no element: the base pointer, never offset (as `row`).
+            // SAFETY: the base pointer is non-null and aligned (it comes from
+            // a slice), which is all an empty slice needs.
+            Some(unsafe { std::slice::from_raw_parts_mut(self.ptr, 0) })
+        } else if self.cs == 1 || self.cols == 1 {
             // SAFETY: row i is `cols` contiguous in-bounds elements, borrowed
             // exclusively through `&mut self`.
             Some(unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.rs), self.cols) })
