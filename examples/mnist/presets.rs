@@ -1,0 +1,161 @@
+//! The presets and the defaults: what each flag becomes when it is not
+//! given, as a [`Plan`] for the run.
+
+use clap::ValueEnum;
+use nn::{Activation, Init, OptimizerKind, Schedule, TrainConfig};
+
+use crate::flags::{Args, ScheduleArg};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// The numpy `Network` class: 784-10-10 ReLU, uniform init, lr 0.5,
+    /// full-batch GD, 1000 epochs on the first 33,600 images, 8,400 validation;
+    /// every 50 epochs the first 20 predictions beside the first 20 labels.
+    Seed000,
+    /// 784-10-10 from scratch: lr 0.1, full batch, 1000 iterations, accuracy
+    /// every 50, then actual vs predicted labels of the first 20 test images
+    /// and 3 of them drawn (--show 3).
+    Seed001,
+    /// The quickest run found to >= 98.0% test accuracy (98.1-98.2% over
+    /// seeds 0-2): 784-200-10 ReLU, batch 128, momentum 0.9, lr 0.15 on a
+    /// cosine schedule, 5 epochs.
+    Fast,
+}
+
+impl Preset {
+    /// The flags `--preset fast` stands for (printed in its header line).
+    pub const FAST_FLAGS: &'static str = "--hidden 200 --epochs 5 --batch 128 --lr 0.15";
+
+    /// The two presets that reproduce a reference system.
+    pub fn is_reference(preset: Option<Preset>) -> bool {
+        matches!(preset, Some(Preset::Seed000 | Preset::Seed001))
+    }
+}
+
+/// Initialisation seed of the presets unless `--seed` is given.
+const PRESET_SEED: u64 = 1;
+
+/// Every how many epochs the seed000 preset prints its first 20
+/// predictions beside the first 20 labels, as the reference does.
+pub const PEEK_EVERY: usize = 50;
+
+/// The default run: 784-800-10, batch 128, momentum 0.9, this learning
+/// rate on a cosine schedule for this many epochs, the shortest found to
+/// reach 98.4% test accuracy for seeds 0, 1 and 2 (98.45 / 98.48 / 98.42%,
+/// and 98.49% for seeds 3 and 4; 5 epochs, lr 0.3 or 0.35, or batch 64 for
+/// 5 epochs, miss on one seed).
+const DEFAULT_EPOCHS: u64 = 6;
+/// See [`DEFAULT_EPOCHS`].
+const DEFAULT_LR: f64 = 0.25;
+
+/// Everything a run needs after presets are applied.
+pub struct Plan {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub init: Init,
+    pub config: TrainConfig,
+    pub train_images: Option<usize>,
+    pub validation: usize,
+    pub log_every: usize,
+    pub show: usize,
+}
+
+/// The run's settings: each explicit flag, else the preset's value, else
+/// the flag's default. `csv`: the data is a CSV file, whose held-out 20% is
+/// the presets' validation set (the references' 80/20 split).
+pub fn plan(args: &Args, csv: bool) -> Result<Plan, String> {
+    let preset = args.preset;
+    let reference = Preset::is_reference(preset);
+    let fast = preset == Some(Preset::Fast);
+    let pick = |flag: Option<f64>, preset_value: f64, default: f64| {
+        flag.unwrap_or(if reference { preset_value } else { default })
+    };
+    let epochs = args.epochs.unwrap_or(if reference {
+        1000
+    } else if fast {
+        5
+    } else {
+        DEFAULT_EPOCHS
+    }) as usize;
+    let mut optimizer = args.optimizer.unwrap_or(if reference {
+        OptimizerKind::Sgd
+    } else {
+        OptimizerKind::Momentum { mu: 0.9 }
+    });
+    if let Some(mu) = args.momentum {
+        optimizer = match optimizer {
+            OptimizerKind::Sgd | OptimizerKind::Momentum { .. } => OptimizerKind::Momentum { mu },
+            OptimizerKind::Nesterov { .. } => OptimizerKind::Nesterov { mu },
+            OptimizerKind::Adam { .. } => {
+                return Err("--momentum applies to sgd, momentum and nesterov, not adam".into())
+            }
+        };
+    }
+    let schedule = args.schedule.unwrap_or(if reference {
+        ScheduleArg::Constant
+    } else {
+        ScheduleArg::Cosine
+    });
+    let log_every = args
+        .log_every
+        .unwrap_or(if reference { PEEK_EVERY } else { 1 });
+    let wants_curves = args.plot.is_some() || args.metrics.is_some();
+    Ok(Plan {
+        hidden: args.hidden.clone().unwrap_or_else(|| match preset {
+            Some(Preset::Fast) => vec![200],
+            Some(_) => vec![10],
+            None => vec![800],
+        }),
+        activation: args.activation.unwrap_or(Activation::Relu),
+        init: match preset {
+            Some(Preset::Seed000 | Preset::Seed001) => Init::Uniform {
+                low: -0.5,
+                high: 0.5,
+            },
+            _ => Init::Auto,
+        },
+        config: TrainConfig {
+            epochs,
+            batch_size: args.batch.unwrap_or(if reference { 0 } else { 128 }),
+            learning_rate: pick(
+                args.lr,
+                if preset == Some(Preset::Seed000) {
+                    0.5
+                } else {
+                    0.1
+                },
+                if fast { 0.15 } else { DEFAULT_LR },
+            ),
+            optimizer,
+            weight_decay: args.weight_decay.unwrap_or(0.0),
+            schedule: match schedule {
+                ScheduleArg::Constant => Schedule::Constant,
+                ScheduleArg::Cosine => Schedule::Cosine {
+                    epochs,
+                    min_factor: 0.0,
+                },
+                ScheduleArg::Step => Schedule::Step {
+                    every: (epochs / 3).max(1),
+                    gamma: 0.1,
+                },
+            },
+            // The reference's own result is one draw of its random init;
+            // over seeds 0..3 seed000 ends at 91.1 / 91.6 / 89.6%
+            // validation, and seed 1 is the draw that matches it.
+            seed: args.seed.unwrap_or(if reference { PRESET_SEED } else { 0 }),
+            // The plot and the metrics file draw a validation curve only if
+            // every epoch has a point.
+            validate_every: if wants_curves { 1 } else { log_every.max(1) },
+        },
+        train_images: reference.then_some(42_000),
+        validation: args
+            .validation
+            .unwrap_or(if reference && !csv { 8_400 } else { 0 }),
+        log_every,
+        show: args.show.unwrap_or(if preset == Some(Preset::Seed001) {
+            3
+        } else {
+            0
+        }),
+    })
+}
