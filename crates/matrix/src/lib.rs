@@ -107,6 +107,7 @@ pub mod gemm;
 mod interop;
 mod iter;
 mod matrix;
+pub mod mixed;
 pub mod ops;
 mod pages;
 pub mod reference;
@@ -122,7 +123,8 @@ pub use crate::gemm::{
 };
 pub use crate::iter::{Iter, IterMut};
 pub use crate::matrix::Matrix;
-pub use crate::scalar::Scalar;
+pub use crate::mixed::{gemm_half, try_gemm_half_with, Half, HalfPath};
+pub use crate::scalar::{Element, Scalar};
 pub use crate::sparse::{
     sparse_gemm, sparse_gemm_momentum_step, try_sparse_gemm, try_sparse_gemm_momentum_step,
     try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, MomentumStep,
@@ -132,6 +134,7 @@ pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
 };
 pub use crate::view::{MatrixView, MatrixViewMut};
+pub use half::{bf16, f16};
 
 /// The README's Rust blocks run as doctests, so its tour keeps compiling.
 #[cfg(doctest)]

@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Index, IndexMut};
 
 use crate::error::{dims, MatrixError};
-use crate::{MatrixView, MatrixViewMut, Scalar};
+use crate::{Element, MatrixView, MatrixViewMut, Scalar};
 
 /// An owned `rows x cols` matrix, stored row-major in one `Vec`.
 ///
@@ -25,10 +25,10 @@ pub struct Matrix<T> {
     cols: usize,
 }
 
-impl<T: Scalar> Matrix<T> {
+impl<T: Element> Matrix<T> {
     /// A `rows x cols` matrix of zeros.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self::filled(rows, cols, T::ZERO)
+        Self::filled(rows, cols, T::default())
     }
 
     /// A `rows x cols` matrix with every element `value`.
@@ -50,7 +50,7 @@ impl<T: Scalar> Matrix<T> {
     /// assert!(matches!(huge, Err(MatrixError::Allocation { .. })));
     /// ```
     pub fn try_zeros(rows: usize, cols: usize) -> Result<Self, MatrixError> {
-        Self::try_filled(rows, cols, T::ZERO)
+        Self::try_filled(rows, cols, T::default())
     }
 
     /// [`filled`](Self::filled), or [`MatrixError::Allocation`] where the
@@ -70,7 +70,10 @@ impl<T: Scalar> Matrix<T> {
     }
 
     /// The `n x n` identity matrix.
-    pub fn identity(n: usize) -> Self {
+    pub fn identity(n: usize) -> Self
+    where
+        T: Scalar,
+    {
         Self::from_fn(n, n, |i, j| if i == j { T::ONE } else { T::ZERO })
     }
 
@@ -287,7 +290,10 @@ impl<T: Scalar> Matrix<T> {
     }
 
     /// The owned transpose, computed by the cache-blocked [`transpose`](crate::transpose).
-    pub fn transposed(&self) -> Matrix<T> {
+    pub fn transposed(&self) -> Matrix<T>
+    where
+        T: Scalar,
+    {
         crate::transpose::transpose(self.view())
     }
 
@@ -302,7 +308,10 @@ impl<T: Scalar> Matrix<T> {
     /// let b = Matrix::from_vec(2, 1, vec![3.0f32, 4.0]);
     /// assert_eq!(a.matmul(&b).as_slice(), &[11.0]);
     /// ```
-    pub fn matmul<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Matrix<T> {
+    pub fn matmul<'b>(&self, other: impl Into<MatrixView<'b, T>>) -> Matrix<T>
+    where
+        T: Scalar,
+    {
         self.view().matmul(other)
     }
 
@@ -310,7 +319,10 @@ impl<T: Scalar> Matrix<T> {
     pub fn try_matmul<'b>(
         &self,
         other: impl Into<MatrixView<'b, T>>,
-    ) -> Result<Matrix<T>, MatrixError> {
+    ) -> Result<Matrix<T>, MatrixError>
+    where
+        T: Scalar,
+    {
         self.view().try_matmul(other)
     }
 
@@ -326,7 +338,10 @@ impl<T: Scalar> Matrix<T> {
     ///
     /// # Panics
     /// If the shapes differ.
-    pub fn max_abs_diff(&self, other: &Matrix<T>) -> T {
+    pub fn max_abs_diff(&self, other: &Matrix<T>) -> T
+    where
+        T: Scalar,
+    {
         assert_eq!(
             self.shape(),
             other.shape(),
@@ -370,7 +385,7 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     }
 }
 
-impl<T: Scalar> Index<(usize, usize)> for Matrix<T> {
+impl<T: Element> Index<(usize, usize)> for Matrix<T> {
     type Output = T;
     #[inline]
     fn index(&self, (i, j): (usize, usize)) -> &T {
@@ -383,7 +398,7 @@ impl<T: Scalar> Index<(usize, usize)> for Matrix<T> {
     }
 }
 
-impl<T: Scalar> IndexMut<(usize, usize)> for Matrix<T> {
+impl<T: Element> IndexMut<(usize, usize)> for Matrix<T> {
     #[inline]
     fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
         assert!(

@@ -4,6 +4,22 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// What a [`Matrix`](crate::Matrix) or a view can store: `f32` and `f64`,
+/// which also compute ([`Scalar`]), and the half-precision storage types
+/// `half::bf16` and `half::f16`, whose products accumulate in `f32`
+/// ([`gemm_half`](crate::gemm_half)).
+///
+/// Storage, shapes, views and indexing need only this; arithmetic needs
+/// [`Scalar`]. Sealed: the crate's kernels know exactly these four types.
+pub trait Element:
+    Copy + Send + Sync + Default + PartialEq + Debug + sealed::Stored + 'static
+{
+}
+impl Element for f32 {}
+impl Element for f64 {}
+impl Element for half::bf16 {}
+impl Element for half::f16 {}
+
 /// A real floating-point element type: implemented for `f32` and `f64`.
 ///
 /// `f32` is the fast path a network trains with; `f64` is the reference
@@ -28,6 +44,7 @@ pub trait Scalar:
     + SubAssign
     + MulAssign
     + DivAssign
+    + Element
     + sealed::Sealed
     + 'static
 {
@@ -78,6 +95,13 @@ pub trait Scalar:
 }
 
 pub(crate) mod sealed {
+    /// Keeps [`Element`](super::Element) closed.
+    pub trait Stored {}
+    impl Stored for f32 {}
+    impl Stored for f64 {}
+    impl Stored for half::bf16 {}
+    impl Stored for half::f16 {}
+
     use crate::gemm::plan::{Algorithm, KernelShape, Plan};
     use crate::gemm::{KernelKind, Problem};
     use crate::sparse::{SparseProblem, TransposeFill};

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
 use crate::error::{dims, MatrixError};
-use crate::{Matrix, Scalar};
+use crate::{Element, Matrix, Scalar};
 
 /// Largest offset a `rows x cols` layout with these strides touches, plus one.
 /// `None` if it overflows `usize`.
@@ -118,7 +118,7 @@ unsafe impl<T: Sync> Send for MatrixView<'_, T> {}
 // SAFETY: as above, only shared reads happen through a view.
 unsafe impl<T: Sync> Sync for MatrixView<'_, T> {}
 
-impl<'a, T: Scalar> MatrixView<'a, T> {
+impl<'a, T: Element> MatrixView<'a, T> {
     /// A view of `data` as a `rows x cols` matrix with the given strides.
     ///
     /// # Panics
@@ -325,7 +325,10 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
     }
 
     /// Copies the view into a new contiguous row-major matrix.
-    pub fn to_matrix(&self) -> Matrix<T> {
+    pub fn to_matrix(&self) -> Matrix<T>
+    where
+        T: Scalar,
+    {
         let mut out = Matrix::zeros(self.rows, self.cols);
         crate::transpose::copy_into(*self, out.view_mut());
         out
@@ -370,7 +373,7 @@ unsafe impl<T: Send> Send for MatrixViewMut<'_, T> {}
 // SAFETY: shared access to a mutable view only reads, like `&&mut [T]`.
 unsafe impl<T: Sync> Sync for MatrixViewMut<'_, T> {}
 
-impl<'a, T: Scalar> MatrixViewMut<'a, T> {
+impl<'a, T: Element> MatrixViewMut<'a, T> {
     /// A mutable view of `data` as a `rows x cols` matrix with the given strides.
     ///
     /// # Panics
@@ -692,7 +695,10 @@ impl<'a, T: Scalar> MatrixViewMut<'a, T> {
     ///
     /// # Panics
     /// If the shapes differ.
-    pub fn copy_from(&mut self, src: MatrixView<'_, T>) {
+    pub fn copy_from(&mut self, src: MatrixView<'_, T>)
+    where
+        T: Scalar,
+    {
         crate::transpose::copy_into(src, self.rb_mut());
     }
 }
@@ -703,37 +709,37 @@ impl<T: Scalar> fmt::Debug for MatrixViewMut<'_, T> {
     }
 }
 
-impl<'a, T: Scalar> From<&'a Matrix<T>> for MatrixView<'a, T> {
+impl<'a, T: Element> From<&'a Matrix<T>> for MatrixView<'a, T> {
     fn from(m: &'a Matrix<T>) -> Self {
         m.view()
     }
 }
 
-impl<'a, T: Scalar> From<&'a mut Matrix<T>> for MatrixView<'a, T> {
+impl<'a, T: Element> From<&'a mut Matrix<T>> for MatrixView<'a, T> {
     fn from(m: &'a mut Matrix<T>) -> Self {
         m.view()
     }
 }
 
-impl<'a, T: Scalar> From<&'a mut Matrix<T>> for MatrixViewMut<'a, T> {
+impl<'a, T: Element> From<&'a mut Matrix<T>> for MatrixViewMut<'a, T> {
     fn from(m: &'a mut Matrix<T>) -> Self {
         m.view_mut()
     }
 }
 
-impl<'a, T: Scalar> From<MatrixViewMut<'a, T>> for MatrixView<'a, T> {
+impl<'a, T: Element> From<MatrixViewMut<'a, T>> for MatrixView<'a, T> {
     fn from(m: MatrixViewMut<'a, T>) -> Self {
         m.into_view()
     }
 }
 
-impl<'a, 'b, T: Scalar> From<&'b MatrixViewMut<'a, T>> for MatrixView<'b, T> {
+impl<'a, 'b, T: Element> From<&'b MatrixViewMut<'a, T>> for MatrixView<'b, T> {
     fn from(m: &'b MatrixViewMut<'a, T>) -> Self {
         m.rb()
     }
 }
 
-impl<'a, 'b, T: Scalar> From<&'b mut MatrixViewMut<'a, T>> for MatrixViewMut<'b, T> {
+impl<'a, 'b, T: Element> From<&'b mut MatrixViewMut<'a, T>> for MatrixViewMut<'b, T> {
     fn from(m: &'b mut MatrixViewMut<'a, T>) -> Self {
         m.rb_mut()
     }
@@ -756,7 +762,7 @@ fn index_out_of_bounds(i: usize, j: usize, shape: (usize, usize), what: &str) ->
 /// let m = Matrix::from([[1.0f64, 2.0, 3.0]]);
 /// assert_eq!(m.t()[(2, 0)], 3.0);
 /// ```
-impl<T: Scalar> Index<(usize, usize)> for MatrixView<'_, T> {
+impl<T: Element> Index<(usize, usize)> for MatrixView<'_, T> {
     type Output = T;
     #[inline]
     #[track_caller]
@@ -769,7 +775,7 @@ impl<T: Scalar> Index<(usize, usize)> for MatrixView<'_, T> {
 }
 
 /// `view[(i, j)]`: element `(i, j)`; panics outside the view.
-impl<T: Scalar> Index<(usize, usize)> for MatrixViewMut<'_, T> {
+impl<T: Element> Index<(usize, usize)> for MatrixViewMut<'_, T> {
     type Output = T;
     #[inline]
     #[track_caller]
@@ -794,7 +800,7 @@ impl<T: Scalar> Index<(usize, usize)> for MatrixViewMut<'_, T> {
 /// col[(2, 1)] = 7.0;
 /// assert_eq!(m[(1, 2)], 7.0);
 /// ```
-impl<T: Scalar> IndexMut<(usize, usize)> for MatrixViewMut<'_, T> {
+impl<T: Element> IndexMut<(usize, usize)> for MatrixViewMut<'_, T> {
     #[inline]
     #[track_caller]
     fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {

@@ -38,20 +38,27 @@
 //! comes from the whole problem, and every C element is one FMA chain in k
 //! order, so the result is bitwise identical for any number of threads.
 
-use super::kernel::{APanel, BPanel, Kernel, Tile, TileEpilogue};
+use super::kernel::{APanel, BPanel, BlisKernel, Tile, TileEpilogue};
 use super::plan::{ASource, BSource, PartPlan, Plan};
 use crate::arch::{whole_lines, with_workspace, Shared};
 use crate::Scalar;
 
 /// A raw operand: element `(i, j)` at `ptr + i * rs + j * cs`.
-#[derive(Clone, Copy)]
 pub struct Operand<T> {
     pub(crate) ptr: *const T,
     pub(crate) rs: usize,
     pub(crate) cs: usize,
 }
 
-impl<T: Scalar> Operand<T> {
+// Copy whatever the element type (a derive would ask `T: Copy`).
+impl<T> Clone for Operand<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Operand<T> {}
+
+impl<T: crate::Element> Operand<T> {
     /// The pointer and strides of a view.
     pub(crate) fn of(v: crate::MatrixView<'_, T>) -> Operand<T> {
         Operand {
@@ -92,16 +99,17 @@ impl<T: Scalar> OutOperand<T> {
     }
 }
 
-/// One checked gemm call: `C (m x n) <- epi(alpha A (m x k) B (k x n) + beta C)`.
-#[derive(Clone, Copy)]
-pub struct Problem<T> {
+/// One checked gemm call: `C (m x n) <- epi(alpha A (m x k) B (k x n) + beta C)`,
+/// C of `T`, A and B of `I` (`T` too, except in the half-precision
+/// products, `mixed/`).
+pub struct Problem<T, I = T> {
     pub(crate) m: usize,
     pub(crate) n: usize,
     pub(crate) k: usize,
     pub(crate) alpha: T,
     pub(crate) beta: T,
-    pub(crate) a: Operand<T>,
-    pub(crate) b: Operand<T>,
+    pub(crate) a: Operand<I>,
+    pub(crate) b: Operand<I>,
     pub(crate) c: OutOperand<T>,
     /// Bias row of `n` elements, or null.
     pub(crate) bias: *const T,
@@ -135,11 +143,18 @@ impl<T: Scalar> Problem<T> {
     }
 }
 
-impl<T: Copy> Problem<T> {
+impl<T: Copy, I> Clone for Problem<T, I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Copy, I> Copy for Problem<T, I> {}
+
+impl<T: Copy, I> Problem<T, I> {
     /// The same product transposed, `Cᵀ (n x m) = Bᵀ Aᵀ`: the operands
     /// swap places and every stride pair swaps (no data moves). The bias is
     /// dropped: the caller only swaps a product without one.
-    pub(crate) fn swapped(&self) -> Problem<T> {
+    pub(crate) fn swapped(&self) -> Problem<T, I> {
         Problem {
             m: self.n,
             n: self.m,
@@ -158,7 +173,7 @@ impl<T: Copy> Problem<T> {
     /// Rows `i0..i1` (`i0 <= i1 <= m`) as a product of their own. The
     /// pointers are offset with `wrapping_add`: nothing is read here, and
     /// in-bounds offsets give in-bounds pointers.
-    pub(crate) fn rows(&self, i0: usize, i1: usize) -> Problem<T> {
+    pub(crate) fn rows(&self, i0: usize, i1: usize) -> Problem<T, I> {
         debug_assert!(i0 <= i1 && i1 <= self.m);
         Problem {
             m: i1 - i0,
@@ -176,7 +191,7 @@ impl<T: Copy> Problem<T> {
 
     /// Columns `j0..j1` (`j0 <= j1 <= n`), and their part of the bias, as a
     /// product of their own.
-    pub(crate) fn columns(&self, j0: usize, j1: usize) -> Problem<T> {
+    pub(crate) fn columns(&self, j0: usize, j1: usize) -> Problem<T, I> {
         debug_assert!(j0 <= j1 && j1 <= self.n);
         Problem {
             n: j1 - j0,
@@ -210,16 +225,23 @@ impl<T: Copy> Problem<T> {
 /// The problem's pointers cover its shapes and strides (checked by the
 /// public API), C does not overlap A or B, the CPU supports `K`, and
 /// `plan` was made for `p` with `K`'s shape and validated.
-pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, plan: &Plan) {
+pub(crate) unsafe fn run<T: Scalar, K: BlisKernel<T>>(p: &Problem<T, K::Src>, plan: &Plan) {
     debug_assert_eq!((plan.shape.mr, plan.shape.nr), (K::MR, K::NR));
     debug_assert_eq!(
         (plan.shape.mr_step, plan.shape.nr_step),
         (K::MR_STEP, K::NR_STEP)
     );
+    debug_assert!(
+        K::READS_IN_PLACE
+            || plan
+                .first_part
+                .is_none_or(|pp| pp.a == ASource::Packed && pp.b == BSource::Packed),
+        "a kernel that converts while packing reads nothing in place"
+    );
     let parts = plan.parts;
     // Every part's plan (validated for the first part when the plan was made;
     // the others follow the same rules and forced choices on their own band).
-    let part_plan = move |p: &Problem<T>, t: usize| {
+    let part_plan = move |p: &Problem<T, K::Src>, t: usize| {
         let part = plan.part(p, t);
         let pp = plan.part_plan(&part).expect("a validated plan");
         (part, pp)
@@ -231,13 +253,13 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, plan: &Plan) {
         })
         .max()
         .unwrap_or(0);
-    with_workspace::<T, _>(region * parts, |ws| {
+    with_workspace::<K::Packed, _>(region * parts, |ws| {
         if parts == 1 {
             let (part, pp) = part_plan(p, 0);
             // SAFETY: the whole problem in one part, with the whole region.
             return unsafe { run_part::<T, K>(&part, &pp, ws) };
         }
-        let shared = Shared((p as *const Problem<T>, ws));
+        let shared = Shared((p as *const Problem<T, K::Src>, ws));
         crate::arch::threads::for_each_part(parts, |t| {
             let (p, ws) = shared.get();
             // SAFETY: `p` outlives the parallel section; parts cover disjoint
@@ -253,20 +275,23 @@ pub(crate) unsafe fn run<T: Scalar, K: Kernel<T>>(p: &Problem<T>, plan: &Plan) {
 
 /// Workspace elements of one part's packed B (one block, or all of B) and
 /// packed A block, each rounded to whole cache lines; B comes first.
-fn pack_sizes<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan) -> (usize, usize) {
+fn pack_sizes<T: Scalar, K: BlisKernel<T>>(
+    p: &Problem<T, K::Src>,
+    pp: &PartPlan,
+) -> (usize, usize) {
     let (mr, nr) = (K::MR, K::NR);
-    let kc = pp.kc.min(p.k);
+    let kc = pp.kc.min(p.k).next_multiple_of(K::K_GROUP);
     let b = if pp.whole_b {
-        p.n.div_ceil(nr) * nr * p.k
+        p.n.div_ceil(nr) * nr * p.k.next_multiple_of(K::K_GROUP)
     } else {
         pp.nc.min(p.n).div_ceil(nr) * nr * kc
     };
     let a = (pp.mc / mr).min(p.m.div_ceil(mr)) * mr * kc;
-    (whole_lines::<T>(b), whole_lines::<T>(a))
+    (whole_lines::<K::Packed>(b), whole_lines::<K::Packed>(a))
 }
 
 /// Workspace elements [`run_part`] needs for `p`.
-fn workspace_elems<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan) -> usize {
+fn workspace_elems<T: Scalar, K: BlisKernel<T>>(p: &Problem<T, K::Src>, pp: &PartPlan) -> usize {
     let (b, a) = pack_sizes::<T, K>(p, pp);
     b + a
 }
@@ -276,7 +301,11 @@ fn workspace_elems<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan) -> us
 ///
 /// # Safety
 /// As [`run`], `pp` is the plan of this part, and `ws` is this part's alone.
-unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan, ws: *mut T) {
+unsafe fn run_part<T: Scalar, K: BlisKernel<T>>(
+    p: &Problem<T, K::Src>,
+    pp: &PartPlan,
+    ws: *mut K::Packed,
+) {
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
         let (mr, nr) = (K::MR, K::NR);
@@ -295,20 +324,22 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan, ws: *
             let mut pc = 0;
             while pc < p.k {
                 let kc = pp.kc.min(p.k - pc);
+                // k steps in a packed panel (zero-padded to whole groups).
+                let kp = kc.next_multiple_of(K::K_GROUP);
                 let first = pc == 0;
                 let last = pc + kc == p.k;
                 let a_src = p.a.ptr.add(ic * p.a.rs + pc * p.a.cs);
                 // Read in place, A's full panels need no packing; the last,
                 // partial one still does (the kernel reads all MR rows).
                 let skip = if direct_a { mc / mr * mr } else { 0 };
-                let (src, dst) = (a_src.add(skip * p.a.rs), apack.add(skip * kc));
+                let (src, dst) = (a_src.add(skip * p.a.rs), apack.add(skip * kp));
                 K::pack(mc - skip, kc, mr, src, p.a.rs, p.a.cs, dst);
                 let mut jc = 0;
                 while jc < p.n {
                     let nc = pp.nc.min(p.n - jc);
                     let b_src = p.b.ptr.add(pc * p.b.rs + jc * p.b.cs);
                     let b_block = if pp.whole_b {
-                        bpack.add(pc * n_pad + jc * kc)
+                        bpack.add(pc * n_pad + jc * kp)
                     } else {
                         bpack
                     };
@@ -319,7 +350,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan, ws: *
                         // that read them first) are skipped: only the last,
                         // partial panel needs packing here (zero padding).
                         let skip = if direct_b || fill { nc / nr * nr } else { 0 };
-                        let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kc));
+                        let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kp));
                         K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
                     }
                     let block = Block {
@@ -355,7 +386,7 @@ unsafe fn run_part<T: Scalar, K: Kernel<T>>(p: &Problem<T>, pp: &PartPlan, ws: *
 }
 
 /// One (ic, pc, jc) block with its packed A chunk and B block.
-struct Block<T> {
+struct Block<T, S, P> {
     ic: usize,
     jc: usize,
     mc: usize,
@@ -363,15 +394,15 @@ struct Block<T> {
     kc: usize,
     beta: T,
     epi: TileEpilogue<T>,
-    apack: *const T,
-    bpack: *mut T,
+    apack: *const P,
+    bpack: *mut P,
     /// B's block origin when full panels are read in place (else null).
-    b_direct: *const T,
+    b_direct: *const S,
     /// Full B panels are read in place by the first row of tiles only,
     /// which packs them into `bpack` for the others.
     b_fill: bool,
     /// A's block origin when full panels are read in place (else null).
-    a_direct: *const T,
+    a_direct: *const S,
 }
 
 /// Every tile of one block: A micro-panels outside (each read once per tile
@@ -381,25 +412,31 @@ struct Block<T> {
 ///
 /// # Safety
 /// As [`run`]; the block's packed buffers hold its panels.
-unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>) {
+unsafe fn compute_block<T: Scalar, K: BlisKernel<T>>(
+    p: &Problem<T, K::Src>,
+    blk: &Block<T, K::Src, K::Packed>,
+) {
     // SAFETY: the caller upholds this function's `# Safety` contract.
     unsafe {
         let (mr, nr, kc) = (K::MR, K::NR, blk.kc);
+        let kp = kc.next_multiple_of(K::K_GROUP);
         for ir in 0..blk.mc.div_ceil(mr) {
             let i0 = ir * mr;
             let a = if !blk.a_direct.is_null() && i0 + mr <= blk.mc {
+                // `Src` is `Packed` for every kernel that reads in place
+                // (`READS_IN_PLACE`, checked by `run`).
                 APanel::InPlace {
-                    ptr: blk.a_direct.add(i0 * p.a.rs),
+                    ptr: blk.a_direct.add(i0 * p.a.rs).cast::<K::Packed>(),
                     rs: p.a.rs,
                 }
             } else {
-                APanel::Packed(blk.apack.add(ir * mr * kc))
+                APanel::Packed(blk.apack.add(ir * mr * kp))
             };
             // In place: always, or (filling) in the first row of tiles only.
             let b_in_place = !blk.b_direct.is_null() && (!blk.b_fill || ir == 0);
             for jr in 0..blk.nc.div_ceil(nr) {
                 let j0 = jr * nr;
-                let packed = blk.bpack.add(jr * nr * kc);
+                let packed = blk.bpack.add(jr * nr * kp);
                 let tile = Tile {
                     ptr: p.c.ptr.add((blk.ic + i0) * p.c.rs + (blk.jc + j0) * p.c.cs),
                     rs: p.c.rs,
@@ -409,7 +446,8 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
                 };
                 let epi = TileEpilogue::at(blk.epi.bias, blk.epi.relu, j0);
                 let b = if b_in_place && j0 + nr <= blk.nc {
-                    let (ptr, rs) = (blk.b_direct.add(j0), p.b.rs);
+                    // As for A: `Src` is `Packed` here.
+                    let (ptr, rs) = (blk.b_direct.add(j0).cast::<K::Packed>(), p.b.rs);
                     if blk.b_fill {
                         BPanel::Filling {
                             ptr,
@@ -420,7 +458,7 @@ unsafe fn compute_block<T: Scalar, K: Kernel<T>>(p: &Problem<T>, blk: &Block<T>)
                         BPanel::InPlace { ptr, rs }
                     }
                 } else {
-                    BPanel::Packed(packed as *const T)
+                    BPanel::Packed(packed as *const K::Packed)
                 };
                 K::tile(kc, a, b, tile, p.alpha, blk.beta, epi);
             }

@@ -169,6 +169,104 @@ pub(crate) trait Kernel<T: Scalar>: 'static {
     }
 }
 
+/// What the loop driver (`driver.rs`) runs: a micro-kernel with its
+/// packing, for operands stored as `Src` and packed as `Packed`, writing a
+/// C of `T`.
+///
+/// Every [`Kernel`] is one, with `Src = Packed = T`. The half-precision
+/// products (`mixed/`) add two kinds: an `f32` kernel behind a packing
+/// that widens `bf16`/`f16` to `f32`, and a native `bf16` dot-product
+/// kernel whose panels interleave pairs of k (`K_GROUP = 2`).
+pub(crate) trait BlisKernel<T: Scalar>: 'static {
+    /// How the caller stores op(A) and op(B).
+    type Src: Copy;
+    /// What packed panels hold.
+    type Packed: Copy;
+    /// As [`Kernel::MR`].
+    const MR: usize;
+    /// As [`Kernel::NR`].
+    const NR: usize;
+    /// As [`Kernel::MR_STEP`].
+    const MR_STEP: usize;
+    /// As [`Kernel::NR_STEP`].
+    const NR_STEP: usize;
+    /// Consecutive k a packed panel interleaves: a panel of a `kc` block
+    /// holds `kc.next_multiple_of(K_GROUP)` k steps, the padding zero.
+    const K_GROUP: usize;
+    /// Whether the kernel can read A or B in place (`APanel::InPlace`,
+    /// `BPanel::InPlace`/`Filling`): only when `Src == Packed`.
+    const READS_IN_PLACE: bool;
+
+    /// As [`Kernel::tile`], with panels of `Packed`.
+    ///
+    /// # Safety
+    /// As [`Kernel::tile`], counting `kc.next_multiple_of(K_GROUP)` k steps
+    /// in a packed panel.
+    unsafe fn tile(
+        kc: usize,
+        a: APanel<Self::Packed>,
+        b: BPanel<Self::Packed>,
+        tile: Tile<T>,
+        alpha: T,
+        beta: T,
+        epi: TileEpilogue<T>,
+    );
+
+    /// As [`Kernel::pack`], converting `Src` to `Packed`.
+    ///
+    /// # Safety
+    /// As [`Kernel::pack`], `dst` with room for
+    /// `len.div_ceil(width) * width * kc.next_multiple_of(K_GROUP)` elements.
+    unsafe fn pack(
+        len: usize,
+        kc: usize,
+        width: usize,
+        src: *const Self::Src,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut Self::Packed,
+    );
+}
+
+impl<T: Scalar, K: Kernel<T>> BlisKernel<T> for K {
+    type Src = T;
+    type Packed = T;
+    const MR: usize = <K as Kernel<T>>::MR;
+    const NR: usize = <K as Kernel<T>>::NR;
+    const MR_STEP: usize = <K as Kernel<T>>::MR_STEP;
+    const NR_STEP: usize = <K as Kernel<T>>::NR_STEP;
+    const K_GROUP: usize = 1;
+    const READS_IN_PLACE: bool = true;
+
+    #[inline(always)]
+    unsafe fn tile(
+        kc: usize,
+        a: APanel<T>,
+        b: BPanel<T>,
+        tile: Tile<T>,
+        alpha: T,
+        beta: T,
+        epi: TileEpilogue<T>,
+    ) {
+        // SAFETY: the same contract, forwarded.
+        unsafe { <K as Kernel<T>>::tile(kc, a, b, tile, alpha, beta, epi) }
+    }
+
+    #[inline(always)]
+    unsafe fn pack(
+        len: usize,
+        kc: usize,
+        width: usize,
+        src: *const T,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut T,
+    ) {
+        // SAFETY: the same contract, forwarded.
+        unsafe { <K as Kernel<T>>::pack(len, kc, width, src, s_w, s_k, dst) }
+    }
+}
+
 /// Scalar twin of [`Simd::relu`], bit for bit.
 #[inline(always)]
 fn relu_scalar<T: Scalar>(x: T) -> T {
@@ -399,7 +497,7 @@ pub(crate) unsafe fn microkernel<
 /// # Safety
 /// As [`write_row`] for each of the `MR` rows.
 #[inline(always)]
-unsafe fn write_tile<
+pub(crate) unsafe fn write_tile<
     S: Simd,
     const MR: usize,
     const NV: usize,

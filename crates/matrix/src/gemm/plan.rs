@@ -200,12 +200,12 @@ impl Plan {
     /// # Errors
     /// [`MatrixError::InvalidPlan`] if `choices` force a decision the
     /// operands' layout or the kernel does not allow.
-    pub(crate) fn new<T: Scalar>(
-        p: &Problem<T>,
+    pub(crate) fn new<T: Scalar, I: Copy>(
+        p: &Problem<T, I>,
         kernel: KernelKind,
         threads: usize,
         choices: PlanChoices,
-    ) -> Result<(Plan, Problem<T>), MatrixError> {
+    ) -> Result<(Plan, Problem<T, I>), MatrixError> {
         let has_bias = !p.bias.is_null();
         let swapped = match choices.swap {
             Some(true) if has_bias => {
@@ -231,7 +231,7 @@ impl Plan {
                 )))
             }
             Some(a) => a,
-            None => algorithm_for::<T>(&p, kernel),
+            None => algorithm_for::<T, I>(&p, kernel),
         };
         let shape = T::kernel_shape(kernel, algorithm).ok_or_else(|| {
             refuse(format!(
@@ -240,7 +240,7 @@ impl Plan {
             ))
         })?;
         let caches = choices.caches.unwrap_or_else(CacheSizes::detect);
-        let size = std::mem::size_of::<T>();
+        let size = std::mem::size_of::<I>();
         let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
         let big = flops >= PARALLEL_MIN_FLOPS;
         let mut plan = Plan {
@@ -292,7 +292,7 @@ impl Plan {
     /// The band of C that part `t` computes: rows (or columns, per
     /// [`split`](Plan::split)) `start..end` of `p`, in whole register steps,
     /// the parts as even as the steps allow.
-    pub(crate) fn band<T>(&self, p: &Problem<T>, t: usize) -> (usize, usize) {
+    pub(crate) fn band<T, I>(&self, p: &Problem<T, I>, t: usize) -> (usize, usize) {
         let (len, step) = match self.split {
             Split::Rows => (p.m, self.shape.mr_step),
             Split::Columns => (p.n, self.shape.nr_step),
@@ -303,7 +303,7 @@ impl Plan {
     }
 
     /// Part `t` of `p` as a product of its own.
-    pub(crate) fn part<T: Scalar>(&self, p: &Problem<T>, t: usize) -> Problem<T> {
+    pub(crate) fn part<T: Copy, I>(&self, p: &Problem<T, I>, t: usize) -> Problem<T, I> {
         if self.parts == 1 {
             return *p;
         }
@@ -320,9 +320,9 @@ impl Plan {
     /// # Errors
     /// [`MatrixError::InvalidPlan`] for a forced source the layout does not
     /// allow.
-    pub(crate) fn part_plan<T: Scalar>(&self, p: &Problem<T>) -> Result<PartPlan, MatrixError> {
+    pub(crate) fn part_plan<T, I>(&self, p: &Problem<T, I>) -> Result<PartPlan, MatrixError> {
         let (mr, nr) = (self.shape.mr, self.shape.nr);
-        let size = std::mem::size_of::<T>();
+        let size = std::mem::size_of::<I>();
         let bl = Blocking::around_kc(self.caches, mr, nr, size, (p.m, p.n), self.kc);
         let a = match self.choices.a {
             Some(ASource::InPlace) if !a_in_place_possible(p) => {
@@ -372,26 +372,26 @@ impl Plan {
 /// B column-major (`x Wᵀ`): the swapped product is a matrix times a column,
 /// which dot products along W's rows compute. Not with a bias, which would
 /// become a per-row bias.
-fn swap_pays<T>(p: &Problem<T>, has_bias: bool) -> bool {
+fn swap_pays<T, I>(p: &Problem<T, I>, has_bias: bool) -> bool {
     let tall = p.n <= SWAP_MAX_N && p.m > p.n && is_column_major(&p.a);
     let row_times_columns = p.m == 1 && p.n > 1 && is_column_major(&p.b);
     !has_bias && (tall || row_times_columns)
 }
 
 /// Unit row stride and a longer column stride.
-fn is_column_major<T>(x: &Operand<T>) -> bool {
+fn is_column_major<I>(x: &Operand<I>) -> bool {
     x.rs == 1 && x.cs != 1
 }
 
 /// The one-row loop reads B's rows contiguously: one row of C, row-major B.
-fn vector_applies<T>(p: &Problem<T>) -> bool {
+fn vector_applies<T, I>(p: &Problem<T, I>) -> bool {
     p.m == 1 && p.b.cs == 1
 }
 
 /// The dot-product loop nest reads A's rows in place and vectorises along
 /// k: it needs row-major A and at least one vector of k (`lanes`, `None`
 /// for a kernel without it).
-fn dot_applies<T>(p: &Problem<T>, lanes: Option<usize>) -> bool {
+fn dot_applies<T, I>(p: &Problem<T, I>, lanes: Option<usize>) -> bool {
     lanes.is_some_and(|lanes| p.a.cs == 1 && p.n <= DOT_MAX_N && p.k >= lanes)
 }
 
@@ -403,7 +403,7 @@ fn dot_applies<T>(p: &Problem<T>, lanes: Option<usize>) -> bool {
 /// otherwise C no wider than the narrow kernel's one vector takes the
 /// narrow tile (twice the rows, so a 10-column C fills 10 of 16 lanes);
 /// everything else the full tile.
-fn algorithm_for<T: Scalar>(p: &Problem<T>, kernel: KernelKind) -> Algorithm {
+fn algorithm_for<T: Scalar, I>(p: &Problem<T, I>, kernel: KernelKind) -> Algorithm {
     let dot = T::kernel_shape(kernel, Algorithm::Dot).map(|s| s.lanes);
     let narrow = T::kernel_shape(kernel, Algorithm::Narrow).map(|s| s.nr);
     if vector_applies(p) {
@@ -452,7 +452,7 @@ pub(crate) fn split_rows_first(
 
 /// The layout in-place A needs: row-major, the kernel broadcasting from
 /// `MR` row pointers.
-fn a_in_place_possible<T>(p: &Problem<T>) -> bool {
+fn a_in_place_possible<T, I>(p: &Problem<T, I>) -> bool {
     p.a.cs == 1
 }
 
@@ -468,14 +468,14 @@ fn a_in_place_possible<T>(p: &Problem<T>) -> bool {
 /// set is its address modulo 4 KiB on current x86 (64 sets of 64 bytes),
 /// so rows a multiple of 4 KiB apart put all `MR` current lines in one
 /// 8-way set. In place needs no set to hold more than half the rows.
-fn reads_a_in_place<T>(p: &Problem<T>, mr: usize, l2: usize) -> bool {
+fn reads_a_in_place<T, I>(p: &Problem<T, I>, mr: usize, l2: usize) -> bool {
     const LINE: usize = 64;
     const SETS: usize = 64;
     let a = &p.a;
     if !a_in_place_possible(p) || a.rs < 2 || p.k < 2 {
         return false;
     }
-    let size = std::mem::size_of::<T>();
+    let size = std::mem::size_of::<I>();
     let a_bytes = p.m.saturating_mul(p.k).saturating_mul(size);
     if p.n > A_IN_PLACE_MAX_N && a_bytes <= l2 {
         return false;
@@ -497,8 +497,8 @@ fn reads_a_in_place<T>(p: &Problem<T>, mr: usize, l2: usize) -> bool {
 /// by the first row of tiles, which reads it in place anyway, instead of by
 /// a pass of its own; with long rows those in-place reads fall behind, and
 /// a pass packs it.
-fn b_source<T>(p: &Problem<T>, mr: usize) -> BSource {
-    let row_bytes = p.b.rs.saturating_mul(std::mem::size_of::<T>());
+fn b_source<T, I>(p: &Problem<T, I>, mr: usize) -> BSource {
+    let row_bytes = p.b.rs.saturating_mul(std::mem::size_of::<I>());
     if p.b.cs != 1 {
         BSource::Packed
     } else if p.m <= B_IN_PLACE_MAX_PANELS * mr {
@@ -514,7 +514,7 @@ fn b_source<T>(p: &Problem<T>, mr: usize) -> BSource {
 /// packed again for every A chunk, and a large product (the 10,000-image
 /// test-set forward pass) makes several; packed whole, each block is read
 /// back from L3 instead, for up to [`WHOLE_B_MAX_BYTES`] of workspace.
-fn packs_whole_b<T>(p: &Problem<T>, nr: usize, mc: usize) -> bool {
+fn packs_whole_b<T, I>(p: &Problem<T, I>, nr: usize, mc: usize) -> bool {
     let packed = p.k.saturating_mul(p.n.div_ceil(nr) * nr);
     p.m > mc && packed.saturating_mul(std::mem::size_of::<T>()) <= WHOLE_B_MAX_BYTES
 }

@@ -1,0 +1,240 @@
+//! The kernels of the half-precision products, as [`BlisKernel`]s the gemm
+//! driver runs like any other:
+//!
+//! - [`Widened`]: any `f32` [`Kernel`], behind a packing that widens `bf16`
+//!   or `f16` to `f32` (exact) as it copies. Every CPU has one.
+//! - [`DotBf16`] (x86-64 with AVX512_BF16): `VDPBF16PS`, which multiplies
+//!   16 pairs of `bf16` and adds both products of a pair to an `f32` lane,
+//!   twice the products of an `f32` FMA per instruction from half the
+//!   bytes. Its panels interleave pairs of k:
+//!
+//! ```text
+//! panel[q * 2 * width + 2 * r + t] = src(row r, k = 2q + t)     (zero past kc)
+//! ```
+//!
+//! so one 32-bit broadcast of A's pair `(a[i][2q], a[i][2q+1])` and one
+//! 512-bit load of B's 16 column pairs feed one instruction:
+//! `acc[i][j] += a[i][2q] * b[2q][j] + a[i][2q+1] * b[2q+1][j]`.
+
+use std::marker::PhantomData;
+
+use crate::gemm::kernel::{APanel, BPanel, BlisKernel, Kernel, Tile, TileEpilogue};
+
+use super::Half;
+
+/// An `f32` kernel `K` reading `H` operands, widened while packing.
+pub(crate) struct Widened<K, H>(PhantomData<(K, H)>);
+
+impl<K: Kernel<f32>, H: Half> BlisKernel<f32> for Widened<K, H> {
+    type Src = H;
+    type Packed = f32;
+    const MR: usize = K::MR;
+    const NR: usize = K::NR;
+    const MR_STEP: usize = K::MR_STEP;
+    const NR_STEP: usize = K::NR_STEP;
+    const K_GROUP: usize = 1;
+    const READS_IN_PLACE: bool = false;
+
+    #[inline(always)]
+    unsafe fn tile(
+        kc: usize,
+        a: APanel<f32>,
+        b: BPanel<f32>,
+        tile: Tile<f32>,
+        alpha: f32,
+        beta: f32,
+        epi: TileEpilogue<f32>,
+    ) {
+        // SAFETY: the same contract, forwarded.
+        unsafe { K::tile(kc, a, b, tile, alpha, beta, epi) }
+    }
+
+    unsafe fn pack(
+        len: usize,
+        kc: usize,
+        width: usize,
+        src: *const H,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut f32,
+    ) {
+        // SAFETY: the caller upholds `BlisKernel::pack`'s contract, which
+        // is `pack_panels`' with a group of 1.
+        unsafe { pack_panels::<H, f32, 1>(len, kc, width, src, s_w, s_k, dst, H::to_f32) }
+    }
+}
+
+/// Packs `len` rows of `w` into panels of `width` as `pack.rs` documents,
+/// converting each element with `convert`, with k in groups of `G`: element
+/// `(r, k)` of panel `p` goes to
+/// `dst[p * width * kp + (k / G) * G * width + G * r + k % G]`, where
+/// `kp = kc.next_multiple_of(G)`, and padding (rows past `len`, k past
+/// `kc`) is zero.
+///
+/// # Safety
+/// `src + r * s_w + k * s_k` is readable for `r < len`, `k < kc`; `dst` has
+/// room for `len.div_ceil(width) * width * kp` elements.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn pack_panels<S: Copy, P: Copy + Default, const G: usize>(
+    len: usize,
+    kc: usize,
+    width: usize,
+    src: *const S,
+    s_w: usize,
+    s_k: usize,
+    dst: *mut P,
+    convert: impl Fn(S) -> P,
+) {
+    let kp = kc.next_multiple_of(G);
+    for p in 0..len.div_ceil(width) {
+        let rows = width.min(len - p * width);
+        // SAFETY: panel `p` starts at row `p * width < len` of the source
+        // and at element `p * width * kp` of `dst`, both in bounds.
+        let (s, d) = unsafe { (src.add(p * width * s_w), dst.add(p * width * kp)) };
+        for q in 0..kp / G {
+            for r in 0..width {
+                for t in 0..G {
+                    let k = q * G + t;
+                    let x = if r < rows && k < kc {
+                        // SAFETY: `r < rows` and `k < kc` are in the block.
+                        convert(unsafe { *s.add(r * s_w + k * s_k) })
+                    } else {
+                        P::default()
+                    };
+                    // SAFETY: `q * G * width + G * r + t < kp * width`.
+                    unsafe { *d.add(q * G * width + G * r + t) = x };
+                }
+            }
+        }
+    }
+}
+
+/// The `VDPBF16PS` kernel: a 12 x 32 tile (24 zmm accumulators), the
+/// shape and steps of the `f32` AVX-512 kernel, so that the same plan
+/// drives either.
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct DotBf16;
+
+#[cfg(target_arch = "x86_64")]
+const DOT_MR: usize = 12;
+#[cfg(target_arch = "x86_64")]
+const DOT_NV: usize = 2;
+
+#[cfg(target_arch = "x86_64")]
+impl BlisKernel<f32> for DotBf16 {
+    type Src = half::bf16;
+    type Packed = half::bf16;
+    const MR: usize = DOT_MR;
+    const NR: usize = DOT_NV * 16;
+    const MR_STEP: usize = 4;
+    const NR_STEP: usize = 16;
+    const K_GROUP: usize = 2;
+    const READS_IN_PLACE: bool = false;
+
+    unsafe fn tile(
+        kc: usize,
+        a: APanel<half::bf16>,
+        b: BPanel<half::bf16>,
+        tile: Tile<f32>,
+        alpha: f32,
+        beta: f32,
+        epi: TileEpilogue<f32>,
+    ) {
+        let (APanel::Packed(a), BPanel::Packed(b)) = (a, b) else {
+            unreachable!("the bf16 dot kernel reads packed panels only")
+        };
+        // SAFETY: the kernel is selected only where the CPU has AVX512F and
+        // AVX512_BF16 (`HalfPath::is_supported`); the memory contract is
+        // the caller's.
+        unsafe { dot_bf16_tile(kc.div_ceil(2), a, b, tile, alpha, beta, epi) }
+    }
+
+    unsafe fn pack(
+        len: usize,
+        kc: usize,
+        width: usize,
+        src: *const half::bf16,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut half::bf16,
+    ) {
+        // SAFETY: `BlisKernel::pack`'s contract is `pack_panels`' with a
+        // group of 2.
+        unsafe { pack_panels::<_, _, 2>(len, kc, width, src, s_w, s_k, dst, |x| x) }
+    }
+}
+
+/// One tile from `pairs` k pairs of packed panels (layout in the module
+/// docs), written back as the `f32` AVX-512 kernel writes its tiles.
+///
+/// # Safety
+/// `a` holds `pairs * 2 * 12` elements, `b` `pairs * 2 * 32`; the tile and
+/// epilogue as [`Kernel::tile`]; the CPU has AVX512F and AVX512_BF16.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn dot_bf16_tile(
+    pairs: usize,
+    a: *const half::bf16,
+    b: *const half::bf16,
+    tile: Tile<f32>,
+    alpha: f32,
+    beta: f32,
+    epi: TileEpilogue<f32>,
+) {
+    use crate::arch::avx512::F32x16;
+    use crate::gemm::kernel::{write_row, write_tile};
+    use std::arch::x86_64::*;
+
+    // SAFETY: the caller upholds this function's `# Safety` contract; every
+    // offset below stays inside the panels it states.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); DOT_NV]; DOT_MR];
+        let (mut a, mut b) = (a.cast::<i32>(), b);
+        for _ in 0..pairs {
+            let mut bv = [_mm512_setzero_ps(); DOT_NV];
+            for (v, bv) in bv.iter_mut().enumerate() {
+                *bv = _mm512_loadu_ps(b.add(v * 32).cast());
+            }
+            for (i, row) in acc.iter_mut().enumerate() {
+                let ai: __m512bh =
+                    std::mem::transmute(_mm512_set1_epi32(a.add(i).read_unaligned()));
+                for v in 0..DOT_NV {
+                    let bh: __m512bh = std::mem::transmute(bv[v]);
+                    row[v] = _mm512_dpbf16_ps(row[v], ai, bh);
+                }
+            }
+            a = a.add(DOT_MR);
+            b = b.add(2 * DOT_NV * 16);
+        }
+        if tile.m == DOT_MR && tile.cs == 1 && beta == 0.0 {
+            let (c, rs, n, bias) = (tile.ptr, tile.rs, tile.n, epi.bias);
+            match (!bias.is_null(), epi.relu) {
+                (false, false) => {
+                    write_tile::<F32x16, DOT_MR, DOT_NV, false, false>(&acc, c, rs, n, alpha, bias)
+                }
+                (false, true) => {
+                    write_tile::<F32x16, DOT_MR, DOT_NV, false, true>(&acc, c, rs, n, alpha, bias)
+                }
+                (true, false) => {
+                    write_tile::<F32x16, DOT_MR, DOT_NV, true, false>(&acc, c, rs, n, alpha, bias)
+                }
+                (true, true) => {
+                    write_tile::<F32x16, DOT_MR, DOT_NV, true, true>(&acc, c, rs, n, alpha, bias)
+                }
+            }
+            return;
+        }
+        for (i, row) in acc.iter().enumerate().take(tile.m) {
+            write_row::<F32x16, DOT_NV>(
+                tile.ptr.add(i * tile.rs),
+                tile.cs,
+                tile.n,
+                row,
+                alpha,
+                beta,
+                epi,
+            );
+        }
+    }
+}
