@@ -336,6 +336,22 @@ impl<T: Element> Matrix<T> {
 
     /// Largest absolute difference to `other` (same shape), for tests and checks.
     ///
+    /// A NaN where the other side holds a number (or the other infinity)
+    /// counts as an infinite difference, so `assert!(d <= tol)` and
+    /// `assert!(d < tol)` fail on a result that is NaN where the reference
+    /// is not (`f32::max` alone ignores NaN: an all-NaN result once
+    /// "differed" by 0). NaN on both sides, like equal infinities, counts
+    /// as no difference: the two agree.
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let want = Matrix::from([[1.0f32, 2.0]]);
+    /// assert_eq!(Matrix::from([[1.0f32, 2.5]]).max_abs_diff(&want), 0.5);
+    /// let broken = Matrix::from([[f32::NAN, f32::NAN]]);
+    /// assert_eq!(broken.max_abs_diff(&want), f32::INFINITY);
+    /// assert_eq!(broken.max_abs_diff(&broken), 0.0);
+    /// ```
+    ///
     /// # Panics
     /// If the shapes differ.
     pub fn max_abs_diff(&self, other: &Matrix<T>) -> T
@@ -350,7 +366,7 @@ impl<T: Element> Matrix<T> {
         self.data
             .iter()
             .zip(&other.data)
-            .fold(T::ZERO, |m, (&a, &b)| m.max((a - b).abs()))
+            .fold(T::ZERO, |m, (&a, &b)| m.max(abs_diff(a, b)))
     }
 }
 
@@ -382,6 +398,20 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
         let mut c = Matrix::zeros(self.rows(), other.cols());
         crate::gemm::try_gemm(T::ONE, self, other, T::ZERO, &mut c)?;
         Ok(c)
+    }
+}
+
+/// `|a - b|` for [`Matrix::max_abs_diff`], never NaN: `a - b` is NaN only
+/// if a side is NaN or both are the same infinity. Equal infinities and NaN
+/// on both sides agree (0); NaN against anything else is infinitely far.
+fn abs_diff<T: Scalar>(a: T, b: T) -> T {
+    let d = (a - b).abs();
+    if !d.is_nan() {
+        d
+    } else if a == b || (a.is_nan() && b.is_nan()) {
+        T::ZERO
+    } else {
+        T::from_f64(f64::INFINITY)
     }
 }
 
