@@ -152,7 +152,8 @@ impl<T: Scalar> Matrix<T> {
     /// into a row-major matrix.
     ///
     /// # Panics
-    /// If `data.len() != rows * cols`.
+    /// If `data.len() != rows * cols`; see
+    /// [`try_from_col_major`](Self::try_from_col_major).
     ///
     /// ```
     /// use matrix::Matrix;
@@ -161,17 +162,32 @@ impl<T: Scalar> Matrix<T> {
     /// ```
     #[track_caller]
     pub fn from_col_major(rows: usize, cols: usize, data: &[T]) -> Self {
+        Self::try_from_col_major(rows, cols, data).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`from_col_major`](Self::from_col_major), or
+    /// [`MatrixError::LengthMismatch`] naming the shape and the buffer's
+    /// length if `data.len() != rows * cols` (as
+    /// [`try_from_vec`](Self::try_from_vec)).
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::try_from_col_major(2, 2, &[1.0f64, 3.0, 2.0, 4.0]).unwrap();
+    /// assert_eq!(m, Matrix::from([[1.0, 2.0], [3.0, 4.0]]));
+    /// let err = Matrix::try_from_col_major(3, 2, &[1.0f64; 5]).unwrap_err();
+    /// assert_eq!(err.to_string(), "a 3x2 matrix needs 6 elements but the buffer has 5");
+    /// ```
+    pub fn try_from_col_major(rows: usize, cols: usize, data: &[T]) -> Result<Self, MatrixError> {
         if rows.checked_mul(cols) != Some(data.len()) {
-            let e = MatrixError::LengthMismatch {
+            return Err(MatrixError::LengthMismatch {
                 rows,
                 cols,
                 len: data.len(),
-            };
-            panic!("{e}");
+            });
         }
-        MatrixView::from_slice(data, cols, rows, rows, 1)
+        Ok(MatrixView::from_slice(data, cols, rows, rows, 1)
             .t()
-            .to_matrix()
+            .to_matrix())
     }
 }
 

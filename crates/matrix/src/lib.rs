@@ -131,7 +131,7 @@ pub use crate::sparse::{
     SparseMatrix, SparseRows,
 };
 pub use crate::transpose::{
-    copy_into, transpose, transpose_in_place, transpose_into, try_transpose_into,
+    copy_into, transpose, transpose_in_place, transpose_into, try_copy_into, try_transpose_into,
 };
 pub use crate::view::{MatrixView, MatrixViewMut};
 pub use half::{bf16, f16};

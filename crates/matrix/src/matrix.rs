@@ -329,9 +329,53 @@ impl<T: Element> Matrix<T> {
     /// Reinterprets the buffer as `rows x cols` (same number of elements).
     ///
     /// # Panics
-    /// If `rows * cols` differs from the number of elements.
+    /// If `rows * cols` differs from the number of elements; the message
+    /// names both shapes. See [`try_reshape`](Self::try_reshape).
+    ///
+    /// ```
+    /// use matrix::Matrix;
+    /// let m = Matrix::from([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]).reshape(3, 2);
+    /// assert_eq!(m, Matrix::from([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]));
+    /// ```
+    #[track_caller]
     pub fn reshape(self, rows: usize, cols: usize) -> Matrix<T> {
-        Matrix::from_vec(rows, cols, self.data)
+        self.try_reshape(rows, cols)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`reshape`](Self::reshape), or [`MatrixError::ShapeMismatch`] naming
+    /// both shapes if `rows * cols` is not the number of elements (the
+    /// matrix is dropped then: a shape from input is checked before the
+    /// data is built, or the data is cheap).
+    ///
+    /// ```
+    /// use matrix::{Matrix, MatrixError};
+    /// let m = Matrix::<f64>::zeros(2, 3);
+    /// assert_eq!(m.clone().try_reshape(1, 6)?.shape(), (1, 6));
+    /// let err = m.try_reshape(4, 2).unwrap_err();
+    /// assert_eq!(err.to_string(), "reshape: a 2x3 matrix (6 elements) cannot be 4x2 (8 elements)");
+    /// # Ok::<(), MatrixError>(())
+    /// ```
+    pub fn try_reshape(self, rows: usize, cols: usize) -> Result<Matrix<T>, MatrixError> {
+        if rows.checked_mul(cols) != Some(self.data.len()) {
+            let wanted = rows
+                .checked_mul(cols)
+                .map_or_else(|| "too many".to_string(), |n| n.to_string());
+            return Err(MatrixError::shape(
+                "reshape",
+                format!(
+                    "a {} matrix ({} elements) cannot be {} ({wanted} elements)",
+                    dims(self.rows, self.cols),
+                    self.data.len(),
+                    dims(rows, cols)
+                ),
+            ));
+        }
+        Ok(Matrix {
+            data: self.data,
+            rows,
+            cols,
+        })
     }
 
     /// Largest absolute difference to `other` (same shape), for tests and checks.

@@ -116,18 +116,48 @@ impl<T: Scalar> Matrix<T> {
 /// Copies `src` into `dst` (same shape), any strides on either side.
 ///
 /// # Panics
-/// If the shapes differ.
-pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T>) {
-    assert_eq!(
-        src.shape(),
-        dst.shape(),
-        "copy: source is {} but destination is {}",
-        dims(src.rows(), src.cols()),
-        dims(dst.rows(), dst.cols())
-    );
+/// If the shapes differ; the message names both. See [`try_copy_into`].
+///
+/// ```
+/// use matrix::{copy_into, Matrix};
+/// let m = Matrix::from([[1.0f32, 2.0], [3.0, 4.0]]);
+/// let mut out = Matrix::<f32>::zeros(3, 2);
+/// copy_into(m.t(), out.view_mut().submatrix_mut(1, 0, 2, 2)); // rows 1..3
+/// assert_eq!(out, Matrix::from([[0.0, 0.0], [1.0, 3.0], [2.0, 4.0]]));
+/// ```
+#[track_caller]
+pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, dst: MatrixViewMut<'_, T>) {
+    try_copy_into(src, dst).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`copy_into`], or [`MatrixError::ShapeMismatch`] naming both shapes
+/// (nothing is written then).
+///
+/// ```
+/// use matrix::{try_copy_into, Matrix};
+/// let m = Matrix::<f64>::zeros(2, 3);
+/// let mut out = Matrix::<f64>::zeros(2, 3);
+/// try_copy_into(m.view(), out.view_mut()).unwrap();
+/// let err = try_copy_into(m.t(), out.view_mut()).unwrap_err();
+/// assert_eq!(err.to_string(), "copy: source is 3x2 but destination is 2x3");
+/// ```
+pub fn try_copy_into<T: Scalar>(
+    src: MatrixView<'_, T>,
+    mut dst: MatrixViewMut<'_, T>,
+) -> Result<(), MatrixError> {
+    if src.shape() != dst.shape() {
+        return Err(MatrixError::shape(
+            "copy",
+            format!(
+                "source is {} but destination is {}",
+                dims(src.rows(), src.cols()),
+                dims(dst.rows(), dst.cols())
+            ),
+        ));
+    }
     let (rows, cols) = src.shape();
     if rows == 0 || cols == 0 {
-        return;
+        return Ok(());
     }
     if rows * cols >= PARALLEL_MIN_ELEMS && crate::arch::threads::current_num_threads() > 1 {
         // Bands of BAND rows, one task each: disjoint destination rows.
@@ -152,6 +182,7 @@ pub fn copy_into<T: Scalar>(src: MatrixView<'_, T>, mut dst: MatrixViewMut<'_, T
         // SAFETY: dst is an exclusive, in-bounds view of the same shape.
         unsafe { copy_band(src, dst.as_mut_ptr(), drs, dcs) };
     }
+    Ok(())
 }
 
 /// Copies `src` to `dst` in TILE x TILE blocks.
