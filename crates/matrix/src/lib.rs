@@ -52,7 +52,13 @@
 //!
 //! The micro-kernel (AVX-512F, AVX2+FMA or portable) is chosen once at run
 //! time from the CPU's features; `MATNET_KERNEL=avx512|avx2|portable` forces
-//! one ([`selected_kernel`] reports a kernel the CPU lacks). Large products
+//! one. A value that names no kernel, or one the CPU lacks, is an error for
+//! the `try_` forms ([`MatrixError::Kernel`]) and for [`selected_kernel`],
+//! which programs call at start-up to refuse it; `*`, `matmul`,
+//! [`sparse_gemm`] and the transposes instead report it once on stderr and
+//! run the fastest kernel the CPU has, so that a stray environment variable
+//! never panics inside a host program ([`gemm()`] itself still panics; see
+//! [`selected_kernel`]). Large products
 //! run on the current rayon pool (`RAYON_NUM_THREADS`, or `pool.install`)
 //! with the default `parallel` feature, on the calling thread without it;
 //! threads split only the rows and columns of C, never the inner dimension,

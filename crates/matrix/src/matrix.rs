@@ -417,18 +417,35 @@ impl<T: Element> Matrix<T> {
 impl<'a, T: Scalar> MatrixView<'a, T> {
     /// `self * other` as a new matrix.
     ///
+    /// Runs the kernel `MATNET_KERNEL` names, or the fastest this CPU has if
+    /// that variable is unusable (reported once on stderr; see
+    /// [`selected_kernel`](crate::selected_kernel)).
+    ///
     /// # Panics
     /// If the inner dimensions differ.
     pub fn matmul<'b>(self, other: impl Into<MatrixView<'b, T>>) -> Matrix<T> {
-        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.matmul_with(other.into(), || Ok(crate::arch::kernel_in_use()))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// `self * other`, or a shape error naming both shapes.
+    /// `self * other`, or a shape error naming both shapes, or
+    /// [`MatrixError::Kernel`] if `MATNET_KERNEL` is unusable.
     pub fn try_matmul<'b>(
         self,
         other: impl Into<MatrixView<'b, T>>,
     ) -> Result<Matrix<T>, MatrixError> {
-        let other = other.into();
+        self.matmul_with(other.into(), || {
+            crate::arch::selected_kernel().map_err(MatrixError::Kernel)
+        })
+    }
+
+    /// `self * other` on the kernel `kernel` gives, asked for once the
+    /// shapes are known to fit.
+    fn matmul_with(
+        self,
+        other: MatrixView<'_, T>,
+        kernel: impl FnOnce() -> Result<crate::KernelKind, MatrixError>,
+    ) -> Result<Matrix<T>, MatrixError> {
         if self.cols() != other.rows() {
             return Err(MatrixError::shape(
                 "matmul",
@@ -439,8 +456,17 @@ impl<'a, T: Scalar> MatrixView<'a, T> {
                 ),
             ));
         }
+        let kernel = kernel()?;
         let mut c = Matrix::zeros(self.rows(), other.cols());
-        crate::gemm::try_gemm(T::ONE, self, other, T::ZERO, &mut c)?;
+        crate::gemm::try_gemm_with_kernel(
+            kernel,
+            T::ONE,
+            self,
+            other,
+            T::ZERO,
+            &mut c,
+            crate::Epilogue::none(),
+        )?;
         Ok(c)
     }
 }

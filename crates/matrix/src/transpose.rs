@@ -202,7 +202,7 @@ unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, 
             return;
         }
         if srs == 1 && dcs == 1 {
-            let kind = crate::gemm::selected_kernel().unwrap_or(crate::KernelKind::Portable);
+            let kind = crate::arch::kernel_in_use();
             return T::run_transpose(kind, rows, cols, s, scs, dst, drs);
         }
         for bi in (0..rows).step_by(TILE) {

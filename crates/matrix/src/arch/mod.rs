@@ -29,6 +29,7 @@ pub(crate) mod simd;
 pub(crate) mod threads;
 pub(crate) mod workspace;
 
+pub(crate) use select::kernel_in_use;
 pub use select::{selected_kernel, KernelError, KernelKind};
 pub(crate) use simd::{load_lanes, prefetch, store_lanes, Simd};
 pub(crate) use workspace::{whole_lines, with_workspace};

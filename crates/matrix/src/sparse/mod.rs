@@ -49,9 +49,13 @@ use crate::{MatrixView, MatrixViewMut, Scalar};
 /// is `k x n`, `c` is `m x n`, with BLAS semantics for `beta` (0 means C
 /// is not read) and the same [`Epilogue`] as [`gemm_fused`](crate::gemm_fused).
 ///
+/// Runs the kernel `MATNET_KERNEL` names, or the fastest this CPU has if
+/// that variable is unusable (reported once on stderr; see
+/// [`selected_kernel`](crate::selected_kernel)).
+///
 /// # Panics
-/// If the shapes do not fit (the message names them) or `MATNET_KERNEL`
-/// names a kernel this CPU lacks; see [`try_sparse_gemm`].
+/// If the shapes do not fit (the message names them); see
+/// [`try_sparse_gemm`], which also reports an unusable `MATNET_KERNEL`.
 ///
 /// ```
 /// use matrix::{gemm, sparse_gemm, Epilogue, Matrix, SparseMatrix};
@@ -70,7 +74,9 @@ pub fn sparse_gemm<'b, 'c, T: Scalar>(
     c: impl Into<MatrixViewMut<'c, T>>,
     epilogue: Epilogue<'_, T>,
 ) {
-    try_sparse_gemm(alpha, s, b, beta, c, epilogue).unwrap_or_else(|e| panic!("{e}"))
+    let kernel = crate::arch::kernel_in_use();
+    try_sparse_gemm_with_kernel(kernel, alpha, s, b, beta, c, epilogue)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`sparse_gemm`] returning shape and kernel errors instead of panicking.
@@ -189,7 +195,8 @@ pub fn sparse_gemm_momentum_step<'b, T: Scalar>(
     b: impl Into<MatrixView<'b, T>>,
     step: MomentumStep<'_, T>,
 ) {
-    try_sparse_gemm_momentum_step(s, b, step).unwrap_or_else(|e| panic!("{e}"))
+    let kernel = crate::arch::kernel_in_use();
+    try_sparse_gemm_momentum_step_with_kernel(kernel, s, b, step).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`sparse_gemm_momentum_step`] returning shape and kernel errors instead
