@@ -4,12 +4,17 @@
 //! one run.
 //!
 //! ```text
-//! cargo run --release --example gemm -- [--threads 1,2] [--dtype f32,f64] [--shape KIND:M:K:N ...]
+//! cargo run --release --example gemm -- [--threads 1,2] [--dtype f32,f64,bf16,f16] [--shape KIND:M:K:N ...]
 //! ```
 //!
 //! KIND is NN (C = A B), AtB (C = Aᵀ B, A stored k x m) or ABt (C = A Bᵀ, B
 //! stored n x k). Prints `KIND M K N THREADS DTYPE GFLOPS` per measurement;
-//! lines starting with `#` are comments.
+//! lines starting with `#` are comments. `bf16` and `f16` are the
+//! half-precision products (`gemm_half`: operands in half precision, C and
+//! the sums in f32, on the path `HalfPath::selected` picks); with `f32` in
+//! the same run, each half-precision line is followed by a comment with its
+//! ratio to the f32 product of the same shape and threads, measured just
+//! before it.
 //!
 //! `--plan` prints, instead of measuring, the plan each product gets (swap,
 //! loop nest, block sizes, where A and B are read from). `--table` prints
@@ -24,7 +29,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use matrix::gemm::{plan_gemm, PlanChoices};
-use matrix::{gemm, Matrix, MatrixView, Scalar};
+use matrix::{bf16, f16, gemm, gemm_half, Half, HalfPath, Matrix, MatrixView, Scalar};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// The default shapes: square, then the products of one MNIST 784-800-10
@@ -48,7 +53,7 @@ struct Args {
     /// Thread counts to measure, comma-separated.
     #[arg(long, default_value = "1,2")]
     threads: String,
-    /// Element types to measure, comma-separated: f32, f64.
+    /// Element types to measure, comma-separated: f32, f64, bf16, f16.
     #[arg(long, default_value = "f32,f64")]
     dtype: String,
     /// Shapes as KIND:M:K:N (KIND = NN, AtB or ABt); repeatable. Default: np_gemm.py's list.
@@ -141,7 +146,7 @@ fn operands<T: Scalar>(shape: &Shape) -> (Matrix<T>, Matrix<T>) {
 }
 
 /// The views `op(A)`, `op(B)` of stored operands.
-fn views<'a, T: Scalar>(
+fn views<'a, T: matrix::Element>(
     shape: &Shape,
     (a, b): &'a (Matrix<T>, Matrix<T>),
 ) -> (MatrixView<'a, T>, MatrixView<'a, T>) {
@@ -172,6 +177,27 @@ fn bench<T: Scalar>(shape: &Shape) -> f64 {
         let t = Instant::now();
         for _ in 0..reps {
             gemm(T::ONE, a, b, T::ZERO, &mut c);
+        }
+        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+    }
+    flop / best / 1e9
+}
+
+/// As [`bench`] for a half-precision product: A and B rounded to `H`, C in f32.
+fn bench_half<H: Half>(shape: &Shape) -> f64 {
+    let (a32, b32) = operands::<f32>(shape);
+    let stored = (Matrix::<H>::from(&a32), Matrix::<H>::from(&b32));
+    let (a, b) = views(shape, &stored);
+    let (m, k, n) = (shape.m, shape.k, shape.n);
+    let mut c = Matrix::<f32>::zeros(m, n);
+    let flop = 2.0 * (m * n * k) as f64;
+    let reps = ((2e9 / flop) as usize).max(3);
+    gemm_half(1.0, a, b, 0.0, &mut c);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..reps {
+            gemm_half(1.0, a, b, 0.0, &mut c);
         }
         best = best.min(t.elapsed().as_secs_f64() / reps as f64);
     }
@@ -219,7 +245,9 @@ fn run(args: Args) -> Result<(), String> {
         x.parse::<usize>().ok().filter(|&t| t > 0)
     })?;
     let dtypes = parse_list("dtype", &args.dtype, |x| {
-        ["f32", "f64"].contains(&x).then(|| x.to_string())
+        ["f32", "f64", "bf16", "f16"]
+            .contains(&x)
+            .then(|| x.to_string())
     })?;
     let shape_args: Vec<String> = if args.shape.is_empty() {
         DEFAULT_SHAPES.iter().map(|s| s.to_string()).collect()
@@ -236,13 +264,24 @@ fn run(args: Args) -> Result<(), String> {
         caches.l1d >> 10,
         caches.l2 >> 10
     );
+    for dtype in &dtypes {
+        let path = match dtype.as_str() {
+            "bf16" => HalfPath::selected::<bf16>(),
+            "f16" => HalfPath::selected::<f16>(),
+            _ => continue,
+        };
+        println!("# {dtype} path: {}", path.map_err(|e| e.to_string())?);
+    }
     if args.plan {
         for dtype in &dtypes {
             for &t in &threads {
                 for s in &shapes {
                     let line = match dtype.as_str() {
                         "f32" => plan_line::<f32>(s, t)?,
-                        _ => plan_line::<f64>(s, t)?,
+                        "f64" => plan_line::<f64>(s, t)?,
+                        // A half-precision product's plan is the f32 one,
+                        // with A and B always packed.
+                        _ => plan_line::<f32>(s, t)? + " (A and B packed)",
                     };
                     println!("{:?} {} {} {} {t} {dtype} {line}", s.kind, s.m, s.k, s.n);
                 }
@@ -250,21 +289,33 @@ fn run(args: Args) -> Result<(), String> {
         }
         return Ok(());
     }
-    for dtype in &dtypes {
-        for &t in &threads {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .map_err(|e| format!("cannot start {t} threads: {e}"))?;
-            for s in &shapes {
+    // Shape by shape, every dtype in turn, so that a half-precision figure
+    // and the f32 one it is compared with are measured minutes apart at most.
+    for &t in &threads {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .map_err(|e| format!("cannot start {t} threads: {e}"))?;
+        for s in &shapes {
+            let mut f32_gflops = None;
+            for dtype in &dtypes {
                 let gflops = pool.install(|| match dtype.as_str() {
                     "f32" => bench::<f32>(s),
-                    _ => bench::<f64>(s),
+                    "f64" => bench::<f64>(s),
+                    "bf16" => bench_half::<bf16>(s),
+                    _ => bench_half::<f16>(s),
                 });
                 println!(
                     "{:?} {} {} {} {t} {dtype} {gflops:.1}",
                     s.kind, s.m, s.k, s.n
                 );
+                match (dtype.as_str(), f32_gflops) {
+                    ("f32", _) => f32_gflops = Some(gflops),
+                    ("bf16" | "f16", Some(base)) => {
+                        println!("# {dtype} / f32 = {:.2}", gflops / base)
+                    }
+                    _ => {}
+                }
             }
         }
     }

@@ -242,6 +242,60 @@ fn f16_products_are_within_the_error_bound_on_every_path() {
     products_are_within_the_bound::<f16>();
 }
 
+/// A widened product is the `f32` product of the widened operands, with
+/// the same plan (A and B packed): bit for bit, for B stored either way
+/// (the packing's two fast layouts) and a strided sub-block (its plain one).
+fn widened_paths_equal_the_f32_product_of_the_widened_operands<H: Half>() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let choices = PlanChoices {
+        algorithm: Some(Algorithm::Blis),
+        a: Some(matrix::gemm::ASource::Packed),
+        b: Some(matrix::gemm::BSource::Packed),
+        ..PlanChoices::default()
+    };
+    for &(m, k, n) in &[(7, 9, 5), (64, 300, 70), (129, 513, 40), (300, 64, 257)] {
+        let a = random_half::<H>(m, k, &mut rng);
+        let b_nk = random_half::<H>(n, k, &mut rng);
+        let b_kn = random_half::<H>(k, n, &mut rng);
+        let b_big = random_half::<H>(2 * k, 2 * n, &mut rng);
+        let (a32, b_nk32, b_kn32, b_big32) =
+            (a.to_f32(), b_nk.to_f32(), b_kn.to_f32(), b_big.to_f32());
+        for path in paths::<H>() {
+            let HalfPath::Widened(kind) = path else {
+                continue;
+            };
+            let cases: [(MatrixView<'_, H>, MatrixView<'_, f32>); 3] = [
+                (b_nk.t(), b_nk32.t()),
+                (b_kn.view(), b_kn32.view()),
+                (
+                    MatrixView::from_slice(b_big.as_slice(), k, n, 4 * n, 2),
+                    MatrixView::from_slice(b_big32.as_slice(), k, n, 4 * n, 2),
+                ),
+            ];
+            for (case, (b, b32)) in cases.into_iter().enumerate() {
+                let mut want = Matrix::<f32>::zeros(m, n);
+                let epi = Epilogue::none();
+                matrix::try_gemm_planned(kind, choices, 1.0, &a32, b32, 0.0, &mut want, epi)
+                    .unwrap();
+                let mut got = Matrix::<f32>::zeros(m, n);
+                try_gemm_half_with(path, choices, 1.0, &a, b, 0.0, &mut got, epi).unwrap();
+                let same = got
+                    .as_slice()
+                    .iter()
+                    .zip(want.as_slice())
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{path} {} {m}x{k}x{n} case {case}", H::NAME);
+            }
+        }
+    }
+}
+
+#[test]
+fn widened_products_are_the_f32_products_bit_for_bit() {
+    widened_paths_equal_the_f32_product_of_the_widened_operands::<bf16>();
+    widened_paths_equal_the_f32_product_of_the_widened_operands::<f16>();
+}
+
 #[test]
 fn small_forced_k_blocks_keep_the_bound() {
     // Tiny caches force several k blocks (and an odd k block size for the

@@ -16,16 +16,41 @@
 //! 512-bit load of B's 16 column pairs feed one instruction:
 //! `acc[i][j] += a[i][2q] * b[2q][j] + a[i][2q+1] * b[2q+1][j]`.
 
+use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::gemm::kernel::{APanel, BPanel, BlisKernel, Kernel, Tile, TileEpilogue};
+use crate::arch::KernelKind;
+use crate::gemm::kernel::{APanel, BPanel, BlisKernel, Kernel, Portable, Tile, TileEpilogue};
 
 use super::Half;
+
+/// The instruction set an `f32` kernel type is compiled for, so that the
+/// widening before its packing is compiled for the same one.
+pub(crate) trait Isa {
+    const KIND: KernelKind;
+}
+#[cfg(target_arch = "x86_64")]
+impl Isa for crate::gemm::kernel::Avx512 {
+    const KIND: KernelKind = KernelKind::Avx512;
+}
+#[cfg(target_arch = "x86_64")]
+impl Isa for crate::gemm::kernel::Avx2 {
+    const KIND: KernelKind = KernelKind::Avx2;
+}
+impl Isa for Portable {
+    const KIND: KernelKind = KernelKind::Portable;
+}
+
+thread_local! {
+    /// The widened copy of the block being packed: reused, so a product
+    /// allocates only the first time a thread packs a block this large.
+    static WIDE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
 
 /// An `f32` kernel `K` reading `H` operands, widened while packing.
 pub(crate) struct Widened<K, H>(PhantomData<(K, H)>);
 
-impl<K: Kernel<f32>, H: Half> BlisKernel<f32> for Widened<K, H> {
+impl<K: Kernel<f32> + Isa, H: Half> BlisKernel<f32> for Widened<K, H> {
     type Src = H;
     type Packed = f32;
     const MR: usize = K::MR;
@@ -58,9 +83,40 @@ impl<K: Kernel<f32>, H: Half> BlisKernel<f32> for Widened<K, H> {
         s_k: usize,
         dst: *mut f32,
     ) {
-        // SAFETY: the caller upholds `BlisKernel::pack`'s contract, which
-        // is `pack_panels`' with a group of 1.
-        unsafe { pack_panels::<H, f32, 1>(len, kc, width, src, s_w, s_k, dst, H::to_f32) }
+        // A block with contiguous rows (row-major A, `s_k == 1`) or
+        // contiguous k rows (row-major B, `s_w == 1`) is widened into a
+        // scratch copy of the same orientation, a vector at a time, which
+        // `K`'s own packing (in-register transposes, row sweeps) then packs.
+        // Exact either way: the same panels as converting element by element.
+        let widened = WIDE.with(|cell| {
+            let Ok(mut wide) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let (lines, line_len, stride) = match (s_w, s_k) {
+                (_, 1) => (len, kc, s_w),
+                (1, _) => (kc, len, s_k),
+                _ => return false,
+            };
+            if wide.len() < lines * line_len {
+                wide.resize(lines * line_len, 0.0);
+            }
+            for l in 0..lines {
+                // SAFETY: line `l` of the block is `line_len` readable
+                // elements from `src + l * stride` (the caller's contract).
+                let line = unsafe { std::slice::from_raw_parts(src.add(l * stride), line_len) };
+                H::widen(K::KIND, line, &mut wide[l * line_len..(l + 1) * line_len]);
+            }
+            let (w_w, w_k) = if s_k == 1 { (kc, 1) } else { (1, len) };
+            // SAFETY: `wide` holds the block as `len x kc` elements with
+            // strides `(w_w, w_k)`; `dst` is the caller's.
+            unsafe { K::pack(len, kc, width, wide.as_ptr(), w_w, w_k, dst) };
+            true
+        });
+        if !widened {
+            // SAFETY: the caller upholds `BlisKernel::pack`'s contract, which
+            // is `pack_panels`' with a group of 1.
+            unsafe { pack_panels::<H, f32, 1>(len, kc, width, src, s_w, s_k, dst, H::to_f32) }
+        }
     }
 }
 
