@@ -30,6 +30,9 @@
 //! ```
 
 #![warn(missing_docs)]
+// Everything unsafe (SIMD, raw views) lives in `matrix`; this crate is
+// safe Rust over its API, and the compiler keeps it so.
+#![forbid(unsafe_code)]
 
 pub mod activation;
 mod aligned;

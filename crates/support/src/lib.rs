@@ -16,6 +16,9 @@
 //! Not published (`publish = false`); the root package uses it as a
 //! dev-dependency of `examples/`, `tests/` and `benches/`.
 
+// Helpers for examples and tests: no unsafe code, and the compiler keeps it so.
+#![forbid(unsafe_code)]
+
 pub mod digit;
 pub mod download;
 pub mod moons;
