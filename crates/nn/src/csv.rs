@@ -40,16 +40,26 @@ pub struct CsvLimits {
     pub max_pixels: usize,
     /// Longest line accepted, in bytes (without the line ending).
     pub max_line_bytes: usize,
+    /// Most bytes the pixels may take once read (4 per pixel, as `f32`).
+    /// The rows are capped by this as well as by `max_rows`, since the
+    /// data a file declares costs little to send: a 1.9 MB gzip'd CSV of
+    /// 700,000 honest rows once made the reader ask for 1.76 GB in one
+    /// piece.
+    pub max_pixel_bytes: u64,
 }
 
 impl Default for CsvLimits {
     /// One million rows (Kaggle's files have 42,000 and 28,000; all of
-    /// MNIST is 70,000), 65,536 pixels per image, 1 MiB per line.
+    /// MNIST is 70,000), 65,536 pixels per image, 1 MiB per line, and 1 GiB
+    /// of pixels (the IDX reader's
+    /// [`DEFAULT_MAX_DATA_BYTES`](crate::idx::DEFAULT_MAX_DATA_BYTES): 342,392
+    /// rows of 784 pixels, eight times Kaggle's training file).
     fn default() -> Self {
         CsvLimits {
             max_rows: 1_000_000,
             max_pixels: 1 << 16,
             max_line_bytes: 1 << 20,
+            max_pixel_bytes: crate::idx::DEFAULT_MAX_DATA_BYTES,
         }
     }
 }
@@ -96,6 +106,15 @@ pub enum CsvErrorKind {
     TooManyRows {
         /// The limit.
         limit: usize,
+    },
+    /// More rows than [`CsvLimits::max_pixel_bytes`] of pixels hold.
+    TooLarge {
+        /// The most rows of this width that fit.
+        rows: usize,
+        /// Pixels per row.
+        pixels: usize,
+        /// The limit, in bytes.
+        limit_bytes: u64,
     },
     /// More pixel columns than [`CsvLimits::max_pixels`].
     TooManyColumns {
@@ -157,6 +176,15 @@ impl fmt::Display for CsvError {
             CsvErrorKind::TooManyRows { limit } => {
                 write!(f, "more than {limit} data rows (the limit)")
             }
+            CsvErrorKind::TooLarge {
+                rows,
+                pixels,
+                limit_bytes,
+            } => write!(
+                f,
+                "more than {rows} rows of {pixels} pixels, whose f32 copy would pass \
+                 the limit of {limit_bytes} bytes"
+            ),
             CsvErrorKind::TooManyColumns { found, limit } => {
                 write!(f, "{found} pixel columns, more than the limit of {limit}")
             }
@@ -344,6 +372,10 @@ impl<'p, R: BufRead> Parser<'p, R> {
         let mut values: Vec<f32> = Vec::new();
         let mut labels: Vec<u8> = Vec::new();
         let mut rows = 0usize;
+        // Rows whose pixels fit in `max_pixel_bytes` (4 bytes each).
+        let row_bytes = (pixels as u64).saturating_mul(4).max(1);
+        let fit_rows =
+            usize::try_from(self.limits.max_pixel_bytes / row_bytes).unwrap_or(usize::MAX);
         while self.next_line()? {
             if self.line.iter().all(|b| b.is_ascii_whitespace()) {
                 continue; // a blank line (e.g. a trailing one)
@@ -351,6 +383,15 @@ impl<'p, R: BufRead> Parser<'p, R> {
             if rows == self.limits.max_rows {
                 let limit = self.limits.max_rows;
                 return Err(self.err(None, CsvErrorKind::TooManyRows { limit }));
+            }
+            if rows == fit_rows {
+                let limit_bytes = self.limits.max_pixel_bytes;
+                let kind = CsvErrorKind::TooLarge {
+                    rows,
+                    pixels,
+                    limit_bytes,
+                };
+                return Err(self.err(None, kind));
             }
             let found = self.line.split(|&b| b == b',').count();
             if found != fields {
@@ -362,9 +403,20 @@ impl<'p, R: BufRead> Parser<'p, R> {
                     },
                 ));
             }
-            if values.try_reserve(pixels).is_err() {
-                let bytes = ((rows as u64) + 1) * pixels as u64 * 4;
-                return Err(self.err(None, CsvErrorKind::OutOfMemory { bytes }));
+            if values.capacity() - values.len() < pixels {
+                // Doubling, as `Vec` grows, but never past the rows that fit:
+                // the buffer stays within `max_pixel_bytes`.
+                let most = fit_rows.min(self.limits.max_rows).saturating_mul(pixels);
+                let want = values
+                    .capacity()
+                    .saturating_mul(2)
+                    .max(64 * pixels)
+                    .min(most)
+                    .max(values.len() + pixels);
+                if values.try_reserve_exact(want - values.len()).is_err() {
+                    let bytes = want as u64 * 4;
+                    return Err(self.err(None, CsvErrorKind::OutOfMemory { bytes }));
+                }
             }
             let mut label = 0u8;
             for (i, field) in self.line.split(|&b| b == b',').enumerate() {
@@ -549,6 +601,7 @@ mod tests {
             max_rows: 2,
             max_pixels: 3,
             max_line_bytes: 40,
+            ..CsvLimits::default()
         };
         let go = |t: &str| read_csv_from_with_limits(t.as_bytes(), "t.csv", limits);
         assert!(go("label,pixel0\n1,2\n3,4\n").is_ok());
