@@ -11,7 +11,9 @@
 //!
 //! Groups are named `gemm {f32|f64} {shape} {threads}t` and hold
 //! `matnet {kernel}` for each kernel (`avx512`, `avx2`, `portable`, those the
-//! CPU supports) and, on one thread, `matrixmultiply`; throughput is in
+//! CPU supports) and, on one thread, `matrixmultiply`; groups
+//! `gemm {bf16|f16} {shape} {threads}t` hold the half-precision product on
+//! every path the CPU has (`HalfPath`) beside the f32 product. Throughput is in
 //! flops (2mnk), so the HTML report (`target/criterion/report/index.html`)
 //! shows GFLOP/s. To compare two commits, run `cargo bench --bench matmul --
 //! --save-baseline before` on the first and `-- --baseline before` on the
@@ -26,8 +28,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+use matrix::gemm::PlanChoices;
 use matrix::{
-    gemm, gemm_batched, transpose_into, try_gemm_with_kernel, Epilogue, KernelKind, Matrix,
+    bf16, f16, gemm, gemm_batched, transpose_into, try_gemm_half_with, try_gemm_with_kernel,
+    Epilogue, Half, HalfPath, KernelKind, Matrix,
 };
 
 #[path = "support/matrixmultiply.rs"]
@@ -80,6 +84,46 @@ fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
             }
             if threads == 1 {
                 group.bench_function("matrixmultiply", |bch| bch.iter(|| T::mm(&a, &b, &mut out)));
+            }
+            group.finish();
+            black_box(&out);
+        }
+    }
+}
+
+/// The half-precision products (operands in `bf16` or `f16`, C and sums in
+/// f32) on every path this CPU has, beside the f32 product on the selected
+/// kernel, in one group per shape: criterion's report shows the ratio.
+fn bench_half<H: Half>(c: &mut Criterion) {
+    let kernel = matrix::selected_kernel().expect("a usable MATNET_KERNEL");
+    for &threads in &[1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for &(label, m, k, n) in SHAPES.iter().filter(|s| s.1 > 1 && s.3 > 1) {
+            let (a, b) = (input::<f32>(m, k), input::<f32>(k, n));
+            let (ah, bh) = (Matrix::<H>::from(&a), Matrix::<H>::from(&b));
+            let mut out = Matrix::<f32>::zeros(m, n);
+            let mut group = c.benchmark_group(format!("gemm {} {label} {threads}t", H::NAME));
+            group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_secs(1));
+            group.bench_function(format!("matnet f32 {kernel}"), |bch| {
+                bch.iter(|| pool.install(|| gemm(1.0, &a, &b, 0.0, &mut out)))
+            });
+            for path in HalfPath::supported::<H>() {
+                group.bench_function(format!("matnet {} {path}", H::NAME), |bch| {
+                    bch.iter(|| {
+                        pool.install(|| {
+                            let (choices, epi) = (PlanChoices::default(), Epilogue::none());
+                            try_gemm_half_with(path, choices, 1.0, &ah, &bh, 0.0, &mut out, epi)
+                                .unwrap()
+                        })
+                    })
+                });
             }
             group.finish();
             black_box(&out);
@@ -151,6 +195,8 @@ fn bench_batched(c: &mut Criterion) {
 fn all(c: &mut Criterion) {
     bench_gemm::<f32>(c);
     bench_gemm::<f64>(c);
+    bench_half::<bf16>(c);
+    bench_half::<f16>(c);
     bench_batched(c);
     bench_transpose(c);
 }

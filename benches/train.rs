@@ -7,7 +7,7 @@
 //! (uniform pixels, cyclic labels, every pixel nonzero: the first layer
 //! takes the dense gemm, whose cost does not depend on the values). The
 //! MNIST step uses the first 128 real training images, ~19% nonzero, so the
-//! first layer takes the sparse product as in `examples/mnist.rs`, and
+//! first layer takes the sparse product as in `examples/mnist/`, and
 //! "fit's step" 128 images spread over the training set, built from its
 //! nonzeros and updated as `fit` does (momentum fused into the first
 //! layer's weight gradient); the files

@@ -1,5 +1,5 @@
 //! The one MNIST lookup of the root package's tests (and `benches/train.rs`),
-//! the same as `examples/mnist.rs` makes, with paths taken from the
+//! the same as `examples/mnist/` makes, with paths taken from the
 //! workspace root instead of the current directory:
 //!
 //! 1. `MNIST_DIR` (a relative value is resolved against the workspace root);

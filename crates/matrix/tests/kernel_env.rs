@@ -1,5 +1,5 @@
 //! An unusable `MATNET_KERNEL` inside a host program (issue 36): the forms
-//! without a `Result` (`*`, `matmul`, `sparse_gemm`, transposes) report it
+//! without a `Result` (`gemm`, `*`, `matmul`, `sparse_gemm`, `gemm_half`, transposes) report it
 //! once on stderr and run the fastest kernel; the `try_` forms and
 //! `selected_kernel` return it as a typed error.
 //!
@@ -10,8 +10,8 @@
 use std::process::{Command, Output};
 
 use matrix::{
-    reference, selected_kernel, sparse_gemm, transpose, try_gemm, try_sparse_gemm, Epilogue,
-    KernelKind, Matrix, MatrixError, SparseMatrix,
+    bf16, gemm, gemm_batched, gemm_fused, gemm_half, reference, selected_kernel, sparse_gemm,
+    transpose, try_gemm, try_sparse_gemm, Epilogue, KernelKind, Matrix, MatrixError, SparseMatrix,
 };
 
 /// Set in the child's environment; the child test does nothing without it.
@@ -45,6 +45,17 @@ fn child_runs_the_api_under_matnet_kernel() {
             &mut c,
             Epilogue::none(),
         );
+        assert_eq!(c, want);
+        let mut c = Matrix::zeros(13, 19);
+        gemm(1.0, &a, &b, 0.0, &mut c);
+        assert_eq!(c, want);
+        gemm_fused(1.0, &a, &b, 0.0, &mut c, Epilogue::none());
+        assert_eq!(c, want);
+        gemm_batched(1.0, &[a.view()], &[b.view()], 0.0, &mut [c.view_mut()]);
+        assert_eq!(c, want);
+        // Small integers and halves: exact in bf16.
+        let (ah, bh) = (Matrix::<bf16>::from(&a), Matrix::<bf16>::from(&b));
+        gemm_half(1.0, &ah, &bh, 0.0, &mut c);
         assert_eq!(c, want);
         let big = Matrix::from_fn(300, 200, |i, j| (i * 200 + j) as f64);
         let t = transpose(big.view());

@@ -39,7 +39,7 @@ pub fn gemm_batched<T: Scalar>(
     beta: T,
     c: &mut [MatrixViewMut<'_, T>],
 ) {
-    try_gemm_batched(alpha, a, b, beta, c).unwrap_or_else(|e| panic!("{e}"))
+    batched_on(crate::arch::kernel_in_use(), alpha, a, b, beta, c).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`gemm_batched`] returning errors instead of panicking: a batch whose
@@ -63,6 +63,18 @@ pub fn try_gemm_batched<T: Scalar>(
     c: &mut [MatrixViewMut<'_, T>],
 ) -> Result<(), MatrixError> {
     let kernel = selected_kernel().map_err(MatrixError::Kernel)?;
+    batched_on(kernel, alpha, a, b, beta, c)
+}
+
+/// [`try_gemm_batched`] with `kernel`.
+fn batched_on<T: Scalar>(
+    kernel: crate::KernelKind,
+    alpha: T,
+    a: &[MatrixView<'_, T>],
+    b: &[MatrixView<'_, T>],
+    beta: T,
+    c: &mut [MatrixViewMut<'_, T>],
+) -> Result<(), MatrixError> {
     if a.len() != b.len() || a.len() != c.len() {
         return Err(MatrixError::shape(
             "gemm_batched",

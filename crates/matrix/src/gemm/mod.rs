@@ -101,8 +101,10 @@ impl<'a, T> Epilogue<'a, T> {
 ///
 /// # Panics
 /// If the shapes do not fit (the message names them, e.g.
-/// `gemm: op(A) is 128x784 but op(B) is 800x10`), or if `MATNET_KERNEL` names
-/// a kernel this CPU lacks. See [`try_gemm`] for a `Result`.
+/// `gemm: op(A) is 128x784 but op(B) is 800x10`). See [`try_gemm`] for a
+/// `Result`. A `MATNET_KERNEL` this CPU cannot run is reported once on
+/// stderr and the fastest kernel runs instead; [`try_gemm`] returns it as
+/// an error.
 ///
 /// ```
 /// use matrix::{gemm, Matrix};
@@ -119,7 +121,9 @@ pub fn gemm<'a, 'b, 'c, T: Scalar>(
     beta: T,
     c: impl Into<MatrixViewMut<'c, T>>,
 ) {
-    try_gemm(alpha, a, b, beta, c).unwrap_or_else(|e| panic!("{e}"))
+    let kernel = crate::arch::kernel_in_use();
+    try_gemm_with_kernel(kernel, alpha, a, b, beta, c, Epilogue::none())
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`gemm`] that returns shape and kernel errors instead of panicking.
@@ -155,7 +159,8 @@ pub fn gemm_fused<'a, 'b, 'c, T: Scalar>(
     c: impl Into<MatrixViewMut<'c, T>>,
     epilogue: Epilogue<'_, T>,
 ) {
-    try_gemm_fused(alpha, a, b, beta, c, epilogue).unwrap_or_else(|e| panic!("{e}"))
+    let kernel = crate::arch::kernel_in_use();
+    try_gemm_with_kernel(kernel, alpha, a, b, beta, c, epilogue).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// [`gemm_fused`] returning errors instead of panicking.

@@ -84,32 +84,54 @@ impl<K: Kernel<f32> + Isa, H: Half> BlisKernel<f32> for Widened<K, H> {
         dst: *mut f32,
     ) {
         // A block with contiguous rows (row-major A, `s_k == 1`) or
-        // contiguous k rows (row-major B, `s_w == 1`) is widened into a
-        // scratch copy of the same orientation, a vector at a time, which
-        // `K`'s own packing (in-register transposes, row sweeps) then packs.
-        // Exact either way: the same panels as converting element by element.
+        // contiguous k rows (row-major B, `s_w == 1`) is widened a panel at
+        // a time into a scratch copy of the same orientation (a vector at a
+        // time; small enough to stay in L1 or L2), which `K`'s own packing
+        // (in-register transposes, row sweeps) then packs. Exact either way:
+        // the same panels as converting element by element.
         let widened = WIDE.with(|cell| {
             let Ok(mut wide) = cell.try_borrow_mut() else {
                 return false;
             };
-            let (lines, line_len, stride) = match (s_w, s_k) {
-                (_, 1) => (len, kc, s_w),
-                (1, _) => (kc, len, s_k),
-                _ => return false,
-            };
-            if wide.len() < lines * line_len {
-                wide.resize(lines * line_len, 0.0);
+            if s_k != 1 && s_w != 1 {
+                return false;
             }
-            for l in 0..lines {
-                // SAFETY: line `l` of the block is `line_len` readable
-                // elements from `src + l * stride` (the caller's contract).
-                let line = unsafe { std::slice::from_raw_parts(src.add(l * stride), line_len) };
-                H::widen(K::KIND, line, &mut wide[l * line_len..(l + 1) * line_len]);
+            if wide.len() < width * kc {
+                wide.resize(width * kc, 0.0);
             }
-            let (w_w, w_k) = if s_k == 1 { (kc, 1) } else { (1, len) };
-            // SAFETY: `wide` holds the block as `len x kc` elements with
-            // strides `(w_w, w_k)`; `dst` is the caller's.
-            unsafe { K::pack(len, kc, width, wide.as_ptr(), w_w, w_k, dst) };
+            for p in 0..len.div_ceil(width) {
+                let rows = width.min(len - p * width);
+                // SAFETY: panel `p` starts at row `p * width < len`.
+                let s = unsafe { src.add(p * width * s_w) };
+                // Lines of the panel: its rows (each kc long) or its k rows
+                // (each `rows` long).
+                let (lines, line_len, stride) = if s_k == 1 {
+                    (rows, kc, s_w)
+                } else {
+                    (kc, rows, s_k)
+                };
+                for l in 0..lines {
+                    // SAFETY: line `l` is `line_len` readable elements from
+                    // `s + l * stride` (the caller's contract).
+                    let line = unsafe { std::slice::from_raw_parts(s.add(l * stride), line_len) };
+                    H::widen(K::KIND, line, &mut wide[l * line_len..(l + 1) * line_len]);
+                }
+                let (w_w, w_k) = if s_k == 1 { (kc, 1) } else { (1, rows) };
+                // SAFETY: `wide` holds the panel as `rows x kc` elements
+                // with strides `(w_w, w_k)`; panel `p` of `dst` has room for
+                // `width * kc` elements (the caller's contract).
+                unsafe {
+                    K::pack(
+                        rows,
+                        kc,
+                        width,
+                        wide.as_ptr(),
+                        w_w,
+                        w_k,
+                        dst.add(p * width * kc),
+                    )
+                };
+            }
             true
         });
         if !widened {
@@ -215,9 +237,76 @@ impl BlisKernel<f32> for DotBf16 {
         s_k: usize,
         dst: *mut half::bf16,
     ) {
-        // SAFETY: `BlisKernel::pack`'s contract is `pack_panels`' with a
-        // group of 2.
-        unsafe { pack_panels::<_, _, 2>(len, kc, width, src, s_w, s_k, dst, |x| x) }
+        if s_k == 1 || s_w == 1 {
+            // SAFETY: as `BlisKernel::pack`; the kernel is selected only
+            // where the CPU has AVX-512 (F, BW: every AVX512_BF16 CPU).
+            unsafe { pack_pairs(len, kc, width, src.cast(), s_w, s_k, dst.cast()) }
+        } else {
+            // SAFETY: `BlisKernel::pack`'s contract is `pack_panels`' with
+            // a group of 2.
+            unsafe { pack_panels::<_, _, 2>(len, kc, width, src, s_w, s_k, dst, |x| x) }
+        }
+    }
+}
+
+/// [`pack_panels`] with `G = 2` for the two layouts with a unit stride,
+/// on the raw 16-bit patterns: row-major A (`s_k == 1`), where a k pair is
+/// one 32-bit word of a row, and row-major B (`s_w == 1`), where a panel's
+/// two k rows interleave. Written as plain loops that LLVM vectorizes for
+/// AVX-512.
+///
+/// # Safety
+/// As [`pack_panels`] with `G = 2`, `s_k == 1 || s_w == 1`; the CPU has
+/// AVX512F and AVX512BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn pack_pairs(
+    len: usize,
+    kc: usize,
+    width: usize,
+    src: *const u16,
+    s_w: usize,
+    s_k: usize,
+    dst: *mut u16,
+) {
+    let kp = kc.next_multiple_of(2);
+    let whole = kc / 2;
+    for p in 0..len.div_ceil(width) {
+        let rows = width.min(len - p * width);
+        // SAFETY: panel `p` is in the block and in `dst` (the contract).
+        unsafe {
+            let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kp));
+            // Padding rows, and the odd last k, are zero.
+            std::ptr::write_bytes(d, 0, width * kp);
+            if s_k == 1 {
+                for r in 0..rows {
+                    let row = s.add(r * s_w);
+                    for q in 0..whole {
+                        let pair = row.add(2 * q).cast::<u32>().read_unaligned();
+                        d.add(q * 2 * width + 2 * r)
+                            .cast::<u32>()
+                            .write_unaligned(pair);
+                    }
+                    if kc % 2 == 1 {
+                        *d.add(whole * 2 * width + 2 * r) = *row.add(kc - 1);
+                    }
+                }
+            } else {
+                for q in 0..kp / 2 {
+                    let k0 = s.add(2 * q * s_k);
+                    let out = d.add(q * 2 * width);
+                    for r in 0..rows {
+                        *out.add(2 * r) = *k0.add(r);
+                    }
+                    if 2 * q + 1 < kc {
+                        let k1 = k0.add(s_k);
+                        for r in 0..rows {
+                            *out.add(2 * r + 1) = *k1.add(r);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -170,21 +170,23 @@ impl HalfPath {
     /// as fast as an `f32` FMA, so a `bf16` product does twice the work per
     /// instruction. Intel's cores with AVX512_BF16 (Cooper Lake to Emerald
     /// Rapids) issue it at a quarter of their FMA rate (half the flops of
-    /// the `f32` kernel), so there the
-    /// widened `f32` kernel is faster, and the dot-product kernel stays
-    /// available through [`try_gemm_half_with`].
+    /// the `f32` kernel), so there the widened `f32` kernel is faster, and
+    /// the dot-product kernel stays available through
+    /// [`try_gemm_half_with`].
     ///
     /// # Errors
     /// As [`selected_kernel`].
     pub fn selected<H: Half>() -> Result<HalfPath, KernelError> {
-        let kernel = selected_kernel()?;
-        Ok(
-            if kernel == KernelKind::Avx512 && H::has_dot() && dot_runs_at_full_rate() {
-                HalfPath::DotBf16
-            } else {
-                HalfPath::Widened(kernel)
-            },
-        )
+        Ok(HalfPath::for_kernel::<H>(selected_kernel()?))
+    }
+
+    /// The rule of [`selected`](HalfPath::selected) for a given kernel.
+    fn for_kernel<H: Half>(kernel: KernelKind) -> HalfPath {
+        if kernel == KernelKind::Avx512 && H::has_dot() && dot_runs_at_full_rate() {
+            HalfPath::DotBf16
+        } else {
+            HalfPath::Widened(kernel)
+        }
     }
 
     /// Every path this CPU can run for `H`, native first.
@@ -242,9 +244,11 @@ impl fmt::Display for HalfPath {
 /// `C (f32) <- alpha * op(A) * op(B) + beta * C` with `op(A)`, `op(B)` in
 /// `bf16` or `f16`, on the path [`HalfPath::selected`] picks.
 ///
+/// An unusable `MATNET_KERNEL` is reported once on stderr and the fastest
+/// kernel runs instead (as for [`gemm`](crate::gemm())).
+///
 /// # Panics
-/// If the shapes do not fit, or `MATNET_KERNEL` names a kernel this CPU
-/// lacks; see [`try_gemm_half_with`] for a `Result`.
+/// If the shapes do not fit; see [`try_gemm_half_with`] for a `Result`.
 ///
 /// ```
 /// use matrix::{f16, gemm_half, Matrix};
@@ -260,7 +264,7 @@ pub fn gemm_half<'a, 'b, 'c, H: Half>(
     beta: f32,
     c: impl Into<MatrixViewMut<'c, f32>>,
 ) {
-    let path = HalfPath::selected::<H>().unwrap_or_else(|e| panic!("{e}"));
+    let path = HalfPath::for_kernel::<H>(crate::arch::kernel_in_use());
     let choices = PlanChoices::default();
     try_gemm_half_with(path, choices, alpha, a, b, beta, c, Epilogue::none())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -413,7 +417,7 @@ impl<H: Half> Matrix<H> {
     /// ```
     pub fn from_f32<'a>(src: impl Into<MatrixView<'a, f32>>) -> Matrix<H> {
         let src = src.into();
-        let kind = selected_kernel().unwrap_or(KernelKind::Portable);
+        let kind = crate::arch::kernel_in_use();
         let (rows, cols) = src.shape();
         let mut out = Matrix::<H>::zeros(rows, cols);
         for i in 0..rows {
@@ -432,7 +436,7 @@ impl<H: Half> Matrix<H> {
 
     /// The same values as `f32` (exact).
     pub fn to_f32(&self) -> Matrix<f32> {
-        let kind = selected_kernel().unwrap_or(KernelKind::Portable);
+        let kind = crate::arch::kernel_in_use();
         let mut out = Matrix::<f32>::zeros(self.rows(), self.cols());
         H::widen(kind, self.as_slice(), out.as_mut_slice());
         out
@@ -466,7 +470,7 @@ impl<H: Half> From<&Matrix<H>> for Matrix<f32> {
 /// ```
 pub fn narrow_slice<H: Half>(src: &[f32], dst: &mut [H]) {
     assert_eq!(src.len(), dst.len(), "narrow_slice: lengths differ");
-    H::narrow(selected_kernel().unwrap_or(KernelKind::Portable), src, dst)
+    H::narrow(crate::arch::kernel_in_use(), src, dst)
 }
 
 /// `dst[i] = src[i].to_f32()` for slices of the same length, vectorized.
@@ -475,7 +479,7 @@ pub fn narrow_slice<H: Half>(src: &[f32], dst: &mut [H]) {
 /// If the lengths differ.
 pub fn widen_slice<H: Half>(src: &[H], dst: &mut [f32]) {
     assert_eq!(src.len(), dst.len(), "widen_slice: lengths differ");
-    H::widen(selected_kernel().unwrap_or(KernelKind::Portable), src, dst)
+    H::widen(crate::arch::kernel_in_use(), src, dst)
 }
 
 /// The conversions on a given instruction set, for tests that compare
