@@ -49,7 +49,7 @@ use crate::{Element, Matrix, MatrixView, MatrixViewMut};
 /// range) or `f16` (11 significant bits, largest finite 65504).
 ///
 /// Sealed: implemented for [`half::bf16`] and [`half::f16`], re-exported by
-/// this crate as [`bf16`](crate::bf16) and [`f16`](crate::f16).
+/// this crate as [`bf16`] and [`f16`](struct@crate::f16).
 pub trait Half: Element + sealed::Sealed {
     /// `"bf16"` or `"f16"`.
     const NAME: &'static str;

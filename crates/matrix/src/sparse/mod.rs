@@ -51,7 +51,7 @@ use crate::{MatrixView, MatrixViewMut, Scalar};
 ///
 /// Runs the kernel `MATNET_KERNEL` names, or the fastest this CPU has if
 /// that variable is unusable (reported once on stderr; see
-/// [`selected_kernel`](crate::selected_kernel)).
+/// [`selected_kernel`]).
 ///
 /// # Panics
 /// If the shapes do not fit (the message names them); see
