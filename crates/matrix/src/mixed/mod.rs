@@ -413,7 +413,7 @@ impl<H: Half> Matrix<H> {
     /// let x = Matrix::from([[1.0f32, 1.00390625], [3.0e38, -0.0]]);
     /// let h = Matrix::<bf16>::from_f32(x.t());
     /// assert_eq!(h[(1, 0)], bf16::from_f32(1.0)); // 1 + 2^-8 ties to even: 1
-    /// assert_eq!(h.to_f32()[(0, 1)], 2.9969836e38);
+    /// assert_eq!(h.to_f32()[(0, 1)], bf16::from_f32(3.0e38).to_f32()); // 3.004e38
     /// ```
     pub fn from_f32<'a>(src: impl Into<MatrixView<'a, f32>>) -> Matrix<H> {
         let src = src.into();
