@@ -94,6 +94,9 @@ pub trait Scalar:
     fn exp_slice(xs: &mut [Self]);
 }
 
+// `Sealed` is public (as `Scalar`'s supertrait) but unnameable outside the
+// crate, so the crate-private dispatch traits in its bounds stay private.
+#[allow(private_bounds, private_interfaces)]
 pub(crate) mod sealed {
     /// Keeps [`Element`](super::Element) closed.
     pub trait Stored {}
@@ -102,261 +105,32 @@ pub(crate) mod sealed {
     impl Stored for half::bf16 {}
     impl Stored for half::f16 {}
 
-    use crate::gemm::plan::{Algorithm, KernelShape, Plan};
-    use crate::gemm::{KernelKind, Problem};
-    use crate::sparse::{SparseProblem, TransposeFill};
+    use crate::arch::isa::{Isa, WithKernels};
 
-    /// Keeps `Scalar` closed to f32 and f64, and routes a gemm to the
-    /// kernels compiled for the element type.
+    /// Keeps `Scalar` closed to f32 and f64, and lets code generic over
+    /// the element type reach the kernels compiled for it: every kernel
+    /// type implements its family's trait for exactly these two types, so
+    /// an instruction set's [`Kernels`](crate::arch::isa::Kernels) exist
+    /// for `Self` only once `Self` is known to be one of them.
     pub trait Sealed: Sized {
-        /// The tile sizes of `kind`'s kernel for `algorithm`, or `None` if
-        /// it has no such variant.
-        fn kernel_shape(kind: KernelKind, algorithm: Algorithm) -> Option<KernelShape>;
-
-        /// Runs `p` as `plan` says.
-        ///
-        /// # Safety
-        /// As `gemm::driver::run`: pointers cover the checked shapes, C does
-        /// not overlap A or B, the plan's kernel is supported by this CPU,
-        /// and the plan was made (and validated) for `p`.
-        unsafe fn run_gemm(plan: &Plan, p: &Problem<Self>);
-
-        /// Row groups `g0..g1` of a sparse product with `kind`'s sparse kernel.
-        ///
-        /// # Safety
-        /// As `sparse::SparseKernel::groups`.
-        unsafe fn run_sparse(kind: KernelKind, p: &SparseProblem<Self>, g0: usize, g1: usize);
-
-        /// The fill of a sparse transpose build with `kind`'s instructions.
-        ///
-        /// # Safety
-        /// The CPU supports `kind`'s instructions.
-        unsafe fn run_transpose_fill(kind: KernelKind, f: TransposeFill<'_, Self>);
-
-        /// The columns of `kind`'s sparse kernel's widest block (see
-        /// `sparse::SparseKernel::BLOCK_COLUMNS`).
-        fn sparse_block_columns(kind: KernelKind) -> usize;
-
-        /// The transpose proper with `kind`'s transpose kernel.
-        ///
-        /// # Safety
-        /// As `transpose::transpose_tiles`.
-        unsafe fn run_transpose(
-            kind: KernelKind,
-            rows: usize,
-            cols: usize,
-            s: *const Self,
-            scs: usize,
-            dst: *mut Self,
-            drs: usize,
-        );
+        /// Runs `work` with the instruction set `I`'s kernels for `Self`
+        /// (see `arch::isa::with_kernels`, the one caller).
+        fn with_isa<I: Isa, W: WithKernels<Self>>(work: W) -> W::Output
+        where
+            Self: crate::Scalar;
     }
 
-    macro_rules! dispatch {
+    macro_rules! sealed {
         ($t:ty) => {
             impl Sealed for $t {
-                fn kernel_shape(kind: KernelKind, algorithm: Algorithm) -> Option<KernelShape> {
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
-                    use crate::gemm::kernel::{Kernel, Portable};
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::skinny::{Avx2Skinny, Avx512Skinny};
-                    use crate::gemm::skinny::{PortableSkinny, SkinnyKernel};
-                    fn blis<T: crate::Scalar, K: Kernel<T>>() -> Option<KernelShape> {
-                        Some(KernelShape {
-                            mr: K::MR,
-                            nr: K::NR,
-                            mr_step: K::MR_STEP,
-                            nr_step: K::NR_STEP,
-                            lanes: 0,
-                        })
-                    }
-                    fn vector<T: crate::Scalar, K: VectorKernel<T>>() -> Option<KernelShape> {
-                        // Columns are split between threads in steps of
-                        // four vectors.
-                        Some(KernelShape {
-                            mr: 1,
-                            nr: 1,
-                            mr_step: 1,
-                            nr_step: 4 * K::LANES,
-                            lanes: K::LANES,
-                        })
-                    }
-                    fn dot<T: crate::Scalar, K: SkinnyKernel<T>>() -> Option<KernelShape> {
-                        Some(KernelShape {
-                            mr: 1,
-                            nr: 1,
-                            mr_step: 1,
-                            nr_step: 1,
-                            lanes: K::LANES,
-                        })
-                    }
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::vector::{Avx2Vector, Avx512Vector};
-                    use crate::gemm::vector::{PortableVector, VectorKernel};
-                    match (kind, algorithm) {
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx512, Algorithm::Vector) => vector::<$t, Avx512Vector>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx2, Algorithm::Vector) => vector::<$t, Avx2Vector>(),
-                        (KernelKind::Portable, Algorithm::Vector) => vector::<$t, PortableVector>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx512, Algorithm::Dot) => dot::<$t, Avx512Skinny>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx512, Algorithm::Narrow) => blis::<$t, Avx512Narrow>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx512, Algorithm::Blis) => blis::<$t, Avx512>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx2, Algorithm::Dot) => dot::<$t, Avx2Skinny>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx2, Algorithm::Narrow) => blis::<$t, Avx2Narrow>(),
-                        #[cfg(target_arch = "x86_64")]
-                        (KernelKind::Avx2, Algorithm::Blis) => blis::<$t, Avx2>(),
-                        (KernelKind::Portable, Algorithm::Dot) => dot::<$t, PortableSkinny>(),
-                        (KernelKind::Portable, Algorithm::Narrow) => None,
-                        _ => blis::<$t, Portable>(),
-                    }
-                }
-
-                unsafe fn run_gemm(plan: &Plan, p: &Problem<Self>) {
-                    use crate::gemm::driver::run;
-                    use crate::gemm::kernel::Portable;
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
-                    use crate::gemm::skinny::{self, PortableSkinny};
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::gemm::skinny::{Avx2Skinny, Avx512Skinny};
-                    // SAFETY: the caller upholds this function's `# Safety`
-                    // contract; the plan was made for this kernel.
-                    unsafe {
-                        use crate::gemm::vector::{self, PortableVector};
-                        #[cfg(target_arch = "x86_64")]
-                        use crate::gemm::vector::{Avx2Vector, Avx512Vector};
-                        match (plan.kernel, plan.algorithm) {
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx512, Algorithm::Vector) => {
-                                vector::run::<$t, Avx512Vector>(p, plan)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx2, Algorithm::Vector) => {
-                                vector::run::<$t, Avx2Vector>(p, plan)
-                            }
-                            (KernelKind::Portable, Algorithm::Vector) => {
-                                vector::run::<$t, PortableVector>(p, plan)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx512, Algorithm::Dot) => {
-                                skinny::run::<$t, Avx512Skinny>(p, plan)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx512, Algorithm::Narrow) => {
-                                run::<$t, Avx512Narrow>(p, plan)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx512, Algorithm::Blis) => run::<$t, Avx512>(p, plan),
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx2, Algorithm::Dot) => {
-                                skinny::run::<$t, Avx2Skinny>(p, plan)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx2, Algorithm::Narrow) => run::<$t, Avx2Narrow>(p, plan),
-                            #[cfg(target_arch = "x86_64")]
-                            (KernelKind::Avx2, Algorithm::Blis) => run::<$t, Avx2>(p, plan),
-                            (KernelKind::Portable, Algorithm::Dot) => {
-                                skinny::run::<$t, PortableSkinny>(p, plan)
-                            }
-                            _ => run::<$t, Portable>(p, plan),
-                        }
-                    }
-                }
-
-                unsafe fn run_sparse(
-                    kind: KernelKind,
-                    p: &SparseProblem<Self>,
-                    g0: usize,
-                    g1: usize,
-                ) {
-                    // SAFETY: the caller upholds this function's `# Safety` contract.
-                    unsafe {
-                        #[cfg(target_arch = "x86_64")]
-                        use crate::sparse::{Avx2Sparse, Avx512Sparse};
-                        use crate::sparse::{PortableSparse, SparseKernel};
-                        match kind {
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512 => {
-                                <Avx512Sparse as SparseKernel<$t>>::groups(p, g0, g1)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::groups(p, g0, g1),
-                            _ => <PortableSparse as SparseKernel<$t>>::groups(p, g0, g1),
-                        }
-                    }
-                }
-
-                unsafe fn run_transpose_fill(kind: KernelKind, f: TransposeFill<'_, Self>) {
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::sparse::{Avx2Sparse, Avx512Sparse};
-                    use crate::sparse::{PortableSparse, SparseKernel};
-                    // SAFETY: the caller upholds this function's `# Safety` contract.
-                    unsafe {
-                        match kind {
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512 => {
-                                <Avx512Sparse as SparseKernel<$t>>::fill_transpose(f)
-                            }
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::fill_transpose(f),
-                            _ => <PortableSparse as SparseKernel<$t>>::fill_transpose(f),
-                        }
-                    }
-                }
-
-                fn sparse_block_columns(kind: KernelKind) -> usize {
-                    #[cfg(target_arch = "x86_64")]
-                    use crate::sparse::{Avx2Sparse, Avx512Sparse};
-                    use crate::sparse::{PortableSparse, SparseKernel};
-                    match kind {
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx512 => <Avx512Sparse as SparseKernel<$t>>::BLOCK_COLUMNS,
-                        #[cfg(target_arch = "x86_64")]
-                        KernelKind::Avx2 => <Avx2Sparse as SparseKernel<$t>>::BLOCK_COLUMNS,
-                        _ => <PortableSparse as SparseKernel<$t>>::BLOCK_COLUMNS,
-                    }
-                }
-
-                unsafe fn run_transpose(
-                    kind: KernelKind,
-                    rows: usize,
-                    cols: usize,
-                    s: *const Self,
-                    scs: usize,
-                    dst: *mut Self,
-                    drs: usize,
-                ) {
-                    // SAFETY: the caller upholds this function's `# Safety` contract.
-                    unsafe {
-                        #[cfg(target_arch = "x86_64")]
-                        use crate::transpose::TransposeKernel;
-                        #[cfg(target_arch = "x86_64")]
-                        use crate::transpose::{Avx2Transpose, Avx512Transpose};
-                        match kind {
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx512 => <Avx512Transpose as TransposeKernel<$t>>::tiles(
-                                rows, cols, s, scs, dst, drs,
-                            ),
-                            #[cfg(target_arch = "x86_64")]
-                            KernelKind::Avx2 => <Avx2Transpose as TransposeKernel<$t>>::tiles(
-                                rows, cols, s, scs, dst, drs,
-                            ),
-                            _ => crate::transpose::transpose_tiles(rows, cols, s, scs, dst, drs),
-                        }
-                    }
+                fn with_isa<I: Isa, W: WithKernels<$t>>(work: W) -> W::Output {
+                    work.run::<I>()
                 }
             }
         };
     }
-    dispatch!(f32);
-    dispatch!(f64);
+    sealed!(f32);
+    sealed!(f64);
 }
 
 macro_rules! impl_scalar {

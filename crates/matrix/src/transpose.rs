@@ -203,7 +203,7 @@ unsafe fn copy_band<T: Scalar>(src: MatrixView<'_, T>, dst: *mut T, drs: usize, 
         }
         if srs == 1 && dcs == 1 {
             let kind = crate::arch::kernel_in_use();
-            return T::run_transpose(kind, rows, cols, s, scs, dst, drs);
+            return run_transpose(kind, rows, cols, s, scs, dst, drs);
         }
         for bi in (0..rows).step_by(TILE) {
             for bj in (0..cols).step_by(TILE) {
@@ -293,6 +293,44 @@ pub(crate) trait TransposeKernel<T> {
     /// # Safety
     /// As [`transpose_tiles`], and the CPU has the kernel's features.
     unsafe fn tiles(rows: usize, cols: usize, s: *const T, scs: usize, dst: *mut T, drs: usize);
+}
+
+/// The transpose proper with `kind`'s [`TransposeKernel`].
+///
+/// # Safety
+/// As [`transpose_tiles`]; `kind` is supported by this CPU.
+pub(crate) unsafe fn run_transpose<T: Scalar>(
+    kind: crate::KernelKind,
+    rows: usize,
+    cols: usize,
+    s: *const T,
+    scs: usize,
+    dst: *mut T,
+    drs: usize,
+) {
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+    /// The arguments, with the contract of [`run_transpose`].
+    struct Tiles<T>(usize, usize, *const T, usize, *mut T, usize);
+    impl<T: Scalar> WithKernels<T> for Tiles<T> {
+        type Output = ();
+        fn run<K: Kernels<T>>(self) {
+            let Tiles(rows, cols, s, scs, dst, drs) = self;
+            // SAFETY: built only by `run_transpose`, whose caller upholds
+            // the contract; `K` is the kind it asked for.
+            unsafe { K::Transpose::tiles(rows, cols, s, scs, dst, drs) }
+        }
+    }
+    with_kernels(kind, Tiles(rows, cols, s, scs, dst, drs))
+}
+
+/// The portable [`TransposeKernel`]: the plain [`transpose_tiles`].
+pub(crate) struct PortableTranspose;
+
+impl<T: Scalar> TransposeKernel<T> for PortableTranspose {
+    unsafe fn tiles(rows: usize, cols: usize, s: *const T, scs: usize, dst: *mut T, drs: usize) {
+        // SAFETY: the same contract; no CPU feature needed.
+        unsafe { transpose_tiles(rows, cols, s, scs, dst, drs) }
+    }
 }
 
 /// Destinations of at least this many bytes (per call: a band of a
@@ -425,6 +463,7 @@ macro_rules! transpose_kernel {
         )+
     };
 }
+pub(crate) use transpose_kernel;
 
 #[cfg(test)]
 mod tests {
@@ -465,7 +504,7 @@ mod tests {
                 // contiguous rows, shapes c x r both; kind is supported.
                 unsafe {
                     let (src_t, drs) = (view.t(), r);
-                    T::run_transpose(
+                    run_transpose::<T>(
                         kind,
                         c,
                         r,
@@ -479,15 +518,9 @@ mod tests {
                 assert_eq!(got, want, "{kind:?} {} {r}x{c}", T::NAME);
             }
         }
-        for kind in [
-            crate::KernelKind::Avx512,
-            crate::KernelKind::Avx2,
-            crate::KernelKind::Portable,
-        ] {
-            if kind.is_supported() {
-                check::<f32>(kind);
-                check::<f64>(kind);
-            }
+        for kind in crate::KernelKind::supported() {
+            check::<f32>(kind);
+            check::<f64>(kind);
         }
     }
 
@@ -506,7 +539,7 @@ mod tests {
             // c x r at column `off` of big, rows `width` apart, in bounds.
             unsafe {
                 let src_t = src.view().t();
-                T::run_transpose(
+                run_transpose::<T>(
                     kind,
                     c,
                     r,
@@ -527,11 +560,9 @@ mod tests {
                 }
             }
         }
-        for kind in [crate::KernelKind::Avx512, crate::KernelKind::Avx2] {
-            if kind.is_supported() {
-                check::<f32>(kind);
-                check::<f64>(kind);
-            }
+        for kind in crate::KernelKind::supported() {
+            check::<f32>(kind);
+            check::<f64>(kind);
         }
     }
 
@@ -560,22 +591,3 @@ mod tests {
         );
     }
 }
-
-// The transpose kernels, one per instruction set (the portable transpose is
-// the plain `transpose_tiles`).
-
-#[cfg(target_arch = "x86_64")]
-transpose_kernel!(
-    /// Out-of-place transpose in `LANES x LANES` register blocks.
-    Avx512Transpose, "avx512f",
-    f32 => crate::arch::avx512::F32x16;
-    f64 => crate::arch::avx512::F64x8;
-);
-
-#[cfg(target_arch = "x86_64")]
-transpose_kernel!(
-    /// Out-of-place transpose in `LANES x LANES` register blocks.
-    Avx2Transpose, "avx2,fma",
-    f32 => crate::arch::avx2::F32x8;
-    f64 => crate::arch::avx2::F64x4;
-);

@@ -335,3 +335,82 @@ const fn expand4_table<const N: usize>(width: usize, keep: bool) -> [[i32; N]; 1
     }
     table
 }
+
+// Every kernel family compiled for AVX2 + FMA, and the marker type through
+// which dispatch (`isa.rs`) finds them.
+
+use super::isa::Kernels;
+use crate::gemm::kernel::{simd_kernel, Kernel};
+use crate::gemm::skinny::{skinny_kernel, SkinnyKernel};
+use crate::gemm::vector::{vector_kernel, VectorKernel};
+use crate::sparse::{sparse_kernel, SparseKernel};
+use crate::transpose::{transpose_kernel, TransposeKernel};
+use crate::Scalar;
+
+/// AVX2 + FMA: the kernels below, for `MATNET_KERNEL=avx2`.
+pub(crate) struct Avx2;
+
+impl<T: Scalar> Kernels<T> for Avx2
+where
+    Gemm: Kernel<T>,
+    Narrow: Kernel<T>,
+    Dot: SkinnyKernel<T>,
+    Vector: VectorKernel<T>,
+    Sparse: SparseKernel<T>,
+    Transpose: TransposeKernel<T>,
+{
+    const KIND: super::KernelKind = super::KernelKind::Avx2;
+    type Gemm = Gemm;
+    type Narrow = Narrow;
+    const HAS_NARROW: bool = true;
+    type Dot = Dot;
+    type Vector = Vector;
+    type Sparse = Sparse;
+    type Transpose = Transpose;
+}
+
+simd_kernel!(
+    /// The BLIS micro-kernel: 6 x 16 (f32) and 6 x 8 (f64) tiles.
+    Gemm, "avx2,fma",
+    f32 => F32x8, 6 x 2;
+    f64 => F64x4, 6 x 2;
+);
+
+simd_kernel!(
+    /// The micro-kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 12 x 8 (f32) and 12 x 4 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Narrow, "avx2,fma",
+    f32 => F32x8, 12 x 1;
+    f64 => F64x4, 12 x 1;
+);
+
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 2 columns of accumulators.
+    Dot, "avx2,fma",
+    f32 => F32x8, 2;
+    f64 => F64x4, 2;
+);
+
+vector_kernel!(
+    /// One-row kernel on 8-lane (f32) or 4-lane (f64) vectors.
+    Vector, "avx2,fma",
+    f32 => F32x8;
+    f64 => F64x4;
+);
+
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2 vectors (16 f32
+    /// or 8 f64 columns) of accumulators, 8 of the 16 ymm registers.
+    Sparse, "avx2,fma",
+    f32 => F32x8, 2;
+    f64 => F64x4, 2;
+);
+
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Transpose, "avx2,fma",
+    f32 => F32x8;
+    f64 => F64x4;
+);

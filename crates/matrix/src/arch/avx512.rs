@@ -260,3 +260,82 @@ impl Simd for F64x8 {
         unsafe { <super::avx2::F64x4 as Simd>::expand4(src, nibble, dst) }
     }
 }
+
+// Every kernel family compiled for AVX-512F, and the marker type through
+// which dispatch (`isa.rs`) finds them.
+
+use super::isa::Kernels;
+use crate::gemm::kernel::{simd_kernel, Kernel};
+use crate::gemm::skinny::{skinny_kernel, SkinnyKernel};
+use crate::gemm::vector::{vector_kernel, VectorKernel};
+use crate::sparse::{sparse_kernel, SparseKernel};
+use crate::transpose::{transpose_kernel, TransposeKernel};
+use crate::Scalar;
+
+/// AVX-512F: the kernels below, for `MATNET_KERNEL=avx512`.
+pub(crate) struct Avx512;
+
+impl<T: Scalar> Kernels<T> for Avx512
+where
+    Gemm: Kernel<T>,
+    Narrow: Kernel<T>,
+    Dot: SkinnyKernel<T>,
+    Vector: VectorKernel<T>,
+    Sparse: SparseKernel<T>,
+    Transpose: TransposeKernel<T>,
+{
+    const KIND: super::KernelKind = super::KernelKind::Avx512;
+    type Gemm = Gemm;
+    type Narrow = Narrow;
+    const HAS_NARROW: bool = true;
+    type Dot = Dot;
+    type Vector = Vector;
+    type Sparse = Sparse;
+    type Transpose = Transpose;
+}
+
+simd_kernel!(
+    /// The BLIS micro-kernel: 12 x 32 (f32) and 12 x 16 (f64) tiles.
+    Gemm, "avx512f",
+    f32 => F32x16, 12 x 2;
+    f64 => F64x8, 12 x 2;
+);
+
+simd_kernel!(
+    /// The micro-kernel for products with few columns (n <= one vector, as a
+    /// 10-class output layer makes): 24 x 16 (f32) and 24 x 8 (f64)
+    /// tiles, so a 10-wide C wastes 6 of 16 lanes instead of 22 of 32.
+    Narrow, "avx512f",
+    f32 => F32x16, 24 x 1;
+    f64 => F64x8, 24 x 1;
+);
+
+skinny_kernel!(
+    /// Dot-product kernel for row-major A and at most one vector of columns
+    /// (`skinny.rs`): 4 rows x 4 columns of accumulators.
+    Dot, "avx512f",
+    f32 => F32x16, 4;
+    f64 => F64x8, 4;
+);
+
+vector_kernel!(
+    /// One-row kernel on 16-lane (f32) or 8-lane (f64) vectors.
+    Vector, "avx512f",
+    f32 => F32x16;
+    f64 => F64x8;
+);
+
+sparse_kernel!(
+    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 4 vectors (64 f32
+    /// or 32 f64 columns) of accumulators, 16 of the 32 zmm registers.
+    Sparse, "avx512f",
+    f32 => F32x16, 4;
+    f64 => F64x8, 4;
+);
+
+transpose_kernel!(
+    /// Out-of-place transpose in `LANES x LANES` register blocks.
+    Transpose, "avx512f",
+    f32 => F32x16;
+    f64 => F64x8;
+);

@@ -3,9 +3,12 @@
 //!
 //! - [`select`]: which instruction set runs ([`KernelKind`], detected once,
 //!   `MATNET_KERNEL` to force one);
-//! - [`simd`]: the vector operations kernels are written in ([`Simd`]),
-//!   implemented once per instruction set in `avx512.rs`, `avx2.rs` and
-//!   `portable.rs` (which also serves every non-x86 target);
+//! - one file per instruction set (`avx512.rs`, `avx2.rs`, `portable.rs`,
+//!   which also serves every non-x86 target): its vector operations
+//!   ([`Simd`], what the kernels are written in) and its instantiation of
+//!   every kernel family (gemm, narrow gemm, dot, one-row, sparse,
+//!   transpose) from the generic bodies beside each family's driver;
+//! - [`isa`]: dispatch from a [`KernelKind`] to those kernels, in one place;
 //! - [`workspace`]: the reused, aligned scratch memory of the calling thread;
 //! - [`threads`]: the thread pool (rayon with the `parallel` feature, the
 //!   calling thread alone without it);
@@ -14,15 +17,18 @@
 //! - [`with_target_features!`]: how a plain loop is compiled once per
 //!   instruction set and the selected copy run.
 //!
-//! Each kernel family instantiates its generic body per instruction set
-//! next to that body (`gemm/kernel.rs`, `gemm/skinny.rs`, `sparse/mod.rs`,
-//! `transpose.rs`), and the element type routes a call to them
-//! (`scalar.rs`).
+//! Adding an instruction set is a new file here (its [`Simd`] types, the
+//! `*_kernel!` instantiations and its `Kernels` marker), a variant of
+//! [`KernelKind`] with its name and detection in `select.rs`, and its arm
+//! in the two matches of this folder (`isa::with_kernels` and
+//! [`with_target_features!`]); neither match has a catch-all, so the
+//! compiler points at both.
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+pub(crate) mod isa;
 pub(crate) mod portable;
 pub(crate) mod select;
 pub(crate) mod simd;
@@ -80,7 +86,10 @@ macro_rules! with_target_features {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
             $crate::arch::KernelKind::Avx2 => unsafe { avx2($($arg),*) },
-            _ => $name($($arg),*),
+            // Never selected off x86-64 (not supported there).
+            #[cfg(not(target_arch = "x86_64"))]
+            $crate::arch::KernelKind::Avx512 | $crate::arch::KernelKind::Avx2 => $name($($arg),*),
+            $crate::arch::KernelKind::Portable => $name($($arg),*),
         }
     }};
 }

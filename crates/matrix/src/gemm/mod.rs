@@ -280,8 +280,39 @@ pub(crate) fn gemm_on<T: Scalar>(
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above); the plan was made and
     // validated for this problem.
-    unsafe { T::run_gemm(&plan, &problem) };
+    unsafe { run_plan(&plan, &problem) };
     Ok(Some(plan))
+}
+
+/// Runs `p` as `plan` says, with the kernel of the plan's instruction set
+/// and algorithm.
+///
+/// # Safety
+/// As `driver::run`: pointers cover the checked shapes, C does not overlap
+/// A or B, the plan's kernel is supported by this CPU, and the plan was
+/// made (and validated) for `p`.
+pub(crate) unsafe fn run_plan<T: Scalar>(plan: &Plan, p: &Problem<T>) {
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+    /// The plan and problem, with the contract of [`run_plan`].
+    struct Run<'a, T: Scalar>(&'a Plan, &'a Problem<T>);
+    impl<T: Scalar> WithKernels<T> for Run<'_, T> {
+        type Output = ();
+        fn run<K: Kernels<T>>(self) {
+            let Run(plan, p) = self;
+            // SAFETY: `Run` is only built by `run_plan`, whose caller
+            // upholds its contract; `with_kernels` passes the plan's own
+            // instruction set.
+            unsafe {
+                match plan.algorithm {
+                    Algorithm::Blis => driver::run::<T, K::Gemm>(p, plan),
+                    Algorithm::Narrow => driver::run::<T, K::Narrow>(p, plan),
+                    Algorithm::Dot => skinny::run::<T, K::Dot>(p, plan),
+                    Algorithm::Vector => vector::run::<T, K::Vector>(p, plan),
+                }
+            }
+        }
+    }
+    with_kernels(plan.kernel, Run(plan, p))
 }
 
 /// The plan [`try_gemm_planned`] would follow for `op(A) * op(B)` into a

@@ -316,24 +316,21 @@ mod tests {
 
     #[test]
     fn every_kernels_pack_equals_the_plain_pack() {
-        use crate::gemm::kernel::Portable;
-        pack_equals_plain::<f32, Portable>("portable f32");
-        pack_equals_plain::<f64, Portable>("portable f64");
-        #[cfg(target_arch = "x86_64")]
-        {
-            use crate::gemm::kernel::{Avx2, Avx2Narrow, Avx512, Avx512Narrow};
-            if crate::KernelKind::Avx2.is_supported() {
-                pack_equals_plain::<f32, Avx2>("avx2 f32");
-                pack_equals_plain::<f64, Avx2>("avx2 f64");
-                pack_equals_plain::<f32, Avx2Narrow>("avx2 narrow f32");
-                pack_equals_plain::<f64, Avx2Narrow>("avx2 narrow f64");
+        use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+        struct Check;
+        impl<T: Scalar> WithKernels<T> for Check {
+            type Output = ();
+            fn run<K: Kernels<T>>(self) {
+                let name = format!("{} {}", K::KIND, T::NAME);
+                pack_equals_plain::<T, K::Gemm>(&name);
+                if K::HAS_NARROW {
+                    pack_equals_plain::<T, K::Narrow>(&format!("{name} narrow"));
+                }
             }
-            if crate::KernelKind::Avx512.is_supported() {
-                pack_equals_plain::<f32, Avx512>("avx512 f32");
-                pack_equals_plain::<f64, Avx512>("avx512 f64");
-                pack_equals_plain::<f32, Avx512Narrow>("avx512 narrow f32");
-                pack_equals_plain::<f64, Avx512Narrow>("avx512 narrow f64");
-            }
+        }
+        for kind in crate::KernelKind::supported() {
+            with_kernels::<f32, _>(kind, Check);
+            with_kernels::<f64, _>(kind, Check);
         }
     }
 

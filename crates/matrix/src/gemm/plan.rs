@@ -128,6 +128,56 @@ pub struct KernelShape {
     pub(crate) lanes: usize,
 }
 
+/// The tile sizes of `kind`'s kernel for `algorithm`, or `None` if it has
+/// no such variant.
+pub(crate) fn kernel_shape<T: Scalar>(
+    kind: KernelKind,
+    algorithm: Algorithm,
+) -> Option<KernelShape> {
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+    use crate::gemm::kernel::Kernel;
+    use crate::gemm::skinny::SkinnyKernel;
+    use crate::gemm::vector::VectorKernel;
+    struct Shape(Algorithm);
+    impl<T: Scalar> WithKernels<T> for Shape {
+        type Output = Option<KernelShape>;
+        fn run<K: Kernels<T>>(self) -> Option<KernelShape> {
+            fn blis<T: Scalar, G: Kernel<T>>() -> KernelShape {
+                KernelShape {
+                    mr: G::MR,
+                    nr: G::NR,
+                    mr_step: G::MR_STEP,
+                    nr_step: G::NR_STEP,
+                    lanes: 0,
+                }
+            }
+            match self.0 {
+                Algorithm::Blis => Some(blis::<T, K::Gemm>()),
+                Algorithm::Narrow => K::HAS_NARROW.then(blis::<T, K::Narrow>),
+                Algorithm::Dot => Some(KernelShape {
+                    mr: 1,
+                    nr: 1,
+                    mr_step: 1,
+                    nr_step: 1,
+                    lanes: <K::Dot as SkinnyKernel<T>>::LANES,
+                }),
+                // Columns are split between threads in steps of four vectors.
+                Algorithm::Vector => {
+                    let lanes = <K::Vector as VectorKernel<T>>::LANES;
+                    Some(KernelShape {
+                        mr: 1,
+                        nr: 1,
+                        mr_step: 1,
+                        nr_step: 4 * lanes,
+                        lanes,
+                    })
+                }
+            }
+        }
+    }
+    with_kernels::<T, _>(kind, Shape(algorithm))
+}
+
 /// Every decision for one product. See the module docs for the rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Plan {
@@ -215,7 +265,7 @@ impl Plan {
             None => swap_pays(p, has_bias),
         };
         let p = if swapped { p.swapped() } else { *p };
-        let dot_lanes = T::kernel_shape(kernel, Algorithm::Dot).map(|s| s.lanes);
+        let dot_lanes = kernel_shape::<T>(kernel, Algorithm::Dot).map(|s| s.lanes);
         let algorithm = match choices.algorithm {
             Some(Algorithm::Vector) if !vector_applies(&p) => {
                 return Err(refuse(format!(
@@ -233,7 +283,7 @@ impl Plan {
             Some(a) => a,
             None => algorithm_for::<T, I>(&p, kernel),
         };
-        let shape = T::kernel_shape(kernel, algorithm).ok_or_else(|| {
+        let shape = kernel_shape::<T>(kernel, algorithm).ok_or_else(|| {
             refuse(format!(
                 "the {} kernel has no {algorithm:?} variant",
                 kernel.name()
@@ -404,8 +454,8 @@ fn dot_applies<T, I>(p: &Problem<T, I>, lanes: Option<usize>) -> bool {
 /// narrow tile (twice the rows, so a 10-column C fills 10 of 16 lanes);
 /// everything else the full tile.
 fn algorithm_for<T: Scalar, I>(p: &Problem<T, I>, kernel: KernelKind) -> Algorithm {
-    let dot = T::kernel_shape(kernel, Algorithm::Dot).map(|s| s.lanes);
-    let narrow = T::kernel_shape(kernel, Algorithm::Narrow).map(|s| s.nr);
+    let dot = kernel_shape::<T>(kernel, Algorithm::Dot).map(|s| s.lanes);
+    let narrow = kernel_shape::<T>(kernel, Algorithm::Narrow).map(|s| s.nr);
     if vector_applies(p) {
         Algorithm::Vector
     } else if dot_applies(p, dot) && dot.is_some_and(|lanes| p.k >= DOT_MIN_K_VECTORS * lanes) {

@@ -368,39 +368,4 @@ macro_rules! skinny_kernel {
         )+
     };
 }
-
-// The dot-product kernels, one per instruction set.
-
-#[cfg(target_arch = "x86_64")]
-skinny_kernel!(
-    /// Dot-product kernel for row-major A and at most one vector of columns
-    /// (`skinny.rs`): 4 rows x 4 columns of accumulators.
-    Avx512Skinny, "avx512f",
-    f32 => crate::arch::avx512::F32x16, 4;
-    f64 => crate::arch::avx512::F64x8, 4;
-);
-
-#[cfg(target_arch = "x86_64")]
-skinny_kernel!(
-    /// Dot-product kernel for row-major A and at most one vector of columns
-    /// (`skinny.rs`): 4 rows x 2 columns of accumulators.
-    Avx2Skinny, "avx2,fma",
-    f32 => crate::arch::avx2::F32x8, 2;
-    f64 => crate::arch::avx2::F64x4, 2;
-);
-
-/// The portable dot-product kernel for skinny products (`skinny.rs`).
-pub(crate) struct PortableSkinny;
-
-use crate::arch::portable::{Arr, L};
-
-impl<T: Scalar> SkinnyKernel<T> for PortableSkinny {
-    const LANES: usize = L;
-    unsafe fn rows(p: &Problem<T>, bt: *const T, kp: usize, acc: *mut T, i0: usize, i1: usize) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            // SAFETY: forwarded contract; no CPU feature needed.
-            rows::<Arr<T>, 2>(p, bt, kp, acc, i0, i1)
-        }
-    }
-}
+pub(crate) use skinny_kernel;

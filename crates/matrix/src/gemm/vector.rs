@@ -179,35 +179,4 @@ macro_rules! vector_kernel {
         )+
     };
 }
-
-// The one-row kernels, one per instruction set.
-
-#[cfg(target_arch = "x86_64")]
-vector_kernel!(
-    /// One-row kernel on 16-lane (f32) or 8-lane (f64) vectors.
-    Avx512Vector, "avx512f",
-    f32 => crate::arch::avx512::F32x16;
-    f64 => crate::arch::avx512::F64x8;
-);
-
-#[cfg(target_arch = "x86_64")]
-vector_kernel!(
-    /// One-row kernel on 8-lane (f32) or 4-lane (f64) vectors.
-    Avx2Vector, "avx2,fma",
-    f32 => crate::arch::avx2::F32x8;
-    f64 => crate::arch::avx2::F64x4;
-);
-
-/// The portable one-row kernel.
-pub(crate) struct PortableVector;
-
-use crate::arch::portable::{Arr, L};
-
-impl<T: Scalar> VectorKernel<T> for PortableVector {
-    const LANES: usize = L;
-    unsafe fn columns(p: &Problem<T>, acc: *mut T, j0: usize, j1: usize) {
-        // SAFETY: the caller upholds this function's `# Safety` contract
-        // (forwarded); no CPU feature needed.
-        unsafe { columns::<Arr<T>>(p, acc, j0, j1) }
-    }
-}
+pub(crate) use vector_kernel;

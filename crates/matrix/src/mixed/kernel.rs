@@ -19,27 +19,10 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::arch::KernelKind;
-use crate::gemm::kernel::{APanel, BPanel, BlisKernel, Kernel, Portable, Tile, TileEpilogue};
+use crate::arch::isa::Kernels;
+use crate::gemm::kernel::{APanel, BPanel, BlisKernel, Kernel, Tile, TileEpilogue};
 
 use super::Half;
-
-/// The instruction set an `f32` kernel type is compiled for, so that the
-/// widening before its packing is compiled for the same one.
-pub(crate) trait Isa {
-    const KIND: KernelKind;
-}
-#[cfg(target_arch = "x86_64")]
-impl Isa for crate::gemm::kernel::Avx512 {
-    const KIND: KernelKind = KernelKind::Avx512;
-}
-#[cfg(target_arch = "x86_64")]
-impl Isa for crate::gemm::kernel::Avx2 {
-    const KIND: KernelKind = KernelKind::Avx2;
-}
-impl Isa for Portable {
-    const KIND: KernelKind = KernelKind::Portable;
-}
 
 thread_local! {
     /// The widened copy of the block being packed: reused, so a product
@@ -47,16 +30,20 @@ thread_local! {
     static WIDE: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An `f32` kernel `K` reading `H` operands, widened while packing.
-pub(crate) struct Widened<K, H>(PhantomData<(K, H)>);
+/// The `f32` gemm kernel of instruction set `I` reading `H` operands,
+/// widened while packing (by code compiled for the same instruction set).
+pub(crate) struct Widened<I, H>(PhantomData<(I, H)>);
 
-impl<K: Kernel<f32> + Isa, H: Half> BlisKernel<f32> for Widened<K, H> {
+/// The `f32` micro-kernel behind [`Widened`].
+type K<I> = <I as Kernels<f32>>::Gemm;
+
+impl<I: Kernels<f32>, H: Half> BlisKernel<f32> for Widened<I, H> {
     type Src = H;
     type Packed = f32;
-    const MR: usize = K::MR;
-    const NR: usize = K::NR;
-    const MR_STEP: usize = K::MR_STEP;
-    const NR_STEP: usize = K::NR_STEP;
+    const MR: usize = <K<I> as Kernel<f32>>::MR;
+    const NR: usize = <K<I> as Kernel<f32>>::NR;
+    const MR_STEP: usize = <K<I> as Kernel<f32>>::MR_STEP;
+    const NR_STEP: usize = <K<I> as Kernel<f32>>::NR_STEP;
     const K_GROUP: usize = 1;
     const READS_IN_PLACE: bool = false;
 
@@ -71,7 +58,7 @@ impl<K: Kernel<f32> + Isa, H: Half> BlisKernel<f32> for Widened<K, H> {
         epi: TileEpilogue<f32>,
     ) {
         // SAFETY: the same contract, forwarded.
-        unsafe { K::tile(kc, a, b, tile, alpha, beta, epi) }
+        unsafe { <K<I> as Kernel<f32>>::tile(kc, a, b, tile, alpha, beta, epi) }
     }
 
     unsafe fn pack(
@@ -114,14 +101,14 @@ impl<K: Kernel<f32> + Isa, H: Half> BlisKernel<f32> for Widened<K, H> {
                     // SAFETY: line `l` is `line_len` readable elements from
                     // `s + l * stride` (the caller's contract).
                     let line = unsafe { std::slice::from_raw_parts(s.add(l * stride), line_len) };
-                    H::widen(K::KIND, line, &mut wide[l * line_len..(l + 1) * line_len]);
+                    H::widen(I::KIND, line, &mut wide[l * line_len..(l + 1) * line_len]);
                 }
                 let (w_w, w_k) = if s_k == 1 { (kc, 1) } else { (1, rows) };
                 // SAFETY: `wide` holds the panel as `rows x kc` elements
                 // with strides `(w_w, w_k)`; panel `p` of `dst` has room for
                 // `width * kc` elements (the caller's contract).
                 unsafe {
-                    K::pack(
+                    <K<I> as Kernel<f32>>::pack(
                         rows,
                         kc,
                         width,

@@ -389,20 +389,19 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
 /// # Safety
 /// As `gemm::driver::run`, `kind` supported by this CPU.
 unsafe fn run_widened<H: Half>(kind: KernelKind, plan: &Plan, p: &Problem<f32, H>) {
-    use crate::gemm::kernel::Portable;
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
     use kernel::Widened;
-    // SAFETY: the caller upholds this function's `# Safety` contract.
-    unsafe {
-        match kind {
-            #[cfg(target_arch = "x86_64")]
-            KernelKind::Avx512 => run::<f32, Widened<crate::gemm::kernel::Avx512, H>>(p, plan),
-            #[cfg(target_arch = "x86_64")]
-            KernelKind::Avx2 => run::<f32, Widened<crate::gemm::kernel::Avx2, H>>(p, plan),
-            KernelKind::Portable => run::<f32, Widened<Portable, H>>(p, plan),
-            #[cfg(not(target_arch = "x86_64"))]
-            other => unreachable!("{other} is never supported here"),
+    /// The plan and problem, with the contract of [`run_widened`].
+    struct Run<'a, H>(&'a Plan, &'a Problem<f32, H>);
+    impl<H: Half> WithKernels<f32> for Run<'_, H> {
+        type Output = ();
+        fn run<K: Kernels<f32>>(self) {
+            // SAFETY: built only by `run_widened`, whose caller upholds the
+            // driver's contract; `K` is the instruction set it asked for.
+            unsafe { run::<f32, Widened<K, H>>(self.1, self.0) }
         }
     }
+    with_kernels(kind, Run(plan, p))
 }
 
 impl<H: Half> Matrix<H> {

@@ -37,6 +37,7 @@ pub(crate) use problem::{SparseProblem, StepOperands};
 pub use rows::SparseRows;
 pub(crate) use rows::TransposeFill;
 
+use crate::arch::isa::{with_kernels, Kernels, WithKernels};
 use crate::arch::{load_lanes, prefetch, store_lanes, with_workspace, Shared, Simd};
 use crate::error::MatrixError;
 use crate::gemm::driver::OutOperand;
@@ -392,7 +393,7 @@ unsafe fn run<T: Scalar>(
     };
     if parts == 1 {
         // SAFETY: the caller's contract, for all groups.
-        return unsafe { T::run_sparse(kernel, p, 0, groups) };
+        return unsafe { run_groups(kernel, p, 0, groups) };
     }
     let size = std::mem::size_of::<T>();
     let s_bytes = stored * (GROUP * size + std::mem::size_of::<u32>());
@@ -400,7 +401,7 @@ unsafe fn run<T: Scalar>(
     // Part t starts at the multiple of the kernel's widest block nearest
     // t * n / parts: every column is then summed in a block of the same
     // shape, in the same order, as on one thread.
-    let split = T::sparse_block_columns(kernel);
+    let split = block_columns::<T>(kernel);
     let n = p.n;
     let start = |t: usize| {
         if t == parts {
@@ -424,7 +425,7 @@ unsafe fn run<T: Scalar>(
                 // step's operands); j0 < j1 <= n; p outlives the section.
                 unsafe {
                     let part = (*shared.get()).columns(j0, j1);
-                    T::run_sparse(kernel, &part, 0, groups);
+                    run_groups(kernel, &part, 0, groups);
                 }
             }
         });
@@ -443,7 +444,7 @@ unsafe fn run<T: Scalar>(
         let (g0, g1) = (bound(t).min(groups), bound(t + 1).min(groups));
         if g0 < g1 {
             // SAFETY: parts cover disjoint groups (rows) of C; p outlives the section.
-            unsafe { T::run_sparse(kernel, &*shared.get(), g0, g1) };
+            unsafe { run_groups(kernel, &*shared.get(), g0, g1) };
         }
     });
 }
@@ -465,6 +466,42 @@ pub(crate) trait SparseKernel<T: Scalar> {
     /// # Safety
     /// The CPU supports the kernel's instructions.
     unsafe fn fill_transpose(f: TransposeFill<'_, T>);
+}
+
+/// Row groups `g0..g1` of a sparse product with `kind`'s sparse kernel.
+///
+/// # Safety
+/// As [`SparseKernel::groups`]; `kind` is supported by this CPU.
+pub(crate) unsafe fn run_groups<T: Scalar>(
+    kind: KernelKind,
+    p: &SparseProblem<T>,
+    g0: usize,
+    g1: usize,
+) {
+    /// The arguments, with the contract of [`run_groups`].
+    struct Groups<'a, T: Scalar>(&'a SparseProblem<T>, usize, usize);
+    impl<T: Scalar> WithKernels<T> for Groups<'_, T> {
+        type Output = ();
+        fn run<K: Kernels<T>>(self) {
+            // SAFETY: built only by `run_groups`, whose caller upholds
+            // the kernel's contract; `K` is the kind it asked for.
+            unsafe { K::Sparse::groups(self.0, self.1, self.2) }
+        }
+    }
+    with_kernels(kind, Groups(p, g0, g1))
+}
+
+/// The columns of `kind`'s widest sparse block (see
+/// [`SparseKernel::BLOCK_COLUMNS`]).
+pub(crate) fn block_columns<T: Scalar>(kind: KernelKind) -> usize {
+    struct Columns;
+    impl<T: Scalar> WithKernels<T> for Columns {
+        type Output = usize;
+        fn run<K: Kernels<T>>(self) -> usize {
+            K::Sparse::BLOCK_COLUMNS
+        }
+    }
+    with_kernels::<T, _>(kind, Columns)
 }
 
 /// Groups `g0..g1`, all columns: the generic body each ISA instantiates,
@@ -821,47 +858,4 @@ macro_rules! sparse_kernel {
         )+
     };
 }
-
-// The sparse x dense kernels, one per instruction set.
-
-#[cfg(target_arch = "x86_64")]
-sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 4 vectors (64 f32
-    /// or 32 f64 columns) of accumulators, 16 of the 32 zmm registers.
-    Avx512Sparse, "avx512f",
-    f32 => crate::arch::avx512::F32x16, 4;
-    f64 => crate::arch::avx512::F64x8, 4;
-);
-
-#[cfg(target_arch = "x86_64")]
-sparse_kernel!(
-    /// Sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2 vectors (16 f32
-    /// or 8 f64 columns) of accumulators, 8 of the 16 ymm registers.
-    Avx2Sparse, "avx2,fma",
-    f32 => crate::arch::avx2::F32x8, 2;
-    f64 => crate::arch::avx2::F64x4, 2;
-);
-
-/// The portable sparse x dense kernel (`sparse/mod.rs`): 4 rows x 2
-/// vectors.
-pub(crate) struct PortableSparse;
-
-/// Vectors per column block of [`PortableSparse`].
-const PORTABLE_NV: usize = 2;
-
-use crate::arch::portable::Arr;
-
-impl<T: Scalar> SparseKernel<T> for PortableSparse {
-    const BLOCK_COLUMNS: usize = PORTABLE_NV * <Arr<T> as Simd>::LANES;
-    unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize) {
-        // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe {
-            // SAFETY: forwarded contract; no CPU feature needed.
-            groups::<Arr<T>, PORTABLE_NV>(p, g0, g1)
-        }
-    }
-    unsafe fn fill_transpose(f: TransposeFill<'_, T>) {
-        // SAFETY: no CPU feature needed.
-        unsafe { rows::fill_transpose::<Arr<T>>(f) }
-    }
-}
+pub(crate) use sparse_kernel;

@@ -375,7 +375,7 @@ impl<T: Scalar> SparseMatrix<T> {
             values: &mut self.values,
         };
         // SAFETY: checked above: this CPU has the kernel's instructions.
-        unsafe { T::run_transpose_fill(kernel, fill) };
+        unsafe { fill_transpose_with(kernel, fill) };
         for g in (1..=groups).rev() {
             self.group_start[g] = self.group_start[g - 1];
         }
@@ -481,4 +481,24 @@ fn prefetch_lines<T>(xs: &[T]) {
     for t in (0..bytes).step_by(64) {
         crate::arch::prefetch(p.wrapping_add(t));
     }
+}
+
+/// The fill of a sparse transpose build with `kind`'s instructions.
+///
+/// # Safety
+/// The CPU supports `kind`'s instructions.
+unsafe fn fill_transpose_with<T: Scalar>(kind: KernelKind, fill: TransposeFill<'_, T>) {
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+    use crate::sparse::SparseKernel;
+    /// The fill, with the contract of [`fill_transpose_with`].
+    struct Fill<'a, T>(TransposeFill<'a, T>);
+    impl<T: Scalar> WithKernels<T> for Fill<'_, T> {
+        type Output = ();
+        fn run<K: Kernels<T>>(self) {
+            // SAFETY: built only by `fill_transpose_with`, whose caller
+            // checked that the CPU has `K`'s instructions.
+            unsafe { K::Sparse::fill_transpose(self.0) }
+        }
+    }
+    with_kernels(kind, Fill(fill))
 }

@@ -1,0 +1,97 @@
+//! Dispatch: from a [`KernelKind`] to the kernels compiled for it, in one
+//! place.
+//!
+//! Each instruction set is one file of this folder (`avx512.rs`, `avx2.rs`,
+//! `portable.rs`): its [`Simd`](super::Simd) vector types, one kernel type
+//! per family instantiated from the family's generic body (the
+//! `*_kernel!` macros beside those bodies), and a marker type that names
+//! them all through [`Kernels`]. Code that runs a kernel asks
+//! [`with_kernels`] for the marker of a `KernelKind` and uses its
+//! associated types; the `match` on the kind below is the only one in the
+//! crate besides [`with_target_features!`](super::with_target_features)'s,
+//! and neither has a catch-all arm, so a new `KernelKind` variant is a
+//! compile error in exactly these two places until its file is wired in.
+
+use super::KernelKind;
+use crate::gemm::kernel::Kernel;
+use crate::gemm::skinny::SkinnyKernel;
+use crate::gemm::vector::VectorKernel;
+use crate::sparse::SparseKernel;
+use crate::transpose::TransposeKernel;
+use crate::Scalar;
+
+/// The kernels of one instruction set for element type `T`, one per family.
+pub(crate) trait Kernels<T: Scalar>: 'static {
+    /// The `MATNET_KERNEL` value that selects these kernels.
+    const KIND: KernelKind;
+    /// The BLIS micro-kernel of general products (`gemm/kernel.rs`).
+    type Gemm: Kernel<T>;
+    /// A taller, one-vector-wide micro-kernel for C with at most one
+    /// vector of columns; meaningful only if [`HAS_NARROW`](Kernels::HAS_NARROW).
+    type Narrow: Kernel<T>;
+    /// False where [`Narrow`](Kernels::Narrow) would be no better than
+    /// [`Gemm`](Kernels::Gemm): the planner then never picks it.
+    const HAS_NARROW: bool;
+    /// The dot-product kernel of row-major A times a skinny B (`gemm/skinny.rs`).
+    type Dot: SkinnyKernel<T>;
+    /// The one-row kernel (`gemm/vector.rs`).
+    type Vector: VectorKernel<T>;
+    /// The sparse times dense kernel and its transpose fill (`sparse/`).
+    type Sparse: SparseKernel<T>;
+    /// The out-of-place transpose (`transpose.rs`).
+    type Transpose: TransposeKernel<T>;
+}
+
+/// An instruction set: [`Kernels`] for both element types that compute.
+pub(crate) trait Isa: Kernels<f32> + Kernels<f64> {}
+impl<I: Kernels<f32> + Kernels<f64>> Isa for I {}
+
+/// Work that needs to know the kernels: [`with_kernels`] calls `run` with
+/// the marker type of the selected instruction set.
+pub(crate) trait WithKernels<T: Scalar> {
+    /// What the work returns.
+    type Output;
+    /// Does the work with the kernels `K`.
+    fn run<K: Kernels<T>>(self) -> Self::Output;
+}
+
+/// Runs `work` with the kernels of `kind` for element type `T`.
+///
+/// Off x86-64, `Avx512` and `Avx2` are never supported (so never passed
+/// here by the callers, which check support first); they map to the
+/// portable kernels so that the match needs no catch-all.
+pub(crate) fn with_kernels<T: Scalar, W: WithKernels<T>>(kind: KernelKind, work: W) -> W::Output {
+    match kind {
+        #[cfg(target_arch = "x86_64")]
+        KernelKind::Avx512 => T::with_isa::<super::avx512::Avx512, W>(work),
+        #[cfg(target_arch = "x86_64")]
+        KernelKind::Avx2 => T::with_isa::<super::avx2::Avx2, W>(work),
+        #[cfg(not(target_arch = "x86_64"))]
+        KernelKind::Avx512 | KernelKind::Avx2 => T::with_isa::<super::portable::Portable, W>(work),
+        KernelKind::Portable => T::with_isa::<super::portable::Portable, W>(work),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kind whose kernels `with_kernels` ran.
+    struct Kind;
+    impl<T: Scalar> WithKernels<T> for Kind {
+        type Output = KernelKind;
+        fn run<K: Kernels<T>>(self) -> KernelKind {
+            K::KIND
+        }
+    }
+
+    /// Every kind reaches its own kernels (the marker's `KIND` is the kind
+    /// asked for), for both element types.
+    #[test]
+    fn every_supported_kind_dispatches_to_its_own_kernels() {
+        for kind in KernelKind::supported() {
+            assert_eq!(with_kernels::<f32, _>(kind, Kind), kind);
+            assert_eq!(with_kernels::<f64, _>(kind, Kind), kind);
+        }
+    }
+}
