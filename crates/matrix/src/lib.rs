@@ -132,9 +132,8 @@ pub use crate::matrix::Matrix;
 pub use crate::mixed::{gemm_half, try_gemm_half_with, Half, HalfPath};
 pub use crate::scalar::{Element, Scalar};
 pub use crate::sparse::{
-    sparse_gemm, sparse_gemm_momentum_step, try_sparse_gemm, try_sparse_gemm_momentum_step,
-    try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, MomentumStep,
-    SparseMatrix, SparseRows,
+    sparse_gemm, sparse_gemm_tiles, sparse_gemm_tiles_with_kernel, tile_fn, try_sparse_gemm,
+    try_sparse_gemm_with_kernel, OnTile, ProductTile, SparseMatrix, SparseRows,
 };
 pub use crate::transpose::{
     copy_into, transpose, transpose_in_place, transpose_into, try_copy_into, try_transpose_into,

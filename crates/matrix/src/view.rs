@@ -179,13 +179,13 @@ impl<'a, T: Element> MatrixView<'a, T> {
     }
 
     /// A view of `rows x cols` elements at `ptr` with strides `(rs, cs)`,
-    /// for layouts another crate already vouches for (ndarray, nalgebra).
+    /// for layouts another crate (ndarray, nalgebra) or the crate's own
+    /// kernels already vouch for.
     ///
     /// # Safety
     /// `ptr` is non-null and aligned, even for an empty view, and every
     /// in-shape offset `i * rs + j * cs` is inside one allocation of
     /// initialized `T`s that nothing mutates for `'a`.
-    #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
     pub(crate) unsafe fn from_raw_parts(
         ptr: *const T,
         rows: usize,
@@ -287,6 +287,7 @@ impl<'a, T: Element> MatrixView<'a, T> {
     ///
     /// # Panics
     /// If `i >= rows`.
+    #[inline]
     pub fn row(&self, i: usize) -> Option<&'a [T]> {
         assert!(
             i < self.rows,
@@ -481,14 +482,14 @@ impl<'a, T: Element> MatrixViewMut<'a, T> {
     }
 
     /// A mutable view of `rows x cols` elements at `ptr` with strides
-    /// `(rs, cs)`, for layouts another crate already vouches for.
+    /// `(rs, cs)`, for layouts another crate or the crate's own kernels
+    /// already vouch for.
     ///
     /// # Safety
     /// `ptr` is non-null and aligned, even for an empty view, every
     /// in-shape offset `i * rs + j * cs` is inside one allocation of
     /// initialized `T`s borrowed exclusively for `'a`, and
     /// [`non_aliasing`] holds for the layout.
-    #[cfg(any(feature = "ndarray", feature = "nalgebra"))]
     pub(crate) unsafe fn from_raw_parts(
         ptr: *mut T,
         rows: usize,
@@ -629,6 +630,7 @@ impl<'a, T: Element> MatrixViewMut<'a, T> {
     ///
     /// # Panics
     /// If `i >= rows`.
+    #[inline]
     pub fn row_mut(&mut self, i: usize) -> Option<&mut [T]> {
         assert!(
             i < self.rows,

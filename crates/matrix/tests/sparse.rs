@@ -5,9 +5,9 @@ mod common;
 use common::{apply_epilogue, assert_bitwise_equal, assert_within, kernels, random, tol};
 use matrix::sparse::GROUP;
 use matrix::{
-    reference, try_sparse_gemm, try_sparse_gemm_momentum_step,
-    try_sparse_gemm_momentum_step_with_kernel, try_sparse_gemm_with_kernel, Epilogue, KernelKind,
-    Matrix, MatrixView, MatrixViewMut, MomentumStep, Scalar, SparseMatrix, SparseRows,
+    reference, sparse_gemm_tiles, sparse_gemm_tiles_with_kernel, tile_fn, try_sparse_gemm,
+    try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, MatrixViewMut, Scalar,
+    SparseMatrix, SparseRows,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -436,13 +436,12 @@ fn shape_errors_name_both_shapes() {
     );
 }
 
-/// The momentum step fused into the product against the product stored and
-/// the step run as a loop afterwards (the formula of
-/// `sparse_gemm_momentum_step`, in its order of operations): bitwise equal
-/// for every kernel, with and without weight decay, around every
-/// column-block boundary, with a strided B and strided weights, on 1, 2
-/// and 3 threads.
-fn momentum_step_matches_product_then_loop<T: Scalar>() {
+/// The product handed over in tiles: every position comes exactly once,
+/// with the bits `sparse_gemm` stores, in the block of each output at the
+/// tile's stated position; for every kernel, around every column-block
+/// boundary, with a strided B and a strided output, on 1, 2 and 3 threads
+/// (2 and 3 split by columns for the last shape).
+fn tiles_cover_the_product_once_with_its_bits<T: Scalar>() {
     let mut rng = StdRng::seed_from_u64(12);
     let pools: Vec<_> = [2, 3]
         .iter()
@@ -460,75 +459,83 @@ fn momentum_step_matches_product_then_loop<T: Scalar>() {
             (37, 100, 64),
             (64, 300, 129),
             (9, 5, 200),
-            // Split by columns on 2 and 3 threads (B outweighs S).
             (48, 300, 333),
         ] {
-            for (wd, strided) in [(0.0, false), (1e-3, false), (0.0, true)] {
-                let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, 0.2, &mut rng));
+            for (density, strided) in [(0.2, false), (0.2, true), (0.0, false)] {
+                let s = SparseMatrix::from_dense(&sparse_random::<T>(m, k, density, &mut rng));
                 let b_store = random::<T>(
                     if strided { n } else { k },
                     if strided { k } else { n },
                     &mut rng,
                 );
                 let b = if strided { b_store.t() } else { b_store.view() };
-                let (w0, v0) = (random::<T>(m, n, &mut rng), random::<T>(m, n, &mut rng));
-                let (mu, lr, wd) = (T::from_f64(0.9), T::from_f64(0.05), T::from_f64(wd));
-
-                let mut g = Matrix::<T>::zeros(m, n);
+                let mut want = Matrix::<T>::zeros(m, n);
                 try_sparse_gemm_with_kernel(
                     kernel,
                     T::ONE,
                     &s,
                     b,
                     T::ZERO,
-                    &mut g,
+                    &mut want,
                     Epilogue::none(),
                 )
                 .unwrap();
-                let (mut want_w, mut want_v) = (w0.clone(), v0.clone());
-                for i in 0..m {
-                    for j in 0..n {
-                        let w = want_w[(i, j)];
-                        let grad = if wd != T::ZERO {
-                            g[(i, j)] + wd * w
-                        } else {
-                            g[(i, j)]
-                        };
-                        let v = mu * want_v[(i, j)] - lr * grad;
-                        want_v[(i, j)] = v;
-                        want_w[(i, j)] = w + v;
-                    }
-                }
+                let at = Matrix::from_fn(m, n, |i, j| T::from_f64((i * n + j) as f64));
                 for threads in [1, 2, 3] {
-                    // Strided weights: W stored transposed, stepped through its view.
-                    let (mut w_t, mut v) = (w0.transposed(), v0.clone());
-                    let mut w_plain = w0.clone();
-                    let weights = if strided {
-                        w_t.view_mut().t_mut()
+                    // The values land in a transposed store when strided.
+                    let (mut got_t, mut got_plain) =
+                        (Matrix::<T>::zeros(n, m), Matrix::<T>::zeros(m, n));
+                    let got = if strided {
+                        got_t.view_mut().t_mut()
                     } else {
-                        w_plain.view_mut()
+                        got_plain.view_mut()
                     };
-                    let step = MomentumStep {
-                        weights,
-                        velocity: v.view_mut(),
-                        momentum: mu,
-                        learning_rate: lr,
-                        weight_decay: wd,
+                    let (mut count, mut pos) = (Matrix::<T>::zeros(m, n), Matrix::<T>::zeros(m, n));
+                    let outputs = [got, count.view_mut(), pos.view_mut()];
+                    let run = || {
+                        sparse_gemm_tiles_with_kernel(
+                            kernel,
+                            &s,
+                            b,
+                            outputs,
+                            tile_fn(|tile, [mut got, mut count, mut pos]| {
+                                let v = tile.values;
+                                for i in 0..v.rows() {
+                                    for j in 0..v.cols() {
+                                        got.set(i, j, v[(i, j)]);
+                                        count.set(i, j, count[(i, j)] + T::ONE);
+                                        pos.set(
+                                            i,
+                                            j,
+                                            T::from_f64(((tile.row + i) * n + tile.col + j) as f64),
+                                        );
+                                    }
+                                }
+                            }),
+                        )
                     };
-                    let run = || try_sparse_gemm_momentum_step_with_kernel(kernel, &s, b, step);
                     if threads == 1 {
                         run()
                     } else {
                         pools[threads - 2].install(run)
                     }
                     .unwrap();
-                    let got_w = if strided { w_t.transposed() } else { w_plain };
+                    let got = if strided {
+                        got_t.transposed()
+                    } else {
+                        got_plain
+                    };
                     let what = format!(
-                        "{kernel} {} {m}x{k}x{n} wd {wd:?} strided {strided} {threads}t",
+                        "{kernel} {} {m}x{k}x{n} density {density} strided {strided} {threads}t",
                         T::NAME
                     );
-                    assert_bitwise_equal(&got_w, &want_w, &format!("{what}: weights"));
-                    assert_bitwise_equal(&v, &want_v, &format!("{what}: velocity"));
+                    assert_bitwise_equal(&got, &want, &format!("{what}: values"));
+                    assert_eq!(
+                        count,
+                        Matrix::from_fn(m, n, |_, _| T::ONE),
+                        "{what}: every position once"
+                    );
+                    assert_eq!(pos, at, "{what}: positions");
                 }
             }
         }
@@ -536,38 +543,28 @@ fn momentum_step_matches_product_then_loop<T: Scalar>() {
 }
 
 #[test]
-fn momentum_step_matches_product_then_loop_f32() {
-    momentum_step_matches_product_then_loop::<f32>();
+fn tiles_cover_the_product_once_with_its_bits_f32() {
+    tiles_cover_the_product_once_with_its_bits::<f32>();
 }
 
 #[test]
-fn momentum_step_matches_product_then_loop_f64() {
-    momentum_step_matches_product_then_loop::<f64>();
+fn tiles_cover_the_product_once_with_its_bits_f64() {
+    tiles_cover_the_product_once_with_its_bits::<f64>();
 }
 
 #[test]
-fn momentum_step_refuses_shapes_that_do_not_fit() {
+fn tiles_refuse_shapes_that_do_not_fit() {
     let s = SparseMatrix::from_dense(&Matrix::<f32>::identity(3));
     let b = Matrix::<f32>::zeros(3, 2);
-    let mut w = Matrix::<f32>::zeros(3, 3);
-    let mut v = Matrix::<f32>::zeros(3, 2);
-    let step = MomentumStep {
-        weights: w.view_mut(),
-        velocity: v.view_mut(),
-        momentum: 0.9,
-        learning_rate: 0.1,
-        weight_decay: 0.0,
-    };
-    let err = try_sparse_gemm_momentum_step(&s, &b, step).unwrap_err();
-    assert!(err.to_string().contains("W (the weights) is 3x3"), "{err}");
+    let (mut w, mut v) = (Matrix::<f32>::zeros(3, 2), Matrix::<f32>::zeros(3, 3));
+    let err =
+        sparse_gemm_tiles(&s, &b, [w.view_mut(), v.view_mut()], tile_fn(|_, _| {})).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "sparse_gemm_tiles: S * B is 3x2 but output 1 is 3x3"
+    );
     let b = Matrix::<f32>::zeros(4, 2);
-    let mut w = Matrix::<f32>::zeros(3, 2);
-    let step = MomentumStep {
-        weights: w.view_mut(),
-        velocity: v.view_mut(),
-        momentum: 0.9,
-        learning_rate: 0.1,
-        weight_decay: 0.0,
-    };
-    assert!(try_sparse_gemm_momentum_step(&s, &b, step).is_err());
+    let err =
+        sparse_gemm_tiles(&s, &b, [w.view_mut()], tile_fn(|_, _| panic!("no tile"))).unwrap_err();
+    assert_eq!(err.to_string(), "sparse_gemm_tiles: S is 3x3 but B is 4x2");
 }

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use matrix::Scalar;
+use matrix::{MatrixViewMut, Scalar};
 
 use crate::aligned::LineAligned;
 use crate::error::NnError;
@@ -202,14 +202,16 @@ impl<T: Scalar> Optimizer<T> {
     }
 
     /// For a training step that fuses the update of the parameters `range`
-    /// into the product computing their gradient: the momentum coefficient,
-    /// the weight decay that applies to them and their velocity, if the
-    /// rule is classical momentum and `range` lies wholly inside, or wholly
-    /// outside, the decayed ranges (`None` otherwise: the caller then
-    /// computes the gradient and runs [`step`](Self::step)). The fused
-    /// update must then be `v = mu v - lr (g + wd w); w += v`, exactly as
-    /// [`step`](Self::step) computes it.
-    pub(crate) fn fused_momentum(&mut self, range: Range<usize>) -> Option<(f64, f64, &mut [T])> {
+    /// into the product computing their gradient: the update, as
+    /// [`step`](Self::step) would make it at rate `lr`, with their velocity,
+    /// if the rule is classical momentum and `range` lies wholly inside, or
+    /// wholly outside, the decayed ranges (`None` otherwise: the caller
+    /// then computes the gradient and runs [`step`](Self::step)).
+    pub(crate) fn fused_momentum(
+        &mut self,
+        range: Range<usize>,
+        lr: f64,
+    ) -> Option<(FusedUpdate<T>, &mut [T])> {
         let OptimizerKind::Momentum { mu } = self.kind else {
             return None;
         };
@@ -233,7 +235,10 @@ impl<T: Scalar> Optimizer<T> {
         } else {
             return None;
         };
-        Some((mu, wd, &mut self.state1[range]))
+        // Classical momentum's rule does not depend on the step count.
+        let rule = Rule::new(self.kind, self.steps + 1, lr, wd);
+        let mu = T::from_f64(mu);
+        Some((FusedUpdate { rule, mu }, &mut self.state1[range]))
     }
 
     fn update(&mut self, params: &mut [T], grads: &[T], r: Range<usize>, lr: f64, wd: f64) {
@@ -252,6 +257,49 @@ impl<T: Scalar> Optimizer<T> {
                 .for_each(|(((w, g), s1), s2)| rule.apply(w, g, s1, s2));
         } else {
             rule.apply(w, g, s1, s2);
+        }
+    }
+}
+
+/// The update of [`Optimizer::fused_momentum`]: the optimizer's own rule,
+/// applied to pieces of the weights, their velocity and their gradient.
+#[derive(Clone, Copy)]
+pub(crate) struct FusedUpdate<T> {
+    rule: Rule<T>,
+    mu: T,
+}
+
+/// A tile of the gradient, with the same blocks of the weights and the
+/// velocity: updated exactly as [`Optimizer::step`] updates those elements.
+/// Inlined into the sparse product's kernel (see [`matrix::OnTile`]), so
+/// the loop is vectorized for the kernel's instruction set.
+impl<T: Scalar> matrix::OnTile<T, 2> for FusedUpdate<T> {
+    #[inline(always)]
+    fn on_tile(&self, tile: matrix::ProductTile<'_, T>, [mut w, mut v]: [MatrixViewMut<'_, T>; 2]) {
+        let Rule { lr, wd, decay, .. } = self.rule;
+        for i in 0..tile.values.rows() {
+            // Row-major blocks of row-major matrices: every row is a slice.
+            if let (Some(g), Some(w), Some(v)) = (tile.values.row(i), w.row_mut(i), v.row_mut(i)) {
+                momentum(self.mu, lr, wd, decay, w, g, v);
+            }
+        }
+    }
+}
+
+/// Classical momentum, `v = mu v - lr (g + wd w); w += v` (without the
+/// `wd w` term when `decay` is false), element by element: the one copy of
+/// the rule, which [`Optimizer::step`] and the fused update both run.
+#[inline(always)]
+fn momentum<T: Scalar>(mu: T, lr: T, wd: T, decay: bool, w: &mut [T], g: &[T], v: &mut [T]) {
+    if decay {
+        for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
+            *v = mu * *v - lr * (g + wd * *w);
+            *w += *v;
+        }
+    } else {
+        for ((w, &g), v) in w.iter_mut().zip(g).zip(v) {
+            *v = mu * *v - lr * g;
+            *w += *v;
         }
     }
 }
@@ -293,7 +341,8 @@ impl<T: Scalar> Rule<T> {
     }
 
     /// Updates `w` in place from `g`, with state `s1` (velocity or first
-    /// moment) and `s2` (second moment).
+    /// moment) and `s2` (second moment, Adam's only).
+    #[inline]
     fn apply(&self, w: &mut [T], g: &[T], s1: &mut [T], s2: &mut [T]) {
         let (lr, wd, decay) = (self.lr, self.wd, self.decay);
         let grad = |w: T, g: T| if decay { g + wd * w } else { g };
@@ -303,13 +352,7 @@ impl<T: Scalar> Rule<T> {
                     *w -= lr * grad(*w, g);
                 }
             }
-            OptimizerKind::Momentum { mu } => {
-                let mu = T::from_f64(mu);
-                for ((w, &g), v) in w.iter_mut().zip(g).zip(s1) {
-                    *v = mu * *v - lr * grad(*w, g);
-                    *w += *v;
-                }
-            }
+            OptimizerKind::Momentum { mu } => momentum(T::from_f64(mu), lr, wd, decay, w, g, s1),
             OptimizerKind::Nesterov { mu } => {
                 let (mu, one) = (T::from_f64(mu), T::ONE);
                 for ((w, &g), v) in w.iter_mut().zip(g).zip(s1) {

@@ -71,7 +71,7 @@ use crate::gemm::driver::Problem;
 use crate::gemm::kernel::{microkernel_fit, APanel, BPanel, Kernel, Tile, TileEpilogue};
 use crate::gemm::skinny::SkinnyKernel;
 use crate::gemm::vector::VectorKernel;
-use crate::sparse::{SparseKernel, SparseProblem, TransposeFill};
+use crate::sparse::{SparseKernel, SparseProblem, TileSink, TransposeFill};
 use crate::transpose::PortableTranspose;
 
 /// Plain Rust, for `MATNET_KERNEL=portable` and every non-x86 target.
@@ -141,9 +141,9 @@ const SPARSE_NV: usize = 2;
 
 impl<T: Scalar> SparseKernel<T> for Sparse {
     const BLOCK_COLUMNS: usize = SPARSE_NV * L;
-    unsafe fn groups(p: &SparseProblem<T>, g0: usize, g1: usize) {
+    unsafe fn groups<O: TileSink<T>>(p: &SparseProblem<T>, g0: usize, g1: usize, sink: &O) {
         // SAFETY: the caller upholds this function's `# Safety` contract.
-        unsafe { crate::sparse::groups::<Arr<T>, SPARSE_NV>(p, g0, g1) }
+        unsafe { crate::sparse::groups::<Arr<T>, SPARSE_NV, O>(p, g0, g1, sink) }
     }
     unsafe fn fill_transpose(f: TransposeFill<'_, T>) {
         // SAFETY: as above.

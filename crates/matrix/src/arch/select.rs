@@ -130,7 +130,7 @@ pub fn resolve(request: Option<&str>) -> Result<KernelKind, KernelError> {
 ///   function returns it too, so that a program can refuse the setting at
 ///   start-up as it refuses a bad argument (the `mnist` example does);
 /// - `*`, `matmul`, [`sparse_gemm`](crate::sparse_gemm),
-///   [`sparse_gemm_momentum_step`](crate::sparse_gemm_momentum_step) and
+///   [`sparse_gemm_tiles`](crate::sparse_gemm_tiles) and
 ///   the transposes, which have no `Result`, do not panic over an
 ///   environment variable inside a host program: they print one line on
 ///   stderr, once per process (`matrix: MATNET_KERNEL=sse9 names no kernel

@@ -25,21 +25,22 @@ pub struct SparseProblem<T> {
     /// Bias of `n` elements, or null.
     pub(crate) bias: *const T,
     pub(crate) relu: bool,
-    /// With a momentum step, C is not stored: each element of the product
-    /// updates the same element of the weights and the velocity instead.
-    pub(crate) step: Option<StepOperands<T>>,
+    /// The column of the whole product where this one's column 0 is (a
+    /// part of a column split, [`columns`](Self::columns)): what a
+    /// [`TileSink`](super::TileSink) is told.
+    pub(crate) col0: usize,
 }
 
 impl<T: Copy> SparseProblem<T> {
-    /// Columns `j0..j1` of this product (of B, C, the bias and the step's
-    /// operands) as a product of their own, over the same S.
+    /// Columns `j0..j1` of this product (of B, C and the bias) as a
+    /// product of their own, over the same S.
     ///
     /// # Safety
     /// `j0 <= j1 <= n`.
     pub(crate) unsafe fn columns(&self, j0: usize, j1: usize) -> SparseProblem<T> {
         debug_assert!(j0 <= j1 && j1 <= self.n);
         let at = |o: OutOperand<T>| OutOperand {
-            // A null C (a momentum step stores none) stays null.
+            // A null C (a product into a tile sink has none) stays null.
             ptr: o.ptr.wrapping_add(j0 * o.cs),
             ..o
         };
@@ -51,25 +52,8 @@ impl<T: Copy> SparseProblem<T> {
             bias: self
                 .bias
                 .wrapping_add(if self.bias.is_null() { 0 } else { j0 }),
-            step: self.step.map(|s| StepOperands {
-                weights: at(s.weights),
-                velocity: at(s.velocity),
-                ..s
-            }),
+            col0: self.col0 + j0,
             ..*self
         }
     }
-}
-
-/// The raw operands of a momentum step (see
-/// [`MomentumStep`](crate::sparse::MomentumStep)), `m x n` like C.
-#[derive(Clone, Copy)]
-pub struct StepOperands<T> {
-    pub(crate) weights: OutOperand<T>,
-    pub(crate) velocity: OutOperand<T>,
-    pub(crate) momentum: T,
-    /// The learning rate, negated: `mu v - lr g` is computed as
-    /// `mu v + (-lr) g`, which IEEE arithmetic rounds identically.
-    pub(crate) neg_lr: T,
-    pub(crate) weight_decay: T,
 }

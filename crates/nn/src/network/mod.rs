@@ -26,7 +26,7 @@
 
 use std::ops::Range;
 
-use matrix::{ops, MatrixView, MatrixViewMut, MomentumStep, Scalar};
+use matrix::{ops, MatrixView, MatrixViewMut, Scalar};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
@@ -358,7 +358,7 @@ impl<T: Scalar> Network<T> {
     ///
     /// With classical momentum and a batch the first layer reads sparse (as
     /// MNIST's are), that layer's weights are updated inside the product
-    /// that computes their gradient ([`matrix::sparse_gemm_momentum_step`]):
+    /// that computes their gradient ([`matrix::sparse_gemm_tiles`]):
     /// the gradient, as big as the weights, is never written out and read
     /// back. [`grads`](Self::grads) then holds every gradient but that one.
     /// A NaN or infinite loss updates nothing.
@@ -590,10 +590,10 @@ fn step_and_update<T: Scalar>(
     };
     let fused = x_t.and_then(|x_t| {
         optimizer
-            .fused_momentum(first.weight_range())
+            .fused_momentum(first.weight_range(), lr)
             .map(|f| (x_t, f))
     });
-    let Some((x_t, (mu, wd, velocity))) = fused else {
+    let Some((x_t, (update, velocity))) = fused else {
         arch.backward(params, grads, ws, input, start);
         if loss.is_finite() {
             optimizer.step(params, grads, lr);
@@ -606,17 +606,12 @@ fn step_and_update<T: Scalar>(
     let dy = ws.d_acts[0].rows_view(0, m);
     first.bias_gradient(dy, grads);
     let (k, n) = (first.inputs, first.outputs);
-    matrix::sparse_gemm_momentum_step(
-        x_t,
-        dy,
-        MomentumStep {
-            weights: MatrixViewMut::from_slice(&mut params[first.weight_range()], k, n, n, 1),
-            velocity: MatrixViewMut::from_slice(velocity, k, n, n, 1),
-            momentum: T::from_f64(mu),
-            learning_rate: T::from_f64(lr),
-            weight_decay: T::from_f64(wd),
-        },
-    );
+    // The weight gradient Xᵀ dY a tile at a time, each tile applied to the
+    // same block of the weights and the velocity while it is in cache.
+    let weights = MatrixViewMut::from_slice(&mut params[first.weight_range()], k, n, n, 1);
+    let velocity = MatrixViewMut::from_slice(velocity, k, n, n, 1);
+    matrix::sparse_gemm_tiles(x_t, dy, [weights, velocity], update)
+        .expect("the first layer's weights, velocity and gradient have one shape");
     optimizer.step_except(params, grads, lr, first.weight_range());
     (loss, batch.correct)
 }
