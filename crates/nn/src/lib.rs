@@ -5,11 +5,12 @@
 //! 2. [`dataset`]: IDX arrays to a [`dataset::Dataset`] (pixels in [0, 1],
 //!    one row per sample, labels), shuffling and mini-batches; MNIST's file
 //!    names and loading.
-//! 3. Layers, each a forward/backward pair over buffers the caller owns:
-//!    [`dense`] (`y = x W + b`, with the fused bias + ReLU epilogue and a
-//!    plain reference), [`activation`] (ReLU, tanh, sigmoid, softmax's
-//!    backward); [`input`] decides when the first Dense layer reads its
-//!    batch's nonzeros instead of the dense batch.
+//! 3. [`layers`], one file each (its forward/backward pair over buffers
+//!    the caller owns with a plain reference, shape rule, parameters,
+//!    initialisation and model-file token): [`dense`] (`y = x W + b`, with
+//!    the fused bias + ReLU epilogue), [`activation`] (ReLU, tanh,
+//!    sigmoid), [`layers::softmax`]; [`input`] decides when the first Dense
+//!    layer reads its batch's nonzeros instead of the dense batch.
 //! 4. [`network`]: the layers in order over one flat parameter buffer, the
 //!    forward and backward loops, activations allocated once per batch size.
 //! 5. [`loss`]: softmax + cross-entropy and sigmoid + binary cross-entropy,
@@ -34,15 +35,14 @@
 // safe Rust over its API, and the compiler keeps it so.
 #![forbid(unsafe_code)]
 
-pub mod activation;
 mod aligned;
 mod atomic_file;
 pub mod csv;
 pub mod dataset;
-pub mod dense;
 mod error;
 pub mod idx;
 pub mod input;
+pub mod layers;
 pub mod loss;
 pub mod metrics;
 pub mod model_file;
@@ -54,6 +54,7 @@ pub use activation::Activation;
 pub use dense::{Dense, DenseInput};
 pub use error::NnError;
 pub use input::{InputSparsity, PreparedBatch, SparseBatch};
+pub use layers::{activation, dense};
 pub use loss::Loss;
 pub use network::{Init, Layer, Network};
 pub use optim::{OptimizerKind, Schedule};

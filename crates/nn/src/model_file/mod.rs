@@ -25,14 +25,14 @@
 //! under it (tensors and metadata, read and written).
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
-use std::path::{Path, PathBuf};
 
-use crate::activation::Activation;
+use std::path::Path;
+
 use crate::loss::Loss;
 use crate::network::{Init, Layer, Network};
 
 mod tensors;
+pub use crate::error::ModelError;
 pub use tensors::{
     parse_tensors, parse_tensors_named, read_tensors, read_tensors_with_limit, write_atomically,
     write_tensors, Tensor, TensorFile,
@@ -54,163 +54,13 @@ pub const MAX_TENSORS: usize = 1 << 16;
 /// Architectures with more layers than this are refused.
 pub const MAX_LAYERS: usize = 1 << 16;
 
-/// Why a model file could not be written or read. Every variant's message is
-/// one line that starts with the file's path.
-#[derive(Debug)]
-pub enum ModelError {
-    /// Reading or writing failed.
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// The path is a directory, FIFO, device or socket: refused before it is
-    /// opened, so reading can neither block nor run forever.
-    NotRegularFile {
-        /// The path.
-        path: PathBuf,
-        /// What it is instead, e.g. `a FIFO`.
-        kind: &'static str,
-    },
-    /// The file is larger than the limit (or grew past it while being read).
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// Its size in bytes (at least this many when it grew during the read).
-        size: u64,
-        /// The limit in bytes ([`MAX_MODEL_FILE_BYTES`] for [`read_tensors`]).
-        limit: u64,
-    },
-    /// The header length field is above [`MAX_HEADER_BYTES`].
-    HeaderTooLarge {
-        /// The file.
-        path: PathBuf,
-        /// The header length the file declares.
-        len: u64,
-        /// [`MAX_HEADER_BYTES`].
-        limit: u64,
-    },
-    /// The header declares more than [`MAX_TENSORS`] tensors.
-    TooManyTensors {
-        /// The file.
-        path: PathBuf,
-        /// How many it declares.
-        count: usize,
-        /// [`MAX_TENSORS`].
-        limit: usize,
-    },
-    /// Not a valid safetensors file (refused by the `safetensors` crate, or
-    /// too short to hold a header).
-    Format {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, naming the tensor where there is one.
-        reason: String,
-    },
-    /// A tensor of a dtype other than F32 or F64.
-    UnsupportedDtype {
-        /// The file.
-        path: PathBuf,
-        /// The tensor's name.
-        tensor: String,
-        /// Its dtype, e.g. `I8`.
-        dtype: String,
-    },
-    /// Memory for the file or its tensors that the allocator refused.
-    OutOfMemory {
-        /// The file.
-        path: PathBuf,
-        /// What the memory was for.
-        what: String,
-        /// Bytes asked for.
-        bytes: u64,
-    },
-    /// A valid safetensors file that is not a loadable matnet model (no or a
-    /// bad architecture, tensors missing, extra or mis-shaped, non-finite
-    /// values), or tensors that cannot be written.
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-impl ModelError {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            ModelError::Io { path, .. }
-            | ModelError::NotRegularFile { path, .. }
-            | ModelError::TooLarge { path, .. }
-            | ModelError::HeaderTooLarge { path, .. }
-            | ModelError::TooManyTensors { path, .. }
-            | ModelError::Format { path, .. }
-            | ModelError::UnsupportedDtype { path, .. }
-            | ModelError::OutOfMemory { path, .. }
-            | ModelError::Invalid { path, .. } => path,
-        }
-    }
-}
-
-impl fmt::Display for ModelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.path().display();
-        match self {
-            ModelError::Io { source, .. } => write!(f, "{p}: {source}"),
-            ModelError::NotRegularFile { kind, .. } => {
-                write!(f, "{p}: is {kind}, not a regular file; refusing to read it as a model file")
-            }
-            ModelError::TooLarge { size, limit, .. } => write!(
-                f,
-                "{p}: model file too large: {size} bytes, the limit is {limit} bytes"
-            ),
-            ModelError::HeaderTooLarge { len, limit, .. } => write!(
-                f,
-                "{p}: not a valid model file: header length {len} exceeds the limit of {limit} bytes"
-            ),
-            ModelError::TooManyTensors { count, limit, .. } => write!(
-                f,
-                "{p}: not a valid model file: {count} tensors, the limit is {limit}"
-            ),
-            ModelError::Format { reason, .. } => {
-                write!(f, "{p}: not a valid safetensors file: {reason}")
-            }
-            ModelError::UnsupportedDtype { tensor, dtype, .. } => write!(
-                f,
-                "{p}: tensor '{tensor}': unsupported dtype {dtype} (expected F32 or F64)"
-            ),
-            ModelError::OutOfMemory { what, bytes, .. } => write!(
-                f,
-                "{p}: out of memory: {what} need {bytes} bytes, which cannot be allocated"
-            ),
-            ModelError::Invalid { reason, .. } => {
-                write!(f, "{p}: not a valid model file: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ModelError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ModelError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
 /// The architecture string stored in the metadata, e.g.
-/// `dense:784:800,relu,dense:800:10,softmax`.
+/// `dense:784:800,relu,dense:800:10,softmax`: each layer's
+/// [`token`](Layer::token).
 pub fn architecture_string(layers: &[Layer]) -> String {
     layers
         .iter()
-        .map(|l| match l {
-            Layer::Dense { inputs, outputs } => format!("dense:{inputs}:{outputs}"),
-            Layer::Act(a) => a.name().to_string(),
-            Layer::Softmax => "softmax".to_string(),
-        })
+        .map(Layer::token)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -222,22 +72,7 @@ pub fn parse_architecture(s: &str) -> Result<Vec<Layer>, String> {
     if count > MAX_LAYERS {
         return Err(format!("{count} layers, the limit is {MAX_LAYERS}"));
     }
-    s.split(',')
-        .map(|part| {
-            let fields: Vec<&str> = part.trim().split(':').collect();
-            match fields[..] {
-                ["dense", i, o] => match (i.parse(), o.parse()) {
-                    (Ok(inputs), Ok(outputs)) => Ok(Layer::Dense { inputs, outputs }),
-                    _ => Err(format!("bad dense layer '{part}'")),
-                },
-                ["softmax"] => Ok(Layer::Softmax),
-                [name] => Activation::from_name(name)
-                    .map(Layer::Act)
-                    .ok_or_else(|| format!("unknown layer '{name}'")),
-                _ => Err(format!("bad layer '{part}'")),
-            }
-        })
-        .collect()
+    s.split(',').map(Layer::parse).collect()
 }
 
 fn loss_name(loss: Loss) -> &'static str {
@@ -259,24 +94,19 @@ pub fn save_model(net: &Network<f32>, path: &Path) -> Result<(), ModelError> {
     metadata.insert("loss".to_string(), loss_name(net.loss()).to_string());
     metadata.insert("weight_layout".to_string(), "inputs_x_outputs".to_string());
     let params = net.params();
-    let tensors: Vec<Tensor> = net
-        .dense_params()
-        .iter()
-        .flat_map(|d| {
-            [
-                Tensor {
-                    name: format!("layers.{}.weight", d.layer),
-                    shape: vec![d.inputs, d.outputs],
-                    data: params[d.weight_range()].to_vec(),
-                },
-                Tensor {
-                    name: format!("layers.{}.bias", d.layer),
-                    shape: vec![d.outputs],
-                    data: params[d.bias_range()].to_vec(),
-                },
-            ]
-        })
-        .collect();
+    let mut tensors = Vec::new();
+    for (l, (layer, range)) in net.layers().iter().zip(net.param_ranges()).enumerate() {
+        let mut data = &params[range.clone()];
+        for t in layer.tensors() {
+            let (this, rest) = data.split_at(t.len());
+            tensors.push(Tensor {
+                name: format!("layers.{l}.{}", t.name),
+                shape: t.shape,
+                data: this.to_vec(),
+            });
+            data = rest;
+        }
+    }
     write_tensors(path, &tensors, &metadata)
 }
 
@@ -312,23 +142,21 @@ fn model_from_tensors(file: TensorFile, path: &Path) -> Result<Network<f32>, Mod
     // Tensor names are unique (the header is a JSON object).
     let mut by_name: HashMap<&str, &Tensor> =
         file.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    // Every Dense layer's tensors must be in the file with its shapes before
+    // Every layer's tensors must be in the file with their shapes before
     // anything is built: the architecture string alone could ask for any
     // amount of memory, the tensors are bounded by the file's size.
     for (l, layer) in layers.iter().enumerate() {
-        if let Layer::Dense { inputs, outputs } = *layer {
-            for (suffix, shape) in [("weight", vec![inputs, outputs]), ("bias", vec![outputs])] {
-                let name = format!("layers.{l}.{suffix}");
-                match by_name.get(name.as_str()) {
-                    None => return Err(invalid(format!("tensor '{name}' is missing"))),
-                    Some(t) if t.shape != shape => {
-                        return Err(invalid(format!(
-                            "tensor '{name}' has shape {:?} but the architecture needs {shape:?}",
-                            t.shape
-                        )))
-                    }
-                    Some(_) => {}
+        for want in layer.tensors() {
+            let name = format!("layers.{l}.{}", want.name);
+            match by_name.get(name.as_str()) {
+                None => return Err(invalid(format!("tensor '{name}' is missing"))),
+                Some(t) if t.shape != want.shape => {
+                    return Err(invalid(format!(
+                        "tensor '{name}' has shape {:?} but the architecture needs {:?}",
+                        t.shape, want.shape
+                    )))
                 }
+                Some(_) => {}
             }
         }
     }
@@ -343,19 +171,18 @@ fn model_from_tensors(file: TensorFile, path: &Path) -> Result<Network<f32>, Mod
         &mut rng,
     )
     .map_err(|e| invalid(e.to_string()))?;
-    for d in net.dense_params().to_vec() {
-        for (suffix, shape, range) in [
-            ("weight", vec![d.inputs, d.outputs], d.weight_range()),
-            ("bias", vec![d.outputs], d.bias_range()),
-        ] {
-            let name = format!("layers.{}.{suffix}", d.layer);
+    let (layers, ranges) = (net.layers().to_vec(), net.param_ranges().to_vec());
+    for (l, (layer, range)) in layers.iter().zip(ranges).enumerate() {
+        let mut at = range.start;
+        for want in layer.tensors() {
+            let name = format!("layers.{l}.{}", want.name);
             let t = by_name
                 .remove(name.as_str())
                 .ok_or_else(|| invalid(format!("tensor '{name}' is missing")))?;
-            if t.shape != shape || t.data.len() != range.len() {
+            if t.shape != want.shape || t.data.len() != want.len() {
                 return Err(invalid(format!(
-                    "tensor '{name}' has shape {:?} but the architecture needs {shape:?}",
-                    t.shape
+                    "tensor '{name}' has shape {:?} but the architecture needs {:?}",
+                    t.shape, want.shape
                 )));
             }
             if let Some(bad) = t.data.iter().find(|x| !x.is_finite()) {
@@ -363,7 +190,8 @@ fn model_from_tensors(file: TensorFile, path: &Path) -> Result<Network<f32>, Mod
                     "tensor '{name}' holds a non-finite value ({bad})"
                 )));
             }
-            net.params_mut()[range].copy_from_slice(&t.data);
+            net.params_mut()[at..at + want.len()].copy_from_slice(&t.data);
+            at += want.len();
         }
     }
     // The first extra tensor in file order, so the message is deterministic.

@@ -1,23 +1,31 @@
 //! The passes over all layers, and the buffers they run through: the
-//! architecture ([`Arch`]: layers, loss, where each Dense layer's
-//! parameters live) with its forward pass, backward pass and training step,
-//! each taking the parameters, the gradients and a [`Workspace`] as
-//! arguments; and the checks that turn a layer list into a parameter layout ([`validate`]).
+//! architecture ([`Arch`]: layers, loss, where each layer's parameters
+//! live) with its forward pass, backward pass and training step, each
+//! taking the parameters, the gradients and a [`Workspace`] as arguments;
+//! and the checks that turn a layer list into a parameter layout
+//! ([`validate`]). Each layer's own work is in its file (`layers/`).
 
-use matrix::{ops, Matrix, Scalar};
+use std::ops::Range;
 
-use super::{DenseParams, Layer, MAX_LAYER_WIDTH, MAX_PARAMETERS};
-use crate::activation::{softmax_backward, Activation};
+use matrix::{Matrix, Scalar};
+
+use super::{Layer, MAX_PARAMETERS};
+use crate::activation::Activation;
 use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
 use crate::loss::{self, BatchLoss, Loss};
 
 /// The shape of a network, without its numbers: the layers, the loss, where
-/// each Dense layer's parameters live and how its epilogue runs. The passes
-/// over all layers are its methods, taking every buffer as an argument.
+/// each layer's parameters live and how its epilogue runs. The passes over
+/// all layers are its methods, taking every buffer as an argument.
 pub(super) struct Arch {
     pub(super) layers: Vec<Layer>,
     pub(super) loss: Loss,
+    /// `params[l]`: layer `l`'s range of the parameter buffer.
+    pub(super) params: Vec<Range<usize>>,
+    /// `widths[l]`: the output width of layer `l`.
+    pub(super) widths: Vec<usize>,
+    /// Where each Dense layer's parameters live, in the whole buffer.
     pub(super) dense: Vec<Dense>,
     /// `fused[l]`: Dense layer `l` writes relu(xW+b) into `acts[l + 1]`.
     pub(super) fused: Vec<bool>,
@@ -65,29 +73,15 @@ impl<T: Scalar> Workspace<T> {
 
 impl Arch {
     pub(super) fn input_width(&self) -> usize {
-        self.dense.first().map_or(0, |d| d.inputs)
+        self.layers
+            .first()
+            .and_then(Layer::input_width)
+            .unwrap_or(0)
     }
 
     /// The output width of every layer.
     pub(super) fn output_widths(&self) -> Vec<usize> {
-        let mut width = self.input_width();
-        self.layers
-            .iter()
-            .map(|l| {
-                if let Layer::Dense { outputs, .. } = l {
-                    width = *outputs;
-                }
-                width
-            })
-            .collect()
-    }
-
-    /// The parameter slot of Dense layer `l`.
-    pub(super) fn dense_at(&self, l: usize) -> &Dense {
-        self.dense
-            .iter()
-            .find(|d| d.layer == l)
-            .expect("layer l is Dense")
+        self.widths.clone()
     }
 
     /// Input of layer `l` on `m` rows: `x` for layer 0, else the previous
@@ -124,25 +118,9 @@ impl Arch {
             let input = Self::input_of(before, x, l, m);
             let out = &mut rest[0];
             let width = out.cols();
-            match self.layers[l] {
-                Layer::Dense { .. } => {
-                    let y = out.view_mut().submatrix_mut(0, 0, m, width);
-                    self.dense_at(l)
-                        .forward(params, input, y, relu, !self.unfused);
-                }
-                Layer::Act(act) => {
-                    let input = input
-                        .dense()
-                        .and_then(|x| x.as_slice())
-                        .expect("an activation reads the contiguous buffer before it");
-                    act.forward(input, &mut out.as_mut_slice()[..m * width]);
-                }
-                Layer::Softmax => {
-                    let mut y = out.view_mut().submatrix_mut(0, 0, m, width);
-                    y.copy_from(input.dense().expect("a softmax reads the buffer before it"));
-                    ops::softmax_rows(y);
-                }
-            }
+            let y = out.view_mut().submatrix_mut(0, 0, m, width);
+            let params = &params[self.params[l].clone()];
+            self.layers[l].forward(params, input, y, relu, !self.unfused);
             l = target + 1;
         }
     }
@@ -177,30 +155,17 @@ impl Arch {
         let m = x.rows();
         for l in (lowest..=start).rev() {
             let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
-            let dy = &d_rest[0];
-            let w = dy.cols();
-            match self.layers[l] {
-                Layer::Dense { .. } => {
-                    let d = self.dense_at(l);
-                    let input = Self::input_of(&ws.acts, x, l, m);
-                    let dx = d_before
-                        .last_mut()
-                        .map(|dx| dx.view_mut().submatrix_mut(0, 0, m, d.inputs));
-                    d.backward(params, input, dy.rows_view(0, m), grads, dx);
-                }
-                // The first layer is Dense: below any activation is a buffer.
-                Layer::Act(act) => act.backward(
-                    &ws.acts[l].as_slice()[..m * w],
-                    &dy.as_slice()[..m * w],
-                    &mut d_before[l - 1].as_mut_slice()[..m * w],
-                ),
-                Layer::Softmax => softmax_backward(
-                    &ws.acts[l].as_slice()[..m * w],
-                    &dy.as_slice()[..m * w],
-                    &mut d_before[l - 1].as_mut_slice()[..m * w],
-                    w,
-                ),
-            }
+            let dy = d_rest[0].rows_view(0, m);
+            // A Dense layer fused with its ReLU stores only the ReLU's
+            // output: neither its own output nor the ReLU's input exists.
+            let x = (l == 0 || !self.fused[l - 1]).then(|| Self::input_of(&ws.acts, x, l, m));
+            let y = (!self.fused[l]).then(|| ws.acts[l].rows_view(0, m));
+            let dx = d_before.last_mut().map(|dx| {
+                let width = dx.cols();
+                dx.view_mut().submatrix_mut(0, 0, m, width)
+            });
+            let range = self.params[l].clone();
+            self.layers[l].backward(&params[range.clone()], x, y, dy, &mut grads[range], dx);
         }
     }
 
@@ -251,77 +216,73 @@ impl Arch {
     }
 }
 
-/// Checks the layer list and lays out the parameter buffer.
-pub(super) fn validate(layers: &[Layer], loss: Loss) -> Result<Vec<DenseParams>, NnError> {
-    let arch = |msg: String| Err(NnError::Architecture(msg));
+/// What [`validate`] makes of a layer list: each layer's parameter range
+/// and output width, and where the Dense layers' parameters live.
+pub(super) struct Layout {
+    pub(super) params: Vec<Range<usize>>,
+    pub(super) widths: Vec<usize>,
+    pub(super) dense: Vec<Dense>,
+}
+
+/// Checks the layer list (each layer's shape rule on the width before it,
+/// the parameter count, the output layer against the loss) and lays out
+/// the parameter buffer.
+pub(super) fn validate(layers: &[Layer], loss: Loss) -> Result<Layout, NnError> {
+    let arch = |msg: &str| Err(NnError::Architecture(msg.to_string()));
     if layers.len() < 2 {
-        return arch("a network needs at least a Dense layer and an output layer".into());
+        return arch("a network needs at least a Dense layer and an output layer");
     }
-    let mut dense = Vec::new();
-    let mut width: Option<usize> = None;
+    let Some(mut width) = layers[0]
+        .input_width()
+        .filter(|_| layers[0].reads_any_input_form())
+    else {
+        return arch("the first layer must be Dense");
+    };
+    let mut layout = Layout {
+        params: Vec::with_capacity(layers.len()),
+        widths: Vec::with_capacity(layers.len()),
+        dense: Vec::new(),
+    };
     let mut offset = 0usize;
     for (l, layer) in layers.iter().enumerate() {
-        match *layer {
-            Layer::Dense { inputs, outputs } => {
-                if inputs == 0 || outputs == 0 {
-                    return arch(format!(
-                        "layer {l}: Dense {inputs}->{outputs} has a zero width"
-                    ));
-                }
-                for (side, n) in [("inputs", inputs), ("outputs", outputs)] {
-                    if n > MAX_LAYER_WIDTH {
-                        return Err(NnError::TooLarge {
-                            what: format!("layer {l} (Dense {inputs}->{outputs}) {side}"),
-                            size: n as u64,
-                            limit: MAX_LAYER_WIDTH as u64,
-                        });
-                    }
-                }
-                if let Some(w) = width.filter(|&w| w != inputs) {
-                    return arch(format!(
-                        "layer {l}: Dense takes {inputs} inputs but the previous layer gives {w}"
-                    ));
-                }
-                let weight = offset;
-                // Both widths are at most 2^20, so nothing here overflows.
-                let bias = weight + inputs * outputs;
-                offset = bias + outputs;
-                if offset > MAX_PARAMETERS {
-                    return Err(NnError::TooLarge {
-                        what: format!(
-                            "the parameter count up to layer {l} (Dense {inputs}->{outputs})"
-                        ),
-                        size: offset as u64,
-                        limit: MAX_PARAMETERS as u64,
-                    });
-                }
-                dense.push(DenseParams {
-                    layer: l,
-                    inputs,
-                    outputs,
-                    weight,
-                    bias,
-                });
-                width = Some(outputs);
-            }
-            _ if width.is_none() => return arch("the first layer must be Dense".into()),
-            _ => {}
+        width = layer.output_width(l, width)?;
+        // The shape rule bounds each layer's widths (2^20 for Dense), so its
+        // parameter count cannot overflow; the running total is checked.
+        let end = offset + layer.param_count();
+        if end > MAX_PARAMETERS {
+            return Err(NnError::TooLarge {
+                what: format!("the parameter count up to layer {l} ({})", layer.token()),
+                size: end as u64,
+                limit: MAX_PARAMETERS as u64,
+            });
         }
+        if let Layer::Dense { inputs, outputs } = *layer {
+            layout.dense.push(Dense {
+                layer: l,
+                inputs,
+                outputs,
+                weight: offset,
+                bias: offset + inputs * outputs,
+            });
+        }
+        layout.params.push(offset..end);
+        layout.widths.push(width);
+        offset = end;
     }
     let last = layers[layers.len() - 1];
     let before_last = layers[layers.len() - 2];
     if !matches!(before_last, Layer::Dense { .. }) {
-        return arch("the output activation must follow a Dense layer".into());
+        return arch("the output activation must follow a Dense layer");
     }
     match (loss, last) {
         (Loss::SoftmaxCrossEntropy, Layer::Softmax) => {}
-        (Loss::BinaryCrossEntropy, Layer::Act(Activation::Sigmoid)) if width == Some(1) => {}
+        (Loss::BinaryCrossEntropy, Layer::Act(Activation::Sigmoid)) if width == 1 => {}
         (Loss::SoftmaxCrossEntropy, _) => {
-            return arch("cross-entropy needs a Softmax output layer".into())
+            return arch("cross-entropy needs a Softmax output layer")
         }
         (Loss::BinaryCrossEntropy, _) => {
-            return arch("binary cross-entropy needs a single Sigmoid output".into())
+            return arch("binary cross-entropy needs a single Sigmoid output")
         }
     }
-    Ok(dense)
+    Ok(layout)
 }

@@ -9,16 +9,17 @@
 //! dW = inputᵀ·dY, db = colsum(dY), dX = dY·Wᵀ  ◀── backward, layer by layer
 //! ```
 //!
-//! A [`Network`] is three things: the architecture (layers and where each
-//! Dense layer's parameters live), the parameters and their gradients (one
+//! A [`Network`] is three things: the architecture (layers and each one's
+//! range of the parameter buffer), the parameters and their gradients (one
 //! flat buffer each, so an optimizer step is one loop and a model file one
 //! write), and a `Workspace` with the buffers a batch runs through. The
 //! forward and backward loops take the parameters, the gradients and the
-//! workspace as arguments and call each layer's own pass
-//! ([`Dense::forward`], [`Activation::forward`], ...), so a split of a
-//! batch into chunks needs only one workspace (and gradient buffer) per
-//! chunk. This file is the public [`Network`]; the loops, the buffers and
-//! the layer-list checks are in `network/arch.rs`.
+//! workspace as arguments and call each layer's own pass on its ranges
+//! ([`Layer`]'s operations, each layer's code in its file of
+//! [`crate::layers`]), so a split of a batch into chunks needs only one
+//! workspace (and gradient buffer) per chunk. This file is the public
+//! [`Network`]; the loops, the buffers and the layer-list checks are in
+//! `network/arch.rs`. Neither knows any layer's arithmetic.
 //!
 //! A Dense layer followed by ReLU runs as one gemm with a fused bias + ReLU
 //! epilogue writing straight into the ReLU's output; ReLU's backward only
@@ -28,7 +29,6 @@ use std::ops::Range;
 
 use matrix::{ops, MatrixView, MatrixViewMut, Scalar};
 use rand::Rng;
-use rand_distr::StandardNormal;
 
 use crate::activation::Activation;
 use crate::aligned::LineAligned;
@@ -36,43 +36,13 @@ pub use crate::dense::Dense as DenseParams;
 use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
 use crate::input::{InputSparsity, PreparedBatch, SparseBatch};
+pub use crate::layers::dense::MAX_LAYER_WIDTH;
+pub use crate::layers::{Init, Layer};
 use crate::loss::Loss;
 use crate::optim::Optimizer;
 
 mod arch;
 use arch::{validate, Arch, Workspace};
-
-/// One layer of a network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layer {
-    /// `y = x W + b`, `W` is `inputs x outputs` (row-major), `b` has `outputs`.
-    Dense {
-        /// Width of the input.
-        inputs: usize,
-        /// Width of the output.
-        outputs: usize,
-    },
-    /// An elementwise activation.
-    Act(Activation),
-    /// Row-wise softmax (the output layer of a classifier).
-    Softmax,
-}
-
-/// How Dense weights start.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Init {
-    /// He (normal, std `sqrt(2 / inputs)`) before ReLU, Xavier (uniform,
-    /// `±sqrt(6 / (inputs + outputs))`) otherwise; biases zero.
-    Auto,
-    /// Every weight **and bias** uniform in `[low, high)` (the reference
-    /// numpy `Network` class the seed presets reproduce).
-    Uniform {
-        /// Lower bound (inclusive).
-        low: f64,
-        /// Upper bound (exclusive).
-        high: f64,
-    },
-}
 
 /// A feed-forward network with element type `T` (f32 to train, f64 for
 /// gradient checks).
@@ -96,19 +66,20 @@ impl<T: Scalar> Network<T> {
         init: Init,
         rng: &mut R,
     ) -> Result<Network<T>, NnError> {
-        let dense = validate(&layers, loss)?;
-        let total = dense.last().map_or(0, |d| d.bias + d.outputs);
+        let layout = validate(&layers, loss)?;
+        let total = layout.params.last().map_or(0, |r| r.end);
         let fused = (0..layers.len())
             .map(|l| {
-                matches!(layers[l], Layer::Dense { .. })
-                    && layers.get(l + 1) == Some(&Layer::Act(Activation::Relu))
+                layers[l].fuses_relu() && layers.get(l + 1) == Some(&Layer::Act(Activation::Relu))
             })
             .collect();
         let mut net = Network {
             arch: Arch {
                 layers,
                 loss,
-                dense,
+                params: layout.params,
+                widths: layout.widths,
+                dense: layout.dense,
                 fused,
                 unfused: false,
             },
@@ -144,29 +115,10 @@ impl<T: Scalar> Network<T> {
 
     /// Re-draws every parameter.
     pub fn initialize<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
-        for d in &self.arch.dense {
-            let next = self.arch.layers.get(d.layer + 1).copied();
-            match init {
-                Init::Uniform { low, high } => {
-                    for x in &mut self.params[d.weight..d.bias + d.outputs] {
-                        *x = T::from_f64(rng.random_range(low..high));
-                    }
-                }
-                Init::Auto if next == Some(Layer::Act(Activation::Relu)) => {
-                    let std = (2.0 / d.inputs as f64).sqrt();
-                    for x in &mut self.params[d.weight_range()] {
-                        *x = T::from_f64(std * rng.sample::<f64, _>(StandardNormal));
-                    }
-                    self.params[d.bias_range()].fill(T::ZERO);
-                }
-                Init::Auto => {
-                    let bound = (6.0 / (d.inputs + d.outputs) as f64).sqrt();
-                    for x in &mut self.params[d.weight_range()] {
-                        *x = T::from_f64(rng.random_range(-bound..bound));
-                    }
-                    self.params[d.bias_range()].fill(T::ZERO);
-                }
-            }
+        let layers = &self.arch.layers;
+        for (l, layer) in layers.iter().enumerate() {
+            let params = &mut self.params[self.arch.params[l].clone()];
+            layer.init(params, init, layers.get(l + 1), rng);
         }
     }
 
@@ -181,6 +133,11 @@ impl<T: Scalar> Network<T> {
     /// Where each Dense layer's parameters live.
     pub fn dense_params(&self) -> &[Dense] {
         &self.arch.dense
+    }
+    /// Each layer's range of the parameter buffer (empty for a layer
+    /// without parameters), holding its [`Layer::tensors`] in order.
+    pub fn param_ranges(&self) -> &[Range<usize>] {
+        &self.arch.params
     }
     /// All parameters, one contiguous buffer.
     pub fn params(&self) -> &[T] {
@@ -235,13 +192,9 @@ impl<T: Scalar> Network<T> {
         let layers = &self.arch.layers;
         let mut s = self.input_width().to_string();
         for (l, layer) in layers.iter().enumerate() {
-            if let Layer::Dense { outputs, .. } = layer {
-                let act = match layers.get(l + 1) {
-                    Some(Layer::Act(a)) => a.name(),
-                    Some(Layer::Softmax) => "softmax",
-                    _ => "linear",
-                };
-                s.push_str(&format!("-{outputs}({act})"));
+            if let Some(part) = layer.describe(layers.get(l + 1)) {
+                s.push('-');
+                s.push_str(&part);
             }
         }
         s
@@ -644,11 +597,6 @@ pub fn mlp_layers(
     });
     layers
 }
-
-/// Widest Dense layer a network may have (inputs or outputs): 2^20 units,
-/// far above any network this crate trains, low enough that a mistyped
-/// width is an error message rather than a request for terabytes.
-pub const MAX_LAYER_WIDTH: usize = 1 << 20;
 
 /// Most parameters (weights and biases) a network may have: 2^30, 4 GiB of
 /// f32 before gradients and optimizer state.

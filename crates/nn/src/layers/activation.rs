@@ -1,10 +1,24 @@
-//! The activation layers: elementwise ones, forward `y = f(x)` and backward
-//! `dx = dy * f'(x)` with the derivative written in terms of the output `y`
-//! (so the pre-activation need not be kept), and softmax's backward (its
-//! forward is [`matrix::ops::softmax_rows`]; when it ends a classifier, the
-//! loss fuses both, see [`crate::loss`]).
+//! The elementwise activation layers (ReLU, tanh, sigmoid): forward
+//! `y = f(x)` and backward `dx = dy * f'(x)` with the derivative written in
+//! terms of the output `y` (so the pre-activation need not be kept). No
+//! parameters; the output is as wide as the input. A ReLU after a Dense
+//! layer usually runs inside that layer's product (its fused epilogue).
 
-use matrix::Scalar;
+use matrix::{MatrixView, MatrixViewMut, Scalar};
+
+use super::dense::DenseInput;
+use super::Layer;
+
+pub use super::softmax::softmax_backward;
+
+/// Parses `relu`, `tanh` or `sigmoid` (the token is the name); `None` for
+/// another token.
+pub(crate) fn parse(fields: &[&str]) -> Option<Result<Layer, String>> {
+    match fields {
+        [name] => Activation::from_name(name).map(|a| Ok(Layer::Act(a))),
+        _ => None,
+    }
+}
 
 /// An elementwise activation function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,6 +90,36 @@ impl Activation {
         }
     }
 
+    /// The layer's forward pass: `y = f(x)` over a batch (row-major, both
+    /// contiguous: the network's buffers).
+    pub(crate) fn forward_rows<T: Scalar>(self, x: DenseInput<'_, T>, mut y: MatrixViewMut<'_, T>) {
+        let x = x
+            .dense()
+            .and_then(|x| x.as_slice())
+            .expect("an activation reads the contiguous buffer before it");
+        let y = y
+            .as_mut_slice()
+            .expect("an activation writes a contiguous buffer");
+        self.forward(x, y);
+    }
+
+    /// The layer's backward pass: `dx = dy * f'(x)` from its output `y`
+    /// (all contiguous); nothing when no layer below needs `dx`.
+    pub(crate) fn backward_rows<T: Scalar>(
+        self,
+        y: MatrixView<'_, T>,
+        dy: MatrixView<'_, T>,
+        dx: Option<MatrixViewMut<'_, T>>,
+    ) {
+        let Some(mut dx) = dx else { return };
+        let contiguous = "an activation's buffers are contiguous";
+        let (y, dy) = (
+            y.as_slice().expect(contiguous),
+            dy.as_slice().expect(contiguous),
+        );
+        self.backward(y, dy, dx.as_mut_slice().expect(contiguous));
+    }
+
     /// `d_input[i] = d_out[i] * f'(x_i)`, from the forward output `out`.
     pub fn backward<T: Scalar>(self, out: &[T], d_out: &[T], d_input: &mut [T]) {
         debug_assert!(out.len() == d_out.len() && out.len() == d_input.len());
@@ -112,19 +156,6 @@ pub fn sigmoid<T: Scalar>(x: T) -> T {
     } else {
         let e = x.exp();
         e / (T::ONE + e)
-    }
-}
-
-/// Softmax's backward over rows of `width`, from the forward output `y`:
-/// `dx_i = y_i (dy_i - sum_j dy_j y_j)`, the softmax Jacobian applied to `dy`.
-pub fn softmax_backward<T: Scalar>(y: &[T], dy: &[T], dx: &mut [T], width: usize) {
-    debug_assert!(y.len() == dy.len() && y.len() == dx.len());
-    let rows = y.chunks_exact(width).zip(dy.chunks_exact(width));
-    for ((y, dy), dx) in rows.zip(dx.chunks_exact_mut(width)) {
-        let dot: T = y.iter().zip(dy).map(|(&a, &b)| a * b).sum();
-        for ((d, &yi), &gi) in dx.iter_mut().zip(y).zip(dy) {
-            *d = yi * (gi - dot);
-        }
     }
 }
 

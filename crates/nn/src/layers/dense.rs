@@ -24,6 +24,124 @@ use std::ops::Range;
 use matrix::{
     gemm, gemm_fused, ops, sparse_gemm, Epilogue, MatrixView, MatrixViewMut, Scalar, SparseMatrix,
 };
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+use super::{Init, Layer, ParamTensor};
+use crate::error::NnError;
+
+/// Widest Dense layer a network may have (inputs or outputs): 2^20 units,
+/// far above any network this crate trains, low enough that a mistyped
+/// width is an error message rather than a request for terabytes.
+pub const MAX_LAYER_WIDTH: usize = 1 << 20;
+
+/// The layer's token in the architecture string: `dense:784:800`.
+pub(crate) fn token(inputs: usize, outputs: usize) -> String {
+    format!("dense:{inputs}:{outputs}")
+}
+
+/// Parses `dense:<inputs>:<outputs>` (split at `:`); `None` if the token
+/// is not a Dense layer's.
+pub(crate) fn parse(fields: &[&str]) -> Option<Result<Layer, String>> {
+    let ["dense", rest @ ..] = fields else {
+        return None;
+    };
+    Some(match rest {
+        [i, o] => match (i.parse(), o.parse()) {
+            (Ok(inputs), Ok(outputs)) => Ok(Layer::Dense { inputs, outputs }),
+            _ => Err(format!("bad dense layer '{}'", fields.join(":"))),
+        },
+        _ => Err(format!("bad layer '{}'", fields.join(":"))),
+    })
+}
+
+/// The shape rule of layer `l`, `Dense inputs->outputs`, on an input
+/// `input` wide: its output width, or why it does not fit.
+pub(crate) fn output_width(
+    l: usize,
+    inputs: usize,
+    outputs: usize,
+    input: usize,
+) -> Result<usize, NnError> {
+    if inputs == 0 || outputs == 0 {
+        return Err(NnError::Architecture(format!(
+            "layer {l}: Dense {inputs}->{outputs} has a zero width"
+        )));
+    }
+    for (side, n) in [("inputs", inputs), ("outputs", outputs)] {
+        if n > MAX_LAYER_WIDTH {
+            return Err(NnError::TooLarge {
+                what: format!("layer {l} (Dense {inputs}->{outputs}) {side}"),
+                size: n as u64,
+                limit: MAX_LAYER_WIDTH as u64,
+            });
+        }
+    }
+    if input != inputs {
+        return Err(NnError::Architecture(format!(
+            "layer {l}: Dense takes {inputs} inputs but the previous layer gives {input}"
+        )));
+    }
+    Ok(outputs)
+}
+
+/// The parameters: `weight` (`inputs x outputs`), then `bias`.
+pub(crate) fn tensors(inputs: usize, outputs: usize) -> Vec<ParamTensor> {
+    vec![
+        ParamTensor {
+            name: "weight",
+            shape: vec![inputs, outputs],
+        },
+        ParamTensor {
+            name: "bias",
+            shape: vec![outputs],
+        },
+    ]
+}
+
+/// `800(relu)`: the output width and what follows it.
+pub(crate) fn describe(outputs: usize, next: Option<&Layer>) -> String {
+    let act = match next {
+        Some(Layer::Act(a)) => a.name(),
+        Some(Layer::Softmax) => "softmax",
+        _ => "linear",
+    };
+    format!("{outputs}({act})")
+}
+
+/// Draws `params` (`W` then `b`) by `init`: He before a ReLU, Xavier
+/// otherwise, biases zero; or everything uniform.
+pub(crate) fn init<T: Scalar, R: Rng + ?Sized>(
+    inputs: usize,
+    outputs: usize,
+    params: &mut [T],
+    init: Init,
+    next: Option<&Layer>,
+    rng: &mut R,
+) {
+    let (w, b) = params.split_at_mut(inputs * outputs);
+    match init {
+        Init::Uniform { low, high } => {
+            for x in w.iter_mut().chain(b) {
+                *x = T::from_f64(rng.random_range(low..high));
+            }
+        }
+        Init::Auto if next == Some(&Layer::Act(super::activation::Activation::Relu)) => {
+            let std = (2.0 / inputs as f64).sqrt();
+            for x in w {
+                *x = T::from_f64(std * rng.sample::<f64, _>(StandardNormal));
+            }
+            b.fill(T::ZERO);
+        }
+        Init::Auto => {
+            let bound = (6.0 / (inputs + outputs) as f64).sqrt();
+            for x in w {
+                *x = T::from_f64(rng.random_range(-bound..bound));
+            }
+            b.fill(T::ZERO);
+        }
+    }
+}
 
 /// A Dense layer: its widths and where its parameters live in the flat
 /// parameter buffer (`W` is `inputs x outputs`, row-major, then `b`).
@@ -93,6 +211,18 @@ impl<'a, T: Scalar> DenseInput<'a, T> {
 }
 
 impl Dense {
+    /// A layer whose parameters are a buffer of their own (`W` at 0, then
+    /// `b`): how the network runs a layer on its range of the flat buffer.
+    pub(crate) fn local(inputs: usize, outputs: usize) -> Dense {
+        Dense {
+            layer: 0,
+            inputs,
+            outputs,
+            weight: 0,
+            bias: inputs * outputs,
+        }
+    }
+
     /// The weight range in the parameter buffer.
     pub fn weight_range(&self) -> Range<usize> {
         self.weight..self.weight + self.inputs * self.outputs
@@ -141,7 +271,7 @@ impl Dense {
             }
             ops::add_row_vector(y.rb_mut(), b).expect("bias width");
             if relu {
-                y.map_inplace(crate::activation::relu);
+                y.map_inplace(super::activation::relu);
             }
             return;
         }
@@ -224,7 +354,7 @@ impl Dense {
                     s += x[(i, k)] * w[(k, j)];
                 }
                 s += bj;
-                y.set(i, j, if relu { crate::activation::relu(s) } else { s });
+                y.set(i, j, if relu { super::activation::relu(s) } else { s });
             }
         }
     }

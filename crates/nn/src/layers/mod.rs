@@ -1,0 +1,222 @@
+//! The layers a network is made of: one file each, and the list of them.
+//!
+//! A layer's file holds everything about it: its forward and backward
+//! passes over buffers the caller owns, with a plain reference of each that
+//! the tests compare them with; its shape rule; the parameters it owns, as
+//! the named tensors a model file stores; how they start; and its token in
+//! the architecture string (`dense:784:800`, `relu`, `softmax`). A layer's
+//! passes see only its own parameters and gradients: the network gives each
+//! layer its range of the flat buffers.
+//!
+//! This file lists the layers ([`Layer`]) and routes each operation to the
+//! layer's file, one `match` per operation and none with a catch-all arm:
+//! adding a layer is a new file, a variant of [`Layer`], and the arms the
+//! compiler then asks for here. The network (`network/`) and the model file
+//! (`model_file/`) only go through these operations.
+
+pub mod activation;
+pub mod dense;
+pub mod softmax;
+
+use matrix::{MatrixView, MatrixViewMut, Scalar};
+use rand::Rng;
+
+use crate::error::NnError;
+use activation::Activation;
+use dense::DenseInput;
+
+/// One layer of a network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// `y = x W + b`, `W` is `inputs x outputs` (row-major), `b` has
+    /// `outputs` (see [`dense`]).
+    Dense {
+        /// Width of the input.
+        inputs: usize,
+        /// Width of the output.
+        outputs: usize,
+    },
+    /// An elementwise activation (see [`activation`]).
+    Act(Activation),
+    /// Row-wise softmax, the output layer of a classifier (see [`softmax`]).
+    Softmax,
+}
+
+/// How parameters start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// He (normal, std `sqrt(2 / inputs)`) before ReLU, Xavier (uniform,
+    /// `±sqrt(6 / (inputs + outputs))`) otherwise; biases zero.
+    Auto,
+    /// Every weight **and bias** uniform in `[low, high)` (the reference
+    /// numpy `Network` class the seed presets reproduce).
+    Uniform {
+        /// Lower bound (inclusive).
+        low: f64,
+        /// Upper bound (exclusive).
+        high: f64,
+    },
+}
+
+/// One parameter tensor of a layer: its name in a model file
+/// (`layers.{index}.{name}`) and its shape. A layer's parameters are its
+/// tensors' elements, one tensor after the other, each row-major.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamTensor {
+    /// `weight`, `bias`, ...
+    pub name: &'static str,
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+}
+
+impl ParamTensor {
+    /// Elements of the tensor.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for a tensor with no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Layer {
+    /// The layer's token in a model file's architecture string.
+    pub fn token(&self) -> String {
+        match self {
+            Layer::Dense { inputs, outputs } => dense::token(*inputs, *outputs),
+            Layer::Act(a) => a.name().to_string(),
+            Layer::Softmax => softmax::TOKEN.to_string(),
+        }
+    }
+
+    /// Parses a [`token`](Self::token); the message names the token if no
+    /// layer takes it.
+    pub fn parse(token: &str) -> Result<Layer, String> {
+        let fields: Vec<&str> = token.trim().split(':').collect();
+        dense::parse(&fields)
+            .or_else(|| softmax::parse(&fields))
+            .or_else(|| activation::parse(&fields))
+            .unwrap_or_else(|| match fields[..] {
+                [name] => Err(format!("unknown layer '{name}'")),
+                _ => Err(format!("bad layer '{token}'")),
+            })
+    }
+
+    /// The input width the layer itself fixes (a Dense layer's `inputs`);
+    /// `None` for a layer that takes whatever width comes.
+    pub fn input_width(&self) -> Option<usize> {
+        match self {
+            Layer::Dense { inputs, .. } => Some(*inputs),
+            Layer::Act(_) | Layer::Softmax => None,
+        }
+    }
+
+    /// The output width for an input `input` wide, as layer `l` of a
+    /// network; an error if the input does not fit the layer or the layer
+    /// is out of the crate's limits.
+    pub(crate) fn output_width(&self, l: usize, input: usize) -> Result<usize, NnError> {
+        match self {
+            Layer::Dense { inputs, outputs } => dense::output_width(l, *inputs, *outputs, input),
+            Layer::Act(_) | Layer::Softmax => Ok(input),
+        }
+    }
+
+    /// The layer's parameter tensors, in the order they sit in its range of
+    /// the parameter buffer.
+    pub fn tensors(&self) -> Vec<ParamTensor> {
+        match self {
+            Layer::Dense { inputs, outputs } => dense::tensors(*inputs, *outputs),
+            Layer::Act(_) | Layer::Softmax => Vec::new(),
+        }
+    }
+
+    /// The number of parameters the layer owns.
+    pub fn param_count(&self) -> usize {
+        self.tensors().iter().map(ParamTensor::len).sum()
+    }
+
+    /// True for a layer whose forward pass can apply a following ReLU in
+    /// its own write-back (a Dense layer's fused epilogue).
+    pub(crate) fn fuses_relu(&self) -> bool {
+        matches!(self, Layer::Dense { .. })
+    }
+
+    /// True for a layer that can read a batch in every [`DenseInput`] form
+    /// (its nonzeros, a transpose): only such a layer may come first.
+    pub(crate) fn reads_any_input_form(&self) -> bool {
+        matches!(self, Layer::Dense { .. })
+    }
+
+    /// The layer's part of [`Network::describe`](crate::Network::describe)
+    /// (`800(relu)` for a Dense layer followed by ReLU), if it has one.
+    pub(crate) fn describe(&self, next: Option<&Layer>) -> Option<String> {
+        match self {
+            Layer::Dense { outputs, .. } => Some(dense::describe(*outputs, next)),
+            Layer::Act(_) | Layer::Softmax => None,
+        }
+    }
+
+    /// Draws the layer's parameters, `params` (its range of the buffer),
+    /// by `init`; `next` is the layer after it.
+    pub(crate) fn init<T: Scalar, R: Rng + ?Sized>(
+        &self,
+        params: &mut [T],
+        init: Init,
+        next: Option<&Layer>,
+        rng: &mut R,
+    ) {
+        match self {
+            Layer::Dense { inputs, outputs } => {
+                dense::init(*inputs, *outputs, params, init, next, rng)
+            }
+            Layer::Act(_) | Layer::Softmax => {}
+        }
+    }
+
+    /// The forward pass on `m` rows: `y` from `x`, with the layer's
+    /// parameters `params`; `then_relu` (only for a layer that
+    /// [`fuses_relu`](Self::fuses_relu)) applies the following ReLU too,
+    /// in the write-back when `fused`, else as a sweep of its own.
+    pub(crate) fn forward<T: Scalar>(
+        &self,
+        params: &[T],
+        x: DenseInput<'_, T>,
+        y: MatrixViewMut<'_, T>,
+        then_relu: bool,
+        fused: bool,
+    ) {
+        match self {
+            Layer::Dense { inputs, outputs } => {
+                dense::Dense::local(*inputs, *outputs).forward(params, x, y, then_relu, fused)
+            }
+            Layer::Act(a) => a.forward_rows(x, y),
+            Layer::Softmax => softmax::forward(x, y),
+        }
+    }
+
+    /// The backward pass: from `dy`, the gradient w.r.t. the layer's output
+    /// `y` (`None` where a fused epilogue never stored it), the gradients of
+    /// its parameters into `grads` (its range; overwritten) and the
+    /// gradient w.r.t. its input `x` into `dx` when the layer below needs
+    /// it. `x` is `None` where it was never stored (a ReLU's input, fused).
+    pub(crate) fn backward<T: Scalar>(
+        &self,
+        params: &[T],
+        x: Option<DenseInput<'_, T>>,
+        y: Option<MatrixView<'_, T>>,
+        dy: MatrixView<'_, T>,
+        grads: &mut [T],
+        dx: Option<MatrixViewMut<'_, T>>,
+    ) {
+        match self {
+            Layer::Dense { inputs, outputs } => {
+                let x = x.expect("a Dense layer's input is stored");
+                dense::Dense::local(*inputs, *outputs).backward(params, x, dy, grads, dx)
+            }
+            Layer::Act(a) => a.backward_rows(y.expect("an activation's output is stored"), dy, dx),
+            Layer::Softmax => softmax::backward(y.expect("a softmax's output is stored"), dy, dx),
+        }
+    }
+}
