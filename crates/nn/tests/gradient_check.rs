@@ -452,3 +452,46 @@ fn squared_error_through_the_output_activation() {
         );
     }
 }
+
+/// Max pooling between two Dense layers: its backward pass (routing each
+/// gradient to its window's maximum) against central differences, through
+/// the fused loss, with a map whose last row and column are dropped.
+#[test]
+fn max_pooling_backward() {
+    let mut rng = StdRng::seed_from_u64(14);
+    let (channels, height, width, size) = (2, 5, 5, 2);
+    let layers = vec![
+        Layer::Dense {
+            inputs: 6,
+            outputs: channels * height * width,
+        },
+        Layer::Act(Activation::Tanh),
+        Layer::MaxPool2d {
+            channels,
+            height,
+            width,
+            size,
+        },
+        Layer::Dense {
+            inputs: channels * 2 * 2,
+            outputs: 3,
+        },
+        Layer::Softmax,
+    ];
+    let init = Init::Uniform {
+        low: -0.8,
+        high: 0.8,
+    };
+    let mut net = Network::<f64>::new(layers, Loss::SoftmaxCrossEntropy, init, &mut rng).unwrap();
+    assert_eq!(net.describe(), "6-50(tanh)-maxpool2(2x2x2)-3(softmax)");
+    let x = random(4, 6, &mut rng);
+    let labels = [0u8, 2, 1, 2];
+    net.train_step(x.view(), &labels).unwrap();
+    let analytic = net.grads().to_vec();
+    check_params(
+        &mut net,
+        &analytic,
+        |n| n.train_step(x.view(), &labels).unwrap().0,
+        "dense-tanh-maxpool-dense",
+    );
+}

@@ -16,6 +16,7 @@
 
 pub mod activation;
 pub mod dense;
+pub mod pool;
 pub mod softmax;
 
 use matrix::{MatrixView, MatrixViewMut, Scalar};
@@ -40,6 +41,18 @@ pub enum Layer {
     Act(Activation),
     /// Row-wise softmax, the output layer of a classifier (see [`softmax`]).
     Softmax,
+    /// 2-D max pooling of `channels` maps of `height x width` (NCHW rows)
+    /// over `size x size` windows side by side (see [`pool`]).
+    MaxPool2d {
+        /// Feature maps per sample.
+        channels: usize,
+        /// Height of each map.
+        height: usize,
+        /// Width of each map.
+        width: usize,
+        /// Window side, and stride.
+        size: usize,
+    },
 }
 
 /// How parameters start.
@@ -88,6 +101,7 @@ impl Layer {
             Layer::Dense { inputs, outputs } => dense::token(*inputs, *outputs),
             Layer::Act(a) => a.name().to_string(),
             Layer::Softmax => softmax::TOKEN.to_string(),
+            Layer::MaxPool2d { .. } => pool::token(self.pool()),
         }
     }
 
@@ -97,6 +111,7 @@ impl Layer {
         let fields: Vec<&str> = token.trim().split(':').collect();
         dense::parse(&fields)
             .or_else(|| softmax::parse(&fields))
+            .or_else(|| pool::parse(&fields))
             .or_else(|| activation::parse(&fields))
             .unwrap_or_else(|| match fields[..] {
                 [name] => Err(format!("unknown layer '{name}'")),
@@ -109,7 +124,7 @@ impl Layer {
     pub fn input_width(&self) -> Option<usize> {
         match self {
             Layer::Dense { inputs, .. } => Some(*inputs),
-            Layer::Act(_) | Layer::Softmax => None,
+            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => None,
         }
     }
 
@@ -120,6 +135,7 @@ impl Layer {
         match self {
             Layer::Dense { inputs, outputs } => dense::output_width(l, *inputs, *outputs, input),
             Layer::Act(_) | Layer::Softmax => Ok(input),
+            Layer::MaxPool2d { .. } => self.pool().output_width(l, input),
         }
     }
 
@@ -128,7 +144,7 @@ impl Layer {
     pub fn tensors(&self) -> Vec<ParamTensor> {
         match self {
             Layer::Dense { inputs, outputs } => dense::tensors(*inputs, *outputs),
-            Layer::Act(_) | Layer::Softmax => Vec::new(),
+            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => Vec::new(),
         }
     }
 
@@ -154,6 +170,7 @@ impl Layer {
     pub(crate) fn describe(&self, next: Option<&Layer>) -> Option<String> {
         match self {
             Layer::Dense { outputs, .. } => Some(dense::describe(*outputs, next)),
+            Layer::MaxPool2d { .. } => Some(self.pool().describe()),
             Layer::Act(_) | Layer::Softmax => None,
         }
     }
@@ -171,7 +188,7 @@ impl Layer {
             Layer::Dense { inputs, outputs } => {
                 dense::init(*inputs, *outputs, params, init, next, rng)
             }
-            Layer::Act(_) | Layer::Softmax => {}
+            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => {}
         }
     }
 
@@ -193,6 +210,7 @@ impl Layer {
             }
             Layer::Act(a) => a.forward_rows(x, y),
             Layer::Softmax => softmax::forward(x, y),
+            Layer::MaxPool2d { .. } => self.pool().forward(x, y),
         }
     }
 
@@ -217,6 +235,73 @@ impl Layer {
             }
             Layer::Act(a) => a.backward_rows(y.expect("an activation's output is stored"), dy, dx),
             Layer::Softmax => softmax::backward(y.expect("a softmax's output is stored"), dy, dx),
+            Layer::MaxPool2d { .. } => {
+                self.pool()
+                    .backward(x.expect("a pooling layer's input is stored"), dy, dx)
+            }
+        }
+    }
+
+    /// A [`Layer::MaxPool2d`]'s shape (zeros for any other layer).
+    fn pool(&self) -> pool::Pool {
+        match *self {
+            Layer::MaxPool2d {
+                channels,
+                height,
+                width,
+                size,
+            } => pool::Pool {
+                channels,
+                height,
+                width,
+                size,
+            },
+            Layer::Dense { .. } | Layer::Act(_) | Layer::Softmax => pool::Pool {
+                channels: 0,
+                height: 0,
+                width: 0,
+                size: 0,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of layer's token parses back to the same layer, and a
+    /// malformed token is an error that quotes it.
+    #[test]
+    fn tokens_round_trip_and_bad_ones_are_named() {
+        let layers = [
+            Layer::Dense {
+                inputs: 784,
+                outputs: 800,
+            },
+            Layer::Act(Activation::Relu),
+            Layer::Act(Activation::Tanh),
+            Layer::Act(Activation::Sigmoid),
+            Layer::Softmax,
+            Layer::MaxPool2d {
+                channels: 6,
+                height: 28,
+                width: 28,
+                size: 2,
+            },
+        ];
+        for layer in layers {
+            assert_eq!(Layer::parse(&layer.token()), Ok(layer), "{}", layer.token());
+        }
+        for (bad, why) in [
+            ("dense:784", "bad layer 'dense:784'"),
+            ("dense:a:10", "bad dense layer 'dense:a:10'"),
+            ("maxpool2d:1:2:3", "bad maxpool2d layer 'maxpool2d:1:2:3'"),
+            ("gelu", "unknown layer 'gelu'"),
+            ("conv:1:2", "bad layer 'conv:1:2'"),
+        ] {
+            let err = Layer::parse(bad).unwrap_err();
+            assert!(err.starts_with(why), "{bad}: {err}");
         }
     }
 }

@@ -1,0 +1,265 @@
+//! 2-D max pooling, `MaxPool2d`: each row of the input is one sample's
+//! `channels x height x width` feature maps (NCHW, row-major, as a
+//! convolution writes them), and each output element is the largest of a
+//! `size x size` window, the windows side by side (stride = size) with a
+//! last partial row or column of the map dropped, as PyTorch's
+//! `MaxPool2d(size)` does. No parameters.
+//!
+//! The backward pass routes each output's gradient to the input element
+//! that was the maximum, found again from the input (so nothing is stored
+//! between the passes): the first in row-major order on ties, a NaN if the
+//! window has one (the forward pass propagates it). Windows do not
+//! overlap, so every input element gets the gradient of at most one
+//! output, and the rest are zero.
+//!
+//! Rows are independent: on the rayon pool they split between threads, with
+//! bitwise the same results on any thread count.
+
+use matrix::{MatrixView, MatrixViewMut, Scalar};
+use rayon::prelude::*;
+
+use super::dense::{DenseInput, MAX_LAYER_WIDTH};
+use super::Layer;
+use crate::error::NnError;
+
+/// The layer's token in the architecture string:
+/// `maxpool2d:<channels>:<height>:<width>:<size>`.
+pub(crate) fn token(shape: Pool) -> String {
+    let Pool {
+        channels,
+        height,
+        width,
+        size,
+    } = shape;
+    format!("maxpool2d:{channels}:{height}:{width}:{size}")
+}
+
+/// Parses [`token`]'s form; `None` if the token is not this layer's.
+pub(crate) fn parse(fields: &[&str]) -> Option<Result<Layer, String>> {
+    let ["maxpool2d", rest @ ..] = fields else {
+        return None;
+    };
+    let numbers: Result<Vec<usize>, _> = rest.iter().map(|f| f.parse()).collect();
+    Some(match numbers.as_deref() {
+        Ok(&[channels, height, width, size]) => Ok(Layer::MaxPool2d {
+            channels,
+            height,
+            width,
+            size,
+        }),
+        _ => Err(format!(
+            "bad maxpool2d layer '{}' (expected maxpool2d:<channels>:<height>:<width>:<size>)",
+            fields.join(":")
+        )),
+    })
+}
+
+/// The shape of a pooling layer's input and its window size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pool {
+    pub(crate) channels: usize,
+    pub(crate) height: usize,
+    pub(crate) width: usize,
+    pub(crate) size: usize,
+}
+
+impl Pool {
+    /// Output height and width.
+    fn out(&self) -> (usize, usize) {
+        (self.height / self.size, self.width / self.size)
+    }
+
+    /// Elements per input row.
+    fn input_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    /// Elements per output row.
+    fn output_len(&self) -> usize {
+        let (oh, ow) = self.out();
+        self.channels * oh * ow
+    }
+
+    /// The shape rule of layer `l` on an input `input` wide.
+    pub(crate) fn output_width(&self, l: usize, input: usize) -> Result<usize, NnError> {
+        let Pool {
+            channels: c,
+            height: h,
+            width: w,
+            size: k,
+        } = *self;
+        let name = format!("layer {l}: MaxPool2d {c}x{h}x{w} by {k}");
+        if c == 0 || h == 0 || w == 0 || k == 0 {
+            return Err(NnError::Architecture(format!("{name} has a zero size")));
+        }
+        if k > h || k > w {
+            return Err(NnError::Architecture(format!(
+                "{name}: the window is larger than the map"
+            )));
+        }
+        let len = c
+            .checked_mul(h)
+            .and_then(|ch| ch.checked_mul(w))
+            .filter(|&n| n <= MAX_LAYER_WIDTH)
+            .ok_or_else(|| NnError::TooLarge {
+                what: format!("{name} input"),
+                size: (c as u64).saturating_mul(h as u64).saturating_mul(w as u64),
+                limit: MAX_LAYER_WIDTH as u64,
+            })?;
+        if input != len {
+            return Err(NnError::Architecture(format!(
+                "{name} takes {len} inputs but the previous layer gives {input}"
+            )));
+        }
+        Ok(self.output_len())
+    }
+
+    /// `maxpool2(6x14x14)`, what the layer adds to a network's description.
+    pub(crate) fn describe(&self) -> String {
+        let (oh, ow) = self.out();
+        format!("maxpool{}({}x{oh}x{ow})", self.size, self.channels)
+    }
+
+    /// The offset, within one input row, of the maximum of output element
+    /// `(ch, oy, ox)`'s window: the first in row-major order on ties, the
+    /// first NaN if there is one.
+    #[inline]
+    fn argmax<T: Scalar>(&self, x: &[T], ch: usize, oy: usize, ox: usize) -> usize {
+        let (k, w) = (self.size, self.width);
+        let base = (ch * self.height + oy * k) * w + ox * k;
+        let mut best = base;
+        for dy in 0..k {
+            for dx in 0..k {
+                let at = base + dy * w + dx;
+                if x[best].is_nan() {
+                    return best;
+                }
+                if x[at] > x[best] || x[at].is_nan() {
+                    best = at;
+                }
+            }
+        }
+        best
+    }
+
+    /// One sample: `y` (its output row) from `x` (its input row).
+    fn forward_row<T: Scalar>(&self, x: &[T], y: &mut [T]) {
+        let (oh, ow) = self.out();
+        for ch in 0..self.channels {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    y[(ch * oh + oy) * ow + ox] = x[self.argmax(x, ch, oy, ox)];
+                }
+            }
+        }
+    }
+
+    /// One sample: `dx` (its input row's gradient) from `x` and `dy`.
+    fn backward_row<T: Scalar>(&self, x: &[T], dy: &[T], dx: &mut [T]) {
+        dx.fill(T::ZERO);
+        let (oh, ow) = self.out();
+        for ch in 0..self.channels {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    dx[self.argmax(x, ch, oy, ox)] = dy[(ch * oh + oy) * ow + ox];
+                }
+            }
+        }
+    }
+
+    /// The forward pass over a batch (contiguous rows: the network's
+    /// buffers).
+    pub(crate) fn forward<T: Scalar>(&self, x: DenseInput<'_, T>, mut y: MatrixViewMut<'_, T>) {
+        let contiguous = "a pooling layer's buffers are contiguous";
+        let x = x.dense().and_then(|x| x.as_slice()).expect(contiguous);
+        let y = y.as_mut_slice().expect(contiguous);
+        let (n_in, n_out) = (self.input_len(), self.output_len());
+        y.par_chunks_mut(n_out)
+            .zip(x.par_chunks(n_in))
+            .with_min_len(ROWS_PER_TASK)
+            .for_each(|(y, x)| self.forward_row(x, y));
+    }
+
+    /// The backward pass: `dx` from the input `x` and the output's
+    /// gradient `dy`; nothing when no layer below needs `dx`.
+    pub(crate) fn backward<T: Scalar>(
+        &self,
+        x: DenseInput<'_, T>,
+        dy: MatrixView<'_, T>,
+        dx: Option<MatrixViewMut<'_, T>>,
+    ) {
+        let Some(mut dx) = dx else { return };
+        let contiguous = "a pooling layer's buffers are contiguous";
+        let x = x.dense().and_then(|x| x.as_slice()).expect(contiguous);
+        let dy = dy.as_slice().expect(contiguous);
+        let dx = dx.as_mut_slice().expect(contiguous);
+        let (n_in, n_out) = (self.input_len(), self.output_len());
+        dx.par_chunks_mut(n_in)
+            .zip(x.par_chunks(n_in).zip(dy.par_chunks(n_out)))
+            .with_min_len(ROWS_PER_TASK)
+            .for_each(|(dx, (x, dy))| self.backward_row(x, dy, dx));
+    }
+}
+
+/// Rows per rayon task: a few thousand comparisons each at least.
+const ROWS_PER_TASK: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matrix::Matrix;
+
+    const POOL: Pool = Pool {
+        channels: 2,
+        height: 3,
+        width: 4,
+        size: 2,
+    };
+
+    /// Two channels of 3x4 (the last row is dropped), by hand.
+    #[test]
+    fn forward_and_backward_by_hand() {
+        #[rustfmt::skip]
+        let x = Matrix::from_vec(1, 24, vec![
+            1.0, 5.0, 2.0, 2.0,
+            3.0, 5.0, 0.0, -1.0,
+            9.0, 9.0, 9.0, 9.0,
+
+            -1.0, -2.0, f64::NAN, 4.0,
+            -3.0, -4.0, 8.0, 1.0,
+            0.0, 0.0, 0.0, 0.0,
+        ]);
+        let mut y = Matrix::zeros(1, 4);
+        POOL.forward(DenseInput::Dense(x.view()), y.view_mut());
+        // Ties go to the first 5.0; the NaN propagates.
+        assert_eq!(y.as_slice()[..3], [5.0, 2.0, -1.0]);
+        assert!(y.as_slice()[3].is_nan());
+        let dy = Matrix::from_vec(1, 4, vec![10.0, 20.0, 30.0, 40.0]);
+        let mut dx = Matrix::from_fn(1, 24, |_, _| f64::NAN);
+        POOL.backward(DenseInput::Dense(x.view()), dy.view(), Some(dx.view_mut()));
+        let mut want = vec![0.0; 24];
+        (want[1], want[2], want[12], want[14]) = (10.0, 20.0, 30.0, 40.0);
+        assert_eq!(dx.as_slice(), want.as_slice());
+    }
+
+    /// Bad shapes are errors naming the layer.
+    #[test]
+    fn shapes_that_do_not_fit_are_errors() {
+        assert_eq!(POOL.output_width(3, 24).unwrap(), 4);
+        let err = POOL.output_width(3, 25).unwrap_err().to_string();
+        assert!(
+            err.contains("layer 3: MaxPool2d 2x3x4 by 2 takes 24 inputs"),
+            "{err}"
+        );
+        let big = Pool { size: 4, ..POOL };
+        assert!(big.output_width(0, 24).is_err());
+        let huge = Pool {
+            channels: usize::MAX,
+            ..POOL
+        };
+        assert!(matches!(
+            huge.output_width(0, 24),
+            Err(NnError::TooLarge { .. })
+        ));
+    }
+}
