@@ -351,7 +351,7 @@ unsafe fn run_part<T: Scalar, K: BlisKernel<T>>(
                         // partial panel needs packing here (zero padding).
                         let skip = if direct_b || fill { nc / nr * nr } else { 0 };
                         let (src, dst) = (b_src.add(skip * p.b.cs), b_block.add(skip * kp));
-                        K::pack(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
+                        K::pack_b(nc - skip, kc, nr, src, p.b.cs, p.b.rs, dst);
                     }
                     let block = Block {
                         ic,

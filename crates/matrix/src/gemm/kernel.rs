@@ -226,6 +226,25 @@ pub(crate) trait BlisKernel<T: Scalar>: 'static {
         s_k: usize,
         dst: *mut Self::Packed,
     );
+
+    /// [`pack`](BlisKernel::pack) for B's panels, for a kernel whose A and
+    /// B panels differ in layout (the AMX kernel); the same by default.
+    ///
+    /// # Safety
+    /// As [`pack`](BlisKernel::pack).
+    #[inline]
+    unsafe fn pack_b(
+        len: usize,
+        kc: usize,
+        width: usize,
+        src: *const Self::Src,
+        s_w: usize,
+        s_k: usize,
+        dst: *mut Self::Packed,
+    ) {
+        // SAFETY: the same contract.
+        unsafe { Self::pack(len, kc, width, src, s_w, s_k, dst) }
+    }
 }
 
 impl<T: Scalar, K: Kernel<T>> BlisKernel<T> for K {

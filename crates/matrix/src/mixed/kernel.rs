@@ -227,7 +227,18 @@ impl BlisKernel<f32> for DotBf16 {
         if s_k == 1 || s_w == 1 {
             // SAFETY: as `BlisKernel::pack`; the kernel is selected only
             // where the CPU has AVX-512 (F, BW: every AVX512_BF16 CPU).
-            unsafe { pack_pairs(len, kc, width, src.cast(), s_w, s_k, dst.cast()) }
+            unsafe {
+                pack_pairs(
+                    len,
+                    kc,
+                    kc.next_multiple_of(2),
+                    width,
+                    src.cast(),
+                    s_w,
+                    s_k,
+                    dst.cast(),
+                )
+            }
         } else {
             // SAFETY: `BlisKernel::pack`'s contract is `pack_panels`' with
             // a group of 2.
@@ -239,24 +250,27 @@ impl BlisKernel<f32> for DotBf16 {
 /// [`pack_panels`] with `G = 2` for the two layouts with a unit stride,
 /// on the raw 16-bit patterns: row-major A (`s_k == 1`), where a k pair is
 /// one 32-bit word of a row, and row-major B (`s_w == 1`), where a panel's
-/// two k rows interleave. Written as plain loops that LLVM vectorizes for
-/// AVX-512.
+/// two k rows interleave. Each panel holds `kp` k (an even number, at least
+/// `kc`; zero past `kc`: the AMX kernel pads to its 32-k chunks). Written
+/// as plain loops that LLVM vectorizes for AVX-512.
 ///
 /// # Safety
-/// As [`pack_panels`] with `G = 2`, `s_k == 1 || s_w == 1`; the CPU has
-/// AVX512F and AVX512BW.
+/// As [`pack_panels`] with `G = 2`, panels `width * kp` apart, `s_k == 1
+/// || s_w == 1`; the CPU has AVX512F and AVX512BW.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn pack_pairs(
+#[allow(clippy::too_many_arguments)] // pack's arguments and the padded depth
+pub(crate) unsafe fn pack_pairs(
     len: usize,
     kc: usize,
+    kp: usize,
     width: usize,
     src: *const u16,
     s_w: usize,
     s_k: usize,
     dst: *mut u16,
 ) {
-    let kp = kc.next_multiple_of(2);
+    debug_assert!(kp >= kc && kp.is_multiple_of(2));
     let whole = kc / 2;
     for p in 0..len.div_ceil(width) {
         let rows = width.min(len - p * width);
@@ -279,7 +293,7 @@ unsafe fn pack_pairs(
                     }
                 }
             } else {
-                for q in 0..kp / 2 {
+                for q in 0..kc.div_ceil(2) {
                     let k0 = s.add(2 * q * s_k);
                     let out = d.add(q * 2 * width);
                     for r in 0..rows {

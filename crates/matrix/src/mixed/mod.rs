@@ -3,10 +3,11 @@
 //! and B in `bf16` or `f16`, accumulated in `f32`.
 //!
 //! The product runs through gemm's own plan and loop driver (`gemm/plan.rs`,
-//! `gemm/driver.rs`) with one of two kinds of kernel ([`HalfPath`],
-//! `kernel.rs`): on a CPU with AVX512_BF16, a `bf16` product runs
-//! `VDPBF16PS`, which does twice the multiply-adds of an `f32` FMA per
-//! instruction; everywhere else (and for `f16`) the packing widens the
+//! `gemm/driver.rs`) with one of three kinds of kernel ([`HalfPath`]): on
+//! a CPU with AMX (Intel Sapphire Rapids and later), a `bf16` product runs
+//! `TDPBF16PS` on 16 x 16 tiles (`amx.rs`); with AVX512_BF16, `VDPBF16PS`,
+//! which does twice the multiply-adds of an `f32` FMA per instruction
+//! (`kernel.rs`); everywhere else (and for `f16`) the packing widens the
 //! operands to `f32`, exactly, and the `f32` kernel of the CPU's
 //! instruction set runs. Threads split C as for `f32`, never k, so the
 //! result is bitwise the same for any thread count.
@@ -18,7 +19,8 @@
 //! every element, `|C - C_exact| <= k * eps(f32) * sum_k |a_ik| |b_kj|`
 //! (plus `|alpha|` and `beta` terms as for any gemm), where `C_exact` is
 //! the product of the (already rounded) half-precision inputs. `VDPBF16PS`
-//! also treats subnormal `bf16` inputs (below about `1.2e-38`) as zero.
+//! and `TDPBF16PS` also treat subnormal `bf16` inputs (below about
+//! `1.2e-38`) as zero.
 //!
 //! ```
 //! use matrix::{bf16, gemm_half, Matrix};
@@ -30,6 +32,8 @@
 //! assert_eq!(c, a.matmul(&b)); // small integers and halves are exact in bf16
 //! ```
 
+#[cfg(target_arch = "x86_64")]
+mod amx;
 mod convert;
 mod kernel;
 
@@ -100,6 +104,13 @@ pub(crate) mod sealed {
         /// # Safety
         /// As `gemm::driver::run`, and [`has_dot`](Sealed::has_dot) is true.
         unsafe fn run_dot(plan: &Plan, p: &Problem<f32, Self>);
+        /// Whether this CPU (and OS) runs an AMX kernel for the type.
+        fn has_amx() -> bool;
+        /// Runs `p` with the AMX kernel.
+        ///
+        /// # Safety
+        /// As `gemm::driver::run`, and [`has_amx`](Sealed::has_amx) is true.
+        unsafe fn run_amx(plan: &Plan, p: &Problem<f32, Self>);
     }
 
     impl Sealed for bf16 {
@@ -131,6 +142,25 @@ pub(crate) mod sealed {
                 p.m
             )
         }
+        fn has_amx() -> bool {
+            #[cfg(target_arch = "x86_64")]
+            {
+                amx::available()
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        }
+        unsafe fn run_amx(plan: &Plan, p: &Problem<f32, bf16>) {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the caller upholds this function's `# Safety` contract.
+            unsafe {
+                run::<f32, amx::AmxBf16>(p, plan)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            unreachable!("no AMX kernel on this target ({plan:?}, {})", p.m)
+        }
     }
 
     impl Sealed for f16 {
@@ -146,12 +176,22 @@ pub(crate) mod sealed {
         unsafe fn run_dot(plan: &Plan, p: &Problem<f32, f16>) {
             unreachable!("no f16 dot-product kernel ({plan:?}, {})", p.m)
         }
+        fn has_amx() -> bool {
+            false
+        }
+        unsafe fn run_amx(plan: &Plan, p: &Problem<f32, f16>) {
+            unreachable!("no f16 AMX kernel ({plan:?}, {})", p.m)
+        }
     }
 }
 
 /// Which kernel a half-precision product runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HalfPath {
+    /// AMX (`TDPBF16PS` on tiles), `bf16` only: 16 x 32 by 32 x 16
+    /// products into 16 x 16 `f32` tiles, where the CPU has AMX-BF16 and
+    /// the OS grants the tile registers (Linux, on first use).
+    AmxBf16,
     /// `VDPBF16PS` (AVX512_BF16), `bf16` only: pairs of products summed
     /// into `f32` lanes, from panels of `bf16` pairs.
     DotBf16,
@@ -161,10 +201,11 @@ pub enum HalfPath {
 }
 
 impl HalfPath {
-    /// The path a product of `H` takes by default: the dot-product kernel
-    /// where the CPU has one for `H`, runs it at full rate, and the selected
-    /// kernel ([`selected_kernel`]) is AVX-512; else the selected kernel
-    /// widened.
+    /// The path a product of `H` takes by default, when the selected kernel
+    /// ([`selected_kernel`]) is AVX-512: AMX where the CPU and OS have it
+    /// for `H`; else the dot-product kernel where the CPU has one for `H`
+    /// and runs it at full rate; else (and for any other selected kernel)
+    /// the selected kernel widened.
     ///
     /// Full rate means an AMD core (Zen 4, Zen 5), which issues `VDPBF16PS`
     /// as fast as an `f32` FMA, so a `bf16` product does twice the work per
@@ -182,7 +223,9 @@ impl HalfPath {
 
     /// The rule of [`selected`](HalfPath::selected) for a given kernel.
     fn for_kernel<H: Half>(kernel: KernelKind) -> HalfPath {
-        if kernel == KernelKind::Avx512 && H::has_dot() && dot_runs_at_full_rate() {
+        if kernel == KernelKind::Avx512 && H::has_amx() {
+            HalfPath::AmxBf16
+        } else if kernel == KernelKind::Avx512 && H::has_dot() && dot_runs_at_full_rate() {
             HalfPath::DotBf16
         } else {
             HalfPath::Widened(kernel)
@@ -197,8 +240,10 @@ impl HalfPath {
     /// assert!(!HalfPath::supported::<f16>().contains(&HalfPath::DotBf16));
     /// ```
     pub fn supported<H: Half>() -> Vec<HalfPath> {
+        let amx = H::has_amx().then_some(HalfPath::AmxBf16);
         let dot = H::has_dot().then_some(HalfPath::DotBf16);
-        dot.into_iter()
+        amx.into_iter()
+            .chain(dot)
             .chain(KernelKind::supported().into_iter().map(HalfPath::Widened))
             .collect()
     }
@@ -207,7 +252,7 @@ impl HalfPath {
     /// for (the dot-product kernel shares the AVX-512 `f32` kernel's).
     pub fn kernel(self) -> KernelKind {
         match self {
-            HalfPath::DotBf16 => KernelKind::Avx512,
+            HalfPath::AmxBf16 | HalfPath::DotBf16 => KernelKind::Avx512,
             HalfPath::Widened(k) => k,
         }
     }
@@ -235,6 +280,7 @@ fn dot_runs_at_full_rate() -> bool {
 impl fmt::Display for HalfPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            HalfPath::AmxBf16 => f.write_str("amx-bf16 (TDPBF16PS)"),
             HalfPath::DotBf16 => f.write_str("avx512-bf16 (VDPBF16PS)"),
             HalfPath::Widened(k) => write!(f, "{k} (widened to f32 while packing)"),
         }
@@ -324,6 +370,12 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
             reason: format!("this CPU has no dot-product kernel for {}", H::NAME),
         }));
     }
+    if path == HalfPath::AmxBf16 && !H::has_amx() {
+        return Err(MatrixError::Kernel(KernelError {
+            requested: path.to_string(),
+            reason: format!("this CPU or OS runs no AMX kernel for {}", H::NAME),
+        }));
+    }
     let forced = |what: &str| {
         Err(MatrixError::InvalidPlan {
             detail: format!("a half-precision product reads packed panels in the BLIS loops; {what} cannot be forced"),
@@ -370,6 +422,10 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
         plan.kc = (plan.kc - 1).max(2);
         plan.first_part = Some(plan.part_plan(&plan.part(&problem, 0))?);
     }
+    #[cfg(target_arch = "x86_64")]
+    if path == HalfPath::AmxBf16 {
+        fit_tile(&mut plan, &problem, amx::BLOCK, amx::BLOCK, amx::CHUNK)?;
+    }
     // SAFETY: shapes checked above; the views guarantee every in-shape
     // offset is in bounds; C is an exclusive borrow, so it cannot overlap A
     // or B; the path is supported (checked above: `check_product` for the
@@ -377,11 +433,43 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
     // validated for this problem, with packed sources only.
     unsafe {
         match path {
+            HalfPath::AmxBf16 => H::run_amx(&plan, &problem),
             HalfPath::DotBf16 => H::run_dot(&plan, &problem),
             HalfPath::Widened(kind) => run_widened(kind, &plan, &problem),
         }
     }
     Ok(Some(plan))
+}
+
+/// Remakes `plan`, made for the AVX-512 `f32` tile, for a kernel with an
+/// `mr x nr` tile whose panels hold chunks of `k_group` k (the AMX
+/// kernel): k blocks of whole chunks, parts of whole tiles, the blocking of
+/// the first part for that tile.
+#[cfg(target_arch = "x86_64")]
+fn fit_tile<H>(
+    plan: &mut Plan,
+    p: &Problem<f32, H>,
+    mr: usize,
+    nr: usize,
+    k_group: usize,
+) -> Result<(), MatrixError> {
+    plan.shape = crate::gemm::plan::KernelShape {
+        mr,
+        nr,
+        mr_step: mr,
+        nr_step: nr,
+        lanes: 0,
+    };
+    if plan.kc < p.k {
+        plan.kc = (plan.kc / k_group * k_group).max(k_group);
+    }
+    let (len, step) = match plan.split {
+        crate::gemm::Split::Rows => (p.m, mr),
+        crate::gemm::Split::Columns => (p.n, nr),
+    };
+    plan.parts = plan.parts.min(len.div_ceil(step)).max(1);
+    plan.first_part = Some(plan.part_plan(&plan.part(p, 0))?);
+    Ok(())
 }
 
 /// Runs `p` with `kind`'s `f32` kernel behind a widening packing.
