@@ -67,8 +67,8 @@ impl<T: Scalar> Simd for Arr<T> {
 
 use super::isa::Kernels;
 use super::KernelKind;
-use crate::gemm::driver::Problem;
 use crate::gemm::kernel::{microkernel_fit, APanel, BPanel, Kernel, Tile, TileEpilogue};
+use crate::gemm::problem::Problem;
 use crate::gemm::skinny::SkinnyKernel;
 use crate::gemm::vector::VectorKernel;
 use crate::sparse::{SparseKernel, SparseProblem, TileSink, TransposeFill};

@@ -10,6 +10,8 @@
 //!
 //! Structure (Goto/BLIS, as bluss/matrixmultiply), in the order data flows:
 //!
+//! 0. `problem.rs`: the checked description of one product (shapes,
+//!    scalars, raw operands), which every step below reads;
 //! 1. `plan.rs`: every choice of how to compute one product (swap the
 //!    operands, dot products or BLIS, block sizes from the machine's caches
 //!    (`blocking.rs`), which operands are read in place, how threads split
@@ -36,18 +38,19 @@ pub(crate) mod driver;
 pub(crate) mod kernel;
 pub(crate) mod pack;
 pub mod plan;
+pub(crate) mod problem;
 pub(crate) mod skinny;
 pub(crate) mod vector;
 
 pub use crate::arch::{selected_kernel, KernelError, KernelKind};
 pub use batched::{gemm_batched, try_gemm_batched};
 pub use blocking::CacheSizes;
-pub(crate) use driver::Problem;
 pub use plan::{ASource, Algorithm, BSource, PartPlan, Plan, PlanChoices, Split};
+pub(crate) use problem::Problem;
 
 use crate::error::{dims, MatrixError};
 use crate::{MatrixView, MatrixViewMut, Scalar};
-use driver::OutOperand;
+use problem::OutOperand;
 
 /// What gemm applies to each C tile while it is still in registers, after
 /// `alpha * op(A) * op(B) + beta * C`: add a bias row, then optionally ReLU.

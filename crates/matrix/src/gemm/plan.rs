@@ -18,7 +18,7 @@
 //! caches, and assert which plan a shape gets.
 
 use super::blocking::{Blocking, CacheSizes};
-use super::driver::{Operand, Problem};
+use super::problem::{Operand, Problem};
 use super::KernelKind;
 use crate::{MatrixError, Scalar};
 
@@ -572,7 +572,7 @@ fn packs_whole_b<T, I>(p: &Problem<T, I>, nr: usize, mc: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemm::driver::OutOperand;
+    use crate::gemm::problem::OutOperand;
 
     fn problem(m: usize, k: usize, n: usize, rs: usize, cs: usize) -> Problem<f32> {
         Problem::<f32> {

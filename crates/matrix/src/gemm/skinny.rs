@@ -18,9 +18,9 @@
 //! memory bandwidth. The k tail (k mod LANES) is summed in scalar after the
 //! reduction, in a fixed order: results do not depend on the thread split.
 
-use super::driver::Problem;
 use super::kernel::TileEpilogue;
 use super::plan::{Plan, DOT_ROWS};
+use super::problem::Problem;
 use crate::arch::{whole_lines, with_workspace, Shared, Simd};
 use crate::Scalar;
 
@@ -352,11 +352,11 @@ macro_rules! skinny_kernel {
         $(
             impl $crate::gemm::skinny::SkinnyKernel<$t> for $name {
                 const LANES: usize = <$simd as $crate::arch::Simd>::LANES;
-                unsafe fn rows(p: &$crate::gemm::driver::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
+                unsafe fn rows(p: &$crate::gemm::problem::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
                     /// # Safety
                     /// As the trait method it instantiates.
                     #[target_feature(enable = $feature)]
-                    unsafe fn body(p: &$crate::gemm::driver::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
+                    unsafe fn body(p: &$crate::gemm::problem::Problem<$t>, bt: *const $t, kp: usize, acc: *mut $t, i0: usize, i1: usize) {
                         // SAFETY: `body`'s contract is its caller's, passed on unchanged.
                         unsafe { $crate::gemm::skinny::rows::<$simd, $c>(p, bt, kp, acc, i0, i1) }
                     }

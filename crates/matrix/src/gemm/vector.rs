@@ -18,9 +18,9 @@
 //! column's result does not depend on how the columns are split between
 //! threads. The product is bound by reading B once.
 
-use super::driver::Problem;
 use super::kernel::{write_row, TileEpilogue};
 use super::plan::Plan;
+use super::problem::Problem;
 use crate::arch::{prefetch, whole_lines, with_workspace, Shared, Simd};
 use crate::Scalar;
 
@@ -163,11 +163,11 @@ macro_rules! vector_kernel {
         $(
             impl $crate::gemm::vector::VectorKernel<$t> for $name {
                 const LANES: usize = <$simd as $crate::arch::Simd>::LANES;
-                unsafe fn columns(p: &$crate::gemm::driver::Problem<$t>, acc: *mut $t, j0: usize, j1: usize) {
+                unsafe fn columns(p: &$crate::gemm::problem::Problem<$t>, acc: *mut $t, j0: usize, j1: usize) {
                     /// # Safety
                     /// As the trait method it instantiates.
                     #[target_feature(enable = $feature)]
-                    unsafe fn body(p: &$crate::gemm::driver::Problem<$t>, acc: *mut $t, j0: usize, j1: usize) {
+                    unsafe fn body(p: &$crate::gemm::problem::Problem<$t>, acc: *mut $t, j0: usize, j1: usize) {
                         // SAFETY: `body`'s contract is its caller's, passed on unchanged.
                         unsafe { $crate::gemm::vector::columns::<$simd>(p, acc, j0, j1) }
                     }

@@ -43,7 +43,8 @@ use half::{bf16, f16};
 
 use crate::arch::{selected_kernel, KernelError, KernelKind};
 use crate::error::MatrixError;
-use crate::gemm::driver::{run, Operand, OutOperand, Problem};
+use crate::gemm::driver::run;
+use crate::gemm::problem::{Operand, OutOperand, Problem};
 use crate::gemm::{
     check_product, scale_only, ASource, Algorithm, BSource, Epilogue, Plan, PlanChoices,
 };

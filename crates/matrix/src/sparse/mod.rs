@@ -43,8 +43,8 @@ pub use tiles::{sparse_gemm_tiles, sparse_gemm_tiles_with_kernel, tile_fn, OnTil
 
 use crate::arch::{with_workspace, Shared};
 use crate::error::MatrixError;
-use crate::gemm::driver::OutOperand;
 use crate::gemm::plan::PARALLEL_MIN_FLOPS;
+use crate::gemm::problem::OutOperand;
 use crate::gemm::{check_product, selected_kernel, Epilogue, KernelKind};
 use crate::{MatrixView, MatrixViewMut, Scalar};
 use kernel::{prefetch_b_above, WriteC};

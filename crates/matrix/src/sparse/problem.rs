@@ -1,7 +1,7 @@
 //! The raw form of one checked sparse product (in a private module: the
 //! type is reachable only inside the crate).
 
-use crate::gemm::driver::OutOperand;
+use crate::gemm::problem::OutOperand;
 
 /// One checked sparse product, as raw parts.
 pub struct SparseProblem<T> {

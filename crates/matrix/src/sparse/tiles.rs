@@ -6,7 +6,7 @@ use super::kernel::TileSink;
 use super::{run_checked, SparseMatrix, GROUP};
 use crate::arch::prefetch;
 use crate::error::MatrixError;
-use crate::gemm::driver::OutOperand;
+use crate::gemm::problem::OutOperand;
 use crate::gemm::{check_product, Epilogue, KernelKind};
 use crate::{MatrixView, MatrixViewMut, Scalar};
 
