@@ -1,6 +1,6 @@
 //! The real MNIST set, found (or downloaded) by the tests' shared lookup
 //! (`tests/support/mnist.rs`), loads with the right sizes, ranges and labels.
-//! (Moved here from `crates/nn/tests/idx_files.rs`, so that `matnet-nn`'s own
+//! (Moved here from `crates/nn/tests/idx_files/`, so that `matnet-nn`'s own
 //! tests need no MNIST: they write their own small IDX files.)
 
 use nn::dataset::{load_mnist, mnist_files_present};
