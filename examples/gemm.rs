@@ -29,7 +29,10 @@ use std::time::Instant;
 
 use clap::Parser;
 use matrix::gemm::{plan_gemm, PlanChoices};
-use matrix::{bf16, f16, gemm, gemm_half, Half, HalfPath, Matrix, MatrixView, Scalar};
+use matrix::{
+    bf16, f16, gemm, gemm_half, try_gemm_half_with, Epilogue, Half, HalfPath, Matrix, MatrixView,
+    Scalar,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 /// The default shapes: square, then the products of one MNIST 784-800-10
@@ -62,6 +65,15 @@ struct Args {
     /// Print the plan of each product (on each thread count) instead of measuring.
     #[arg(long)]
     plan: bool,
+    /// Measure a peer beside each figure: `torch` (PyTorch's CPU matmul,
+    /// through benches/peers/torch_matmul.py and `$PYTHON`, default
+    /// python3), for f32, bf16 and f16; prints the ratio of medians.
+    #[arg(long, value_name = "PEER", value_parser = ["torch"])]
+    peer: Option<String>,
+    /// Rounds per figure, ours and the peer's alternated; medians and the
+    /// spread (min-max) are printed when more than one.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// Print the last `cargo bench --bench matmul` results as a Markdown table.
     #[arg(long)]
     table: bool,
@@ -204,6 +216,54 @@ fn bench_half<H: Half>(shape: &Shape) -> f64 {
     flop / best / 1e9
 }
 
+/// The median of `xs` (sorted in place).
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// ` (min-max)` of sorted figures, or nothing for one.
+fn spread(sorted: &[f64]) -> String {
+    match sorted {
+        [lo, .., hi] => format!(" ({lo:.1}-{hi:.1})"),
+        _ => String::new(),
+    }
+}
+
+/// The peer's GFLOP/s for `shape` in `dtype` on `threads` threads, from its
+/// script in `benches/peers/` (a process of its own).
+fn peer_gflops(peer: &str, threads: usize, shape: &Shape, dtype: &str) -> Result<f64, String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = format!(
+        "{}/benches/peers/{peer}_matmul.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(threads.to_string())
+        .arg(format!("{:?}", shape.kind))
+        .args([shape.m, shape.k, shape.n].map(|d| d.to_string()))
+        .arg(dtype)
+        .output()
+        .map_err(|e| format!("--peer {peer}: cannot run {python}: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "--peer {peer}: {script} failed: {}",
+            err.lines().last().unwrap_or("no message")
+        ));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| format!("--peer {peer}: {script} printed no figure"))
+}
+
 /// One line describing the plan `shape` gets on `threads` workers.
 fn plan_line<T: Scalar>(shape: &Shape, threads: usize) -> Result<String, String> {
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
@@ -211,7 +271,41 @@ fn plan_line<T: Scalar>(shape: &Shape, threads: usize) -> Result<String, String>
     let (a, b) = views(shape, &stored);
     let plan = plan_gemm(kernel, threads, PlanChoices::default(), a, b, false)
         .map_err(|e| e.to_string())?;
-    Ok(match plan {
+    Ok(describe_plan(plan))
+}
+
+/// As [`plan_line`] for a half-precision product: the plan its path
+/// follows (a product is run once, on `threads` workers, to get it).
+fn plan_line_half<H: Half>(shape: &Shape, threads: usize) -> Result<String, String> {
+    let path = HalfPath::selected::<H>().map_err(|e| e.to_string())?;
+    let (a32, b32) = operands::<f32>(shape);
+    let stored = (Matrix::<H>::from(&a32), Matrix::<H>::from(&b32));
+    let (a, b) = views(shape, &stored);
+    let mut c = Matrix::<f32>::zeros(shape.m, shape.n);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    let plan = pool
+        .install(|| {
+            try_gemm_half_with(
+                path,
+                PlanChoices::default(),
+                1.0,
+                a,
+                b,
+                0.0,
+                &mut c,
+                Epilogue::none(),
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(describe_plan(plan) + &format!(" path={path}"))
+}
+
+/// A plan in one line.
+fn describe_plan(plan: Option<matrix::gemm::Plan>) -> String {
+    match plan {
         None => "nothing to compute".to_string(),
         Some(p) => {
             let mut line = format!(
@@ -233,7 +327,7 @@ fn plan_line<T: Scalar>(shape: &Shape, threads: usize) -> Result<String, String>
             }
             line
         }
-    })
+    }
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -279,9 +373,8 @@ fn run(args: Args) -> Result<(), String> {
                     let line = match dtype.as_str() {
                         "f32" => plan_line::<f32>(s, t)?,
                         "f64" => plan_line::<f64>(s, t)?,
-                        // A half-precision product's plan is the f32 one,
-                        // with A and B always packed.
-                        _ => plan_line::<f32>(s, t)? + " (A and B packed)",
+                        "bf16" => plan_line_half::<bf16>(s, t)?,
+                        _ => plan_line_half::<f16>(s, t)?,
                     };
                     println!("{:?} {} {} {} {t} {dtype} {line}", s.kind, s.m, s.k, s.n);
                 }
@@ -290,7 +383,9 @@ fn run(args: Args) -> Result<(), String> {
         return Ok(());
     }
     // Shape by shape, every dtype in turn, so that a half-precision figure
-    // and the f32 one it is compared with are measured minutes apart at most.
+    // and the f32 one it is compared with are measured minutes apart at most;
+    // with a peer, ours and the peer's alternate round by round.
+    let peer = args.peer.as_deref();
     for &t in &threads {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -299,16 +394,39 @@ fn run(args: Args) -> Result<(), String> {
         for s in &shapes {
             let mut f32_gflops = None;
             for dtype in &dtypes {
-                let gflops = pool.install(|| match dtype.as_str() {
-                    "f32" => bench::<f32>(s),
-                    "f64" => bench::<f64>(s),
-                    "bf16" => bench_half::<bf16>(s),
-                    _ => bench_half::<f16>(s),
-                });
+                let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+                for _ in 0..args.rounds {
+                    ours.push(pool.install(|| match dtype.as_str() {
+                        "f32" => bench::<f32>(s),
+                        "f64" => bench::<f64>(s),
+                        "bf16" => bench_half::<bf16>(s),
+                        _ => bench_half::<f16>(s),
+                    }));
+                    if let (Some(peer), true) = (peer, dtype != "f64") {
+                        theirs.push(peer_gflops(peer, t, s, dtype)?);
+                    }
+                }
+                let gflops = median(&mut ours);
                 println!(
-                    "{:?} {} {} {} {t} {dtype} {gflops:.1}",
-                    s.kind, s.m, s.k, s.n
+                    "{:?} {} {} {} {t} {dtype} {gflops:.1}{}",
+                    s.kind,
+                    s.m,
+                    s.k,
+                    s.n,
+                    spread(&ours)
                 );
+                if let Some(peer) = peer.filter(|_| !theirs.is_empty()) {
+                    let peer_median = median(&mut theirs);
+                    println!(
+                        "{:?} {} {} {} {t} {dtype} {peer_median:.1}{} {peer}",
+                        s.kind,
+                        s.m,
+                        s.k,
+                        s.n,
+                        spread(&theirs)
+                    );
+                    println!("# {dtype} matnet / {peer} = {:.2}", gflops / peer_median);
+                }
                 match (dtype.as_str(), f32_gflops) {
                     ("f32", _) => f32_gflops = Some(gflops),
                     ("bf16" | "f16", Some(base)) => {

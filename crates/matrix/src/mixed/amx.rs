@@ -231,18 +231,23 @@ unsafe fn pack_rows(
         // and at `p * width * kp` of `dst`, which has room for it.
         unsafe {
             let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kp));
-            std::ptr::write_bytes(d, 0, width * kp);
             for c in 0..kp / CHUNK {
                 let k0 = c * CHUNK;
                 let depth = CHUNK.min(kc.saturating_sub(k0));
                 let chunk = d.add(c * width * CHUNK);
-                for r in 0..rows {
-                    let row = s.add(r * s_w + k0 * s_k);
+                for r in 0..width {
                     let out = chunk.add(r * CHUNK);
+                    // Rows past the block's and k past its depth are zero.
+                    let real = if r < rows { depth } else { 0 };
+                    std::ptr::write_bytes(out.add(real), 0, CHUNK - real);
+                    if real == 0 {
+                        continue;
+                    }
+                    let row = s.add(r * s_w + k0 * s_k);
                     if s_k == 1 {
-                        std::ptr::copy_nonoverlapping(row, out, depth);
+                        std::ptr::copy_nonoverlapping(row, out, real);
                     } else {
-                        for t in 0..depth {
+                        for t in 0..real {
                             *out.add(t) = *row.add(t * s_k);
                         }
                     }

@@ -277,8 +277,16 @@ pub(crate) unsafe fn pack_pairs(
         // SAFETY: panel `p` is in the block and in `dst` (the contract).
         unsafe {
             let (s, d) = (src.add(p * width * s_w), dst.add(p * width * kp));
-            // Padding rows, and the odd last k, are zero.
-            std::ptr::write_bytes(d, 0, width * kp);
+            // Zero: the pairs past `kc` (the odd last k, and `kp`'s
+            // padding), and in a partial panel the rows past `rows`.
+            let full = whole * 2 * width;
+            std::ptr::write_bytes(d.add(full), 0, width * kp - full);
+            if rows < width {
+                for q in 0..whole {
+                    let pad = d.add(q * 2 * width + 2 * rows);
+                    std::ptr::write_bytes(pad, 0, 2 * (width - rows));
+                }
+            }
             if s_k == 1 {
                 for r in 0..rows {
                     let row = s.add(r * s_w);
@@ -293,17 +301,21 @@ pub(crate) unsafe fn pack_pairs(
                     }
                 }
             } else {
-                for q in 0..kc.div_ceil(2) {
-                    let k0 = s.add(2 * q * s_k);
-                    let out = d.add(q * 2 * width);
-                    for r in 0..rows {
-                        *out.add(2 * r) = *k0.add(r);
+                // Two k rows interleaved into 32-bit pairs: a form LLVM
+                // vectorizes (unpacks of two vectors of u16).
+                for q in 0..whole {
+                    let k0 = std::slice::from_raw_parts(s.add(2 * q * s_k), rows);
+                    let k1 = std::slice::from_raw_parts(s.add((2 * q + 1) * s_k), rows);
+                    let out =
+                        std::slice::from_raw_parts_mut(d.add(q * 2 * width).cast::<u32>(), rows);
+                    for ((o, &lo), &hi) in out.iter_mut().zip(k0).zip(k1) {
+                        *o = u32::from(lo) | (u32::from(hi) << 16);
                     }
-                    if 2 * q + 1 < kc {
-                        let k1 = k0.add(s_k);
-                        for r in 0..rows {
-                            *out.add(2 * r + 1) = *k1.add(r);
-                        }
+                }
+                if kc % 2 == 1 {
+                    let k0 = s.add((kc - 1) * s_k);
+                    for r in 0..rows {
+                        *d.add(full + 2 * r) = *k0.add(r);
                     }
                 }
             }
