@@ -55,6 +55,38 @@ pub enum MatrixError {
         /// Bytes that were asked for, if that number fits in `usize`.
         bytes: Option<usize>,
     },
+    /// A decomposition or solve that needs a square matrix was given a
+    /// rectangular one.
+    NotSquare {
+        /// The operation that was called.
+        op: &'static str,
+        /// Rows of the matrix given.
+        rows: usize,
+        /// Columns of the matrix given.
+        cols: usize,
+    },
+    /// A Cholesky factorization met a pivot that is not positive: the
+    /// matrix is not (numerically) symmetric positive definite.
+    NotPositiveDefinite {
+        /// The column (0-based) whose diagonal pivot was `<= 0`.
+        column: usize,
+    },
+    /// A factorization or triangular solve met an exactly zero pivot (or
+    /// one so small that dividing by it overflows): the matrix is singular.
+    Singular {
+        /// The 0-based index of the zero pivot.
+        pivot: usize,
+    },
+    /// A NaN or infinite value in an input, or one that a solve produced
+    /// (the system is too ill-conditioned for the element type).
+    NonFinite {
+        /// The operation that was called.
+        op: &'static str,
+        /// Row of the first such value.
+        row: usize,
+        /// Column of the first such value.
+        col: usize,
+    },
 }
 
 impl MatrixError {
@@ -92,6 +124,19 @@ impl fmt::Display for MatrixError {
                 cols,
                 bytes: None,
             } => write!(f, "a {rows}x{cols} matrix is too large to address"),
+            MatrixError::NotSquare { op, rows, cols } => {
+                write!(f, "{op}: needs a square matrix but it is {rows}x{cols}")
+            }
+            MatrixError::NotPositiveDefinite { column } => write!(
+                f,
+                "cholesky: the matrix is not positive definite (pivot {column} is not positive)"
+            ),
+            MatrixError::Singular { pivot } => {
+                write!(f, "the matrix is singular (pivot {pivot} is zero)")
+            }
+            MatrixError::NonFinite { op, row, col } => {
+                write!(f, "{op}: non-finite value (NaN or infinity) at ({row}, {col})")
+            }
         }
     }
 }

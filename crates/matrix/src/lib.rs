@@ -112,6 +112,7 @@ mod exp;
 pub mod gemm;
 mod interop;
 mod iter;
+pub mod linalg;
 mod matrix;
 pub mod mixed;
 pub mod ops;
@@ -128,6 +129,7 @@ pub use crate::gemm::{
     try_gemm_planned, try_gemm_with_kernel, CacheSizes, Epilogue, KernelError, KernelKind,
 };
 pub use crate::iter::{Iter, IterMut};
+pub use crate::linalg::{trsm, Cholesky, Diagonal, Lu, Qr, Triangle};
 pub use crate::matrix::Matrix;
 pub use crate::mixed::{gemm_half, try_gemm_half_with, Half, HalfPath};
 pub use crate::scalar::{Element, Scalar};

@@ -1,0 +1,184 @@
+//! `trsm`: `X <- A⁻¹ B` for a triangular `A` and many right-hand sides.
+//!
+//! Recursive (as ReLAPACK): split `A` at `n1`, solve the first block row,
+//! subtract its contribution from the rest with one gemm, solve the second
+//! block row. With leaves of [`LEAF`] rows, all but a fraction `LEAF / n`
+//! of the flops are in gemm. A leaf copies its right-hand sides, a band of
+//! columns at a time, into a row-major buffer and solves there by row
+//! operations (each a contiguous `axpy`), whatever `B`'s strides are.
+
+use super::{check_finite, check_rhs, check_square, half, Part};
+use crate::{gemm, MatrixError, MatrixView, MatrixViewMut, Scalar};
+
+/// Rows of `A` below which [`trsm`] solves unblocked.
+const LEAF: usize = 32;
+/// Right-hand sides a leaf solves at a time (its buffer stays in L2).
+const BAND: usize = 256;
+
+/// Which triangle of a matrix holds the operand; the other is not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Triangle {
+    /// On and below the diagonal.
+    Lower,
+    /// On and above the diagonal.
+    Upper,
+}
+
+/// Whether the diagonal is read or taken to be all ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Diagonal {
+    /// Ones on the diagonal, which is not read (the `L` of an LU).
+    Unit,
+    /// The diagonal as stored.
+    NonUnit,
+}
+
+/// Triangular solve with many right-hand sides, in place:
+/// `B <- A⁻¹ B`, where `A` is the `triangle` of a square view.
+///
+/// Only the left side is offered: for `X A = B` solve `Aᵀ Xᵀ = Bᵀ`, that
+/// is pass `a.t()` with the other [`Triangle`] and `b.t_mut()` (views, no
+/// copies). Any strides work for both operands. Most of the flops are
+/// [`gemm`](crate::gemm()) calls, so large solves run on the rayon pool,
+/// with bitwise the same result for any thread count.
+///
+/// ```
+/// use matrix::{trsm, Diagonal, Matrix, Triangle};
+/// let l = Matrix::from([[2.0f64, 0.0], [1.0, 1.0]]);
+/// let mut b = Matrix::from([[4.0f64, 2.0], [3.0, 2.0]]);
+/// trsm(&l, Triangle::Lower, Diagonal::NonUnit, &mut b)?; // b <- L⁻¹ b
+/// assert_eq!(b, Matrix::from([[2.0, 1.0], [1.0, 1.0]]));
+/// // X Lᵀ = B, through transposed views:
+/// let mut c = Matrix::from([[4.0f64, 5.0]]);
+/// trsm(l.t(), Triangle::Upper, Diagonal::NonUnit, c.view_mut().t_mut())?;
+/// assert_eq!(c, Matrix::from([[2.0, 3.0]]));
+/// # Ok::<(), matrix::MatrixError>(())
+/// ```
+///
+/// # Errors
+/// [`MatrixError::NotSquare`] if `a` is not square,
+/// [`MatrixError::ShapeMismatch`] if `b` does not have `a`'s height,
+/// [`MatrixError::NonFinite`] for a NaN or infinity in `a`'s triangle or in
+/// `b` (and for a result that overflows), and [`MatrixError::Singular`]
+/// naming a zero on the diagonal (with [`Diagonal::NonUnit`]). `b` is left
+/// unchanged by every error except an overflowing result.
+pub fn trsm<'a, 'b, T: Scalar>(
+    a: impl Into<MatrixView<'a, T>>,
+    triangle: Triangle,
+    diagonal: Diagonal,
+    b: impl Into<MatrixViewMut<'b, T>>,
+) -> Result<(), MatrixError> {
+    let (a, mut b) = (a.into(), b.into());
+    check_square("trsm", a)?;
+    check_rhs("trsm", a.rows(), b.rb())?;
+    let part = match triangle {
+        Triangle::Lower => Part::Lower,
+        Triangle::Upper => Part::Upper,
+    };
+    check_finite("trsm", a, part)?;
+    check_finite("trsm", b.rb(), Part::All)?;
+    if diagonal == Diagonal::NonUnit {
+        if let Some(pivot) = (0..a.rows()).find(|&i| a[(i, i)] == T::ZERO) {
+            return Err(MatrixError::Singular { pivot });
+        }
+    }
+    solve(a, triangle, diagonal, b.rb_mut());
+    check_finite("trsm", b.rb(), Part::All)
+}
+
+/// [`trsm`] without the checks: `a` square, `b` of its height, and (for
+/// [`Diagonal::NonUnit`]) no zero on the diagonal.
+pub(crate) fn solve<T: Scalar>(
+    a: MatrixView<'_, T>,
+    triangle: Triangle,
+    diagonal: Diagonal,
+    b: MatrixViewMut<'_, T>,
+) {
+    let n = a.rows();
+    if n == 0 || b.cols() == 0 {
+        return;
+    }
+    if n <= LEAF {
+        return leaf(a, triangle, diagonal, b);
+    }
+    let n1 = half(n);
+    let (mut b1, mut b2) = b.split_at_row(n1);
+    let (a11, a22) = (a.submatrix(0, 0, n1, n1), a.submatrix(n1, n1, n - n1, n - n1));
+    match triangle {
+        Triangle::Lower => {
+            solve(a11, triangle, diagonal, b1.rb_mut());
+            let a21 = a.submatrix(n1, 0, n - n1, n1);
+            gemm(-T::ONE, a21, b1.rb(), T::ONE, b2.rb_mut());
+            solve(a22, triangle, diagonal, b2);
+        }
+        Triangle::Upper => {
+            solve(a22, triangle, diagonal, b2.rb_mut());
+            let a12 = a.submatrix(0, n1, n1, n - n1);
+            gemm(-T::ONE, a12, b2.rb(), T::ONE, b1.rb_mut());
+            solve(a11, triangle, diagonal, b1);
+        }
+    }
+}
+
+/// The unblocked solve of at most [`LEAF`] rows, [`BAND`] right-hand sides
+/// at a time in a row-major buffer.
+fn leaf<T: Scalar>(
+    a: MatrixView<'_, T>,
+    triangle: Triangle,
+    diagonal: Diagonal,
+    mut b: MatrixViewMut<'_, T>,
+) {
+    let n = a.rows();
+    let m = b.cols();
+    let mut x = vec![T::ZERO; n * BAND.min(m)];
+    let mut c0 = 0;
+    while c0 < m {
+        let w = BAND.min(m - c0);
+        let x = &mut x[..n * w];
+        for i in 0..n {
+            let row = &mut x[i * w..(i + 1) * w];
+            match b.row_mut(i) {
+                Some(src) => row.copy_from_slice(&src[c0..c0 + w]),
+                None => (0..w).for_each(|j| row[j] = b[(i, c0 + j)]),
+            }
+        }
+        let order: Box<dyn Iterator<Item = usize>> = match triangle {
+            Triangle::Lower => Box::new(0..n),
+            Triangle::Upper => Box::new((0..n).rev()),
+        };
+        for i in order {
+            // Row i of X is B's row minus the rows already solved, each
+            // times A's entry: p < i for a lower A, p > i for an upper one.
+            let (done, rest) = x.split_at_mut(i * w);
+            let (xi, after) = rest.split_at_mut(w);
+            let solved = match triangle {
+                Triangle::Lower => 0..i,
+                Triangle::Upper => i + 1..n,
+            };
+            for p in solved {
+                let l = a[(i, p)];
+                if l == T::ZERO {
+                    continue;
+                }
+                let xp = if p < i {
+                    &done[p * w..(p + 1) * w]
+                } else {
+                    &after[(p - i - 1) * w..(p - i) * w]
+                };
+                xi.iter_mut().zip(xp).for_each(|(x, &y)| *x -= l * y);
+            }
+            if diagonal == Diagonal::NonUnit {
+                let d = a[(i, i)];
+                xi.iter_mut().for_each(|x| *x /= d);
+            }
+        }
+        for i in 0..n {
+            let row = &x[i * w..(i + 1) * w];
+            match b.row_mut(i) {
+                Some(dst) => dst[c0..c0 + w].copy_from_slice(row),
+                None => (0..w).for_each(|j| b[(i, c0 + j)] = row[j]),
+            }
+        }
+        c0 += w;
+    }
+}
