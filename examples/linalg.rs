@@ -1,0 +1,202 @@
+//! Decompositions' throughput: Cholesky, LU (+ a one-column solve) and QR
+//! in GFLOP/s, on rayon pools of the given sizes, optionally beside
+//! numpy.linalg (LAPACK through OpenBLAS) in the same run.
+//!
+//! ```text
+//! cargo run --release --example linalg -- [--n 512,1024,2048] [--dtype f64,f32] [--threads 1,2] [--reps 7] [--peer numpy]
+//! ```
+//!
+//! Prints `ROUTINE N DTYPE THREADS GFLOP/s` (the median of `--reps` calls)
+//! per measurement, with the flop counts numpy's comparison uses: Cholesky
+//! n³/3, LU 2n³/3, QR 4n³/3. With `--peer numpy` it starts
+//! `benches/np_linalg.py --serve` once per thread count
+//! (`OPENBLAS_NUM_THREADS`) and alternates one matnet call with one numpy
+//! call, so that both see the same machine; each line then also shows both
+//! medians, their spread (min–max) and the ratio matnet / numpy. Lines
+//! starting with `#` are comments.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Instant;
+
+use clap::Parser;
+use matrix::{Matrix, Scalar};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+#[derive(Parser)]
+#[command(about = "Cholesky, LU and QR throughput, optionally beside numpy.linalg")]
+struct Args {
+    /// Matrix sizes.
+    #[arg(long, value_delimiter = ',', default_value = "512,1024,2048")]
+    n: Vec<usize>,
+    /// Element types: f64, f32.
+    #[arg(long, value_delimiter = ',', default_value = "f64")]
+    dtype: Vec<String>,
+    /// Rayon pool sizes (and OPENBLAS_NUM_THREADS for the peer).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Timed calls per routine (after one warm-up); the median is printed.
+    #[arg(long, default_value_t = 7)]
+    reps: usize,
+    /// Routines: cholesky, lu, qr.
+    #[arg(long, value_delimiter = ',', default_value = "cholesky,lu,qr")]
+    routines: Vec<String>,
+    /// `numpy`: time numpy.linalg in the same run, alternating.
+    #[arg(long)]
+    peer: Option<String>,
+}
+
+/// One `benches/np_linalg.py --serve` process.
+struct Numpy {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Numpy {
+    fn start(threads: usize) -> Numpy {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/np_linalg.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg("--serve")
+            .env("OPENBLAS_NUM_THREADS", threads.to_string())
+            .env("OMP_NUM_THREADS", threads.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start python3 {script}: {e}"));
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Numpy { child, stdin, stdout }
+    }
+
+    /// Seconds of one numpy call.
+    fn time(&mut self, routine: &str, n: usize, dtype: &str) -> f64 {
+        writeln!(self.stdin, "{routine} {n} {dtype}").expect("numpy peer stdin");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("numpy peer stdout");
+        line.trim().parse().unwrap_or_else(|_| panic!("numpy peer said {line:?}"))
+    }
+}
+
+impl Drop for Numpy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn flops(routine: &str, n: usize) -> f64 {
+    let n3 = (n as f64).powi(3);
+    match routine {
+        "cholesky" => n3 / 3.0,
+        "lu" => 2.0 * n3 / 3.0,
+        "qr" => 4.0 * n3 / 3.0,
+        other => panic!("unknown routine {other}"),
+    }
+}
+
+/// The same inputs as the peer's: an SPD `X Xᵀ + n I`, a normal matrix,
+/// one right-hand side.
+struct Inputs<T> {
+    spd: Matrix<T>,
+    g: Matrix<T>,
+    b: Matrix<T>,
+}
+
+fn inputs<T: Scalar>(n: usize) -> Inputs<T> {
+    let mut rng = StdRng::seed_from_u64(n as u64);
+    let mut normal = || {
+        // Box–Muller: standard normal values.
+        let (u, v): (f64, f64) = (rng.random_range(f64::EPSILON..1.0), rng.random());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    let g64 = Matrix::from_fn(n, n, |_, _| normal());
+    let mut spd = &g64 * g64.t();
+    for i in 0..n {
+        spd[(i, i)] += n as f64;
+    }
+    let b = Matrix::from_fn(n, 1, |_, _| normal());
+    let cast = |m: &Matrix<f64>| m.map(T::from_f64);
+    Inputs {
+        spd: cast(&spd),
+        g: cast(&g64),
+        b: cast(&b),
+    }
+}
+
+/// Seconds of one matnet call.
+fn time_ours<T: Scalar>(routine: &str, x: &Inputs<T>) -> f64 {
+    let t = Instant::now();
+    match routine {
+        "cholesky" => drop(std::hint::black_box(x.spd.cholesky().expect("SPD"))),
+        "lu" => drop(std::hint::black_box(x.g.solve(&x.b).expect("nonsingular"))),
+        "qr" => drop(std::hint::black_box(x.g.qr().expect("finite"))),
+        other => panic!("unknown routine {other}"),
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// Median, min and max of GFLOP/s over the timings.
+fn stats(flop: f64, times: &[f64]) -> (f64, f64, f64) {
+    let mut g: Vec<f64> = times.iter().map(|t| flop / t / 1e9).collect();
+    g.sort_by(f64::total_cmp);
+    (g[g.len() / 2], g[0], g[g.len() - 1])
+}
+
+fn run<T: Scalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy>) {
+    let x = inputs::<T>(n);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("rayon pool");
+    for routine in &args.routines {
+        let flop = flops(routine, n);
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        // One warm-up each, then alternate.
+        pool.install(|| time_ours(routine, &x));
+        if let Some(p) = peer.as_mut() {
+            p.time(routine, n, T::NAME);
+        }
+        for _ in 0..args.reps {
+            ours.push(pool.install(|| time_ours(routine, &x)));
+            if let Some(p) = peer.as_mut() {
+                theirs.push(p.time(routine, n, T::NAME));
+            }
+        }
+        let (med, lo, hi) = stats(flop, &ours);
+        print!("{routine} {n} {} {threads} {med:.1}", T::NAME);
+        if !theirs.is_empty() {
+            let (pmed, plo, phi) = stats(flop, &theirs);
+            print!(
+                "  # matnet {med:.1} [{lo:.1}-{hi:.1}]  numpy {pmed:.1} [{plo:.1}-{phi:.1}]  ratio {:.2}",
+                med / pmed
+            );
+        } else {
+            print!("  # [{lo:.1}-{hi:.1}]");
+        }
+        println!();
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    println!("# ROUTINE N DTYPE THREADS GFLOP/s (median of {} calls)", args.reps);
+    println!("# kernel: {:?}", matrix::selected_kernel());
+    for &threads in &args.threads {
+        let mut peer = match args.peer.as_deref() {
+            None => None,
+            Some("numpy") => Some(Numpy::start(threads)),
+            Some(other) => panic!("--peer {other}: only numpy is known"),
+        };
+        for &n in &args.n {
+            for dtype in &args.dtype {
+                match dtype.as_str() {
+                    "f64" => run::<f64>(&args, n, threads, &mut peer),
+                    "f32" => run::<f32>(&args, n, threads, &mut peer),
+                    other => panic!("--dtype {other}: f64 or f32"),
+                }
+            }
+        }
+    }
+}
