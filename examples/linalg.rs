@@ -44,6 +44,36 @@ struct Args {
     /// `numpy`: time numpy.linalg in the same run, alternating.
     #[arg(long)]
     peer: Option<String>,
+    /// Count only the time the calling thread was on a CPU
+    /// (`CLOCK_THREAD_CPUTIME_ID`), not time lost to other processes on a
+    /// shared machine: for tuning, meaningful on 1 thread only.
+    #[arg(long)]
+    cpu_time: bool,
+}
+
+/// Nanoseconds the calling thread has run on a CPU (Linux, from the C
+/// library the program links anyway).
+#[cfg(target_os = "linux")]
+fn thread_cpu_ns() -> Option<u64> {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec (two 64-bit fields on the
+    // 64-bit Linux targets this is compiled for).
+    let ok = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    ok.then(|| t.sec as u64 * 1_000_000_000 + t.nsec as u64)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_ns() -> Option<u64> {
+    None
 }
 
 /// One `benches/np_linalg.py --serve` process.
@@ -125,8 +155,9 @@ fn inputs<T: Scalar>(n: usize) -> Inputs<T> {
     }
 }
 
-/// Seconds of one matnet call.
-fn time_ours<T: Scalar>(routine: &str, x: &Inputs<T>) -> f64 {
+/// Seconds of one matnet call (on-CPU seconds with `cpu`).
+fn time_ours<T: Scalar>(routine: &str, x: &Inputs<T>, cpu: bool) -> f64 {
+    let c0 = thread_cpu_ns().filter(|_| cpu);
     let t = Instant::now();
     match routine {
         "cholesky" => drop(std::hint::black_box(x.spd.cholesky().expect("SPD"))),
@@ -134,7 +165,10 @@ fn time_ours<T: Scalar>(routine: &str, x: &Inputs<T>) -> f64 {
         "qr" => drop(std::hint::black_box(x.g.qr().expect("finite"))),
         other => panic!("unknown routine {other}"),
     }
-    t.elapsed().as_secs_f64()
+    match (c0, thread_cpu_ns()) {
+        (Some(c0), Some(c1)) => (c1 - c0) as f64 * 1e-9,
+        _ => t.elapsed().as_secs_f64(),
+    }
 }
 
 /// Median, min and max of GFLOP/s over the timings.
@@ -154,12 +188,12 @@ fn run<T: Scalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy
         let flop = flops(routine, n);
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         // One warm-up each, then alternate.
-        pool.install(|| time_ours(routine, &x));
+        pool.install(|| time_ours(routine, &x, args.cpu_time));
         if let Some(p) = peer.as_mut() {
             p.time(routine, n, T::NAME);
         }
         for _ in 0..args.reps {
-            ours.push(pool.install(|| time_ours(routine, &x)));
+            ours.push(pool.install(|| time_ours(routine, &x, args.cpu_time)));
             if let Some(p) = peer.as_mut() {
                 theirs.push(p.time(routine, n, T::NAME));
             }

@@ -19,10 +19,10 @@ use super::{Diagonal, Triangle};
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Columns below which the factorization runs unblocked.
-const LEAF: usize = 32;
+static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_CHOLESKY_LEAF", 32));
 /// Rows of a diagonal block that the rank-k update computes whole (both
 /// triangles) with one gemm rather than recursing.
-const SYRK_LEAF: usize = 128;
+static SYRK_LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_CHOLESKY_SYRK_LEAF", 128));
 
 /// The Cholesky factor `L` of a symmetric positive definite matrix
 /// (`A = L Lᵀ`), from [`Matrix::cholesky`] or [`Cholesky::new`].
@@ -134,7 +134,7 @@ impl<T: Scalar> Cholesky<T> {
 /// is `a`'s first column in the whole matrix (for the error).
 fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), MatrixError> {
     let n = a.rows();
-    if n <= LEAF {
+    if n <= (*LEAF) {
         return leaf(a, offset);
     }
     let n1 = half(n);
@@ -153,7 +153,7 @@ fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Matri
 /// diagonal blocks of at most [`SYRK_LEAF`] rows is overwritten too).
 pub(crate) fn syrk_lower<T: Scalar>(a: MatrixView<'_, T>, c: MatrixViewMut<'_, T>) {
     let n = c.rows();
-    if n <= SYRK_LEAF {
+    if n <= (*SYRK_LEAF) {
         return gemm(-T::ONE, a, a.t(), T::ONE, c);
     }
     let n1 = half(n);

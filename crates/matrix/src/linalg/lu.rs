@@ -15,12 +15,12 @@
 //! rank-1 update of the panel.
 
 use super::triangular::solve as trsm_solve;
-use super::{check_finite, check_rhs, check_square, half, owned, split_cols, Part};
+use super::{check_finite, check_rhs, check_square, half, owned, split_cols, Axpy, Part};
 use super::{Diagonal, Triangle};
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Panel width below which the factorization runs unblocked.
-const LEAF: usize = 16;
+static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_LU_LEAF", 16));
 
 /// `P A = L U` with partial pivoting, from [`Matrix::lu`] or [`Lu::new`]:
 /// `L` unit lower triangular, `U` upper triangular, `P` a row permutation.
@@ -236,7 +236,7 @@ fn factor<T: Scalar>(
     nc: usize,
     piv: &mut [usize],
 ) -> Result<(), MatrixError> {
-    if nc <= LEAF {
+    if nc <= (*LEAF) {
         return leaf(a, c0, nc, piv);
     }
     let n1 = half(nc);
@@ -259,7 +259,9 @@ fn factor<T: Scalar>(
     Ok(())
 }
 
-/// The unblocked factorization of a panel of at most [`LEAF`] columns.
+/// The unblocked factorization of a panel of at most [`LEAF`] columns, in
+/// a column-major copy so that the pivot search, the scaling and the
+/// rank-1 updates all run down contiguous columns.
 fn leaf<T: Scalar>(
     mut a: MatrixViewMut<'_, T>,
     c0: usize,
@@ -267,45 +269,68 @@ fn leaf<T: Scalar>(
     piv: &mut [usize],
 ) -> Result<(), MatrixError> {
     let m = a.rows();
-    let mut pivot_row = vec![T::ZERO; nc];
+    let axpy = Axpy::new();
+    let mut p = vec![T::ZERO; nc * m];
+    for i in 0..m {
+        if let Some(row) = a.row_mut(i) {
+            for j in 0..nc {
+                p[j * m + i] = row[c0 + j];
+            }
+        } else {
+            for j in 0..nc {
+                p[j * m + i] = a[(i, c0 + j)];
+            }
+        }
+    }
     for j in 0..nc.min(m) {
-        let col = c0 + j;
+        let (left, right) = p.split_at_mut((j + 1) * m);
+        let col = &mut left[j * m..];
         // The first largest magnitude, as LAPACK's idamax.
-        let mut p = j;
-        let mut best = a[(j, col)].abs();
-        for i in j + 1..m {
-            let v = a[(i, col)].abs();
-            if v > best {
-                best = v;
-                p = i;
+        let mut best = col[j].abs();
+        let mut r = j;
+        for (i, x) in col.iter().enumerate().skip(j + 1) {
+            if x.abs() > best {
+                best = x.abs();
+                r = i;
             }
         }
         if best == T::ZERO {
-            return Err(MatrixError::Singular { pivot: col });
+            return Err(MatrixError::Singular { pivot: c0 + j });
         }
-        piv[j] = p;
-        if p != j {
-            swap_rows(a.rb_mut(), j, p);
-        }
-        let d = a[(j, col)];
-        let rest = nc - j - 1;
-        for k in 0..rest {
-            pivot_row[k] = a[(j, col + 1 + k)];
-        }
-        for i in j + 1..m {
-            let l = a[(i, col)] / d;
-            a[(i, col)] = l;
-            if rest > 0 {
-                if let Some(row) = a.row_mut(i) {
-                    row[col + 1..col + 1 + rest]
-                        .iter_mut()
-                        .zip(&pivot_row[..rest])
-                        .for_each(|(x, &u)| *x -= l * u);
+        piv[j] = r;
+        if r != j {
+            // Whole rows of `a` (the panel's part is rewritten below) and
+            // the panel's copy.
+            swap_rows(a.rb_mut(), j, r);
+            for k in 0..nc {
+                let (x, y) = (k * m + j, k * m + r);
+                if k <= j {
+                    left.swap(x, y);
                 } else {
-                    for k in 0..rest {
-                        a[(i, col + 1 + k)] -= l * pivot_row[k];
-                    }
+                    right.swap(x - (j + 1) * m, y - (j + 1) * m);
                 }
+            }
+        }
+        let col = &mut left[j * m..];
+        let d = col[j];
+        col[j + 1..].iter_mut().for_each(|x| *x /= d);
+        let l = &col[j + 1..];
+        for k in j + 1..nc {
+            let ck = &mut right[(k - j - 1) * m..(k - j) * m];
+            let u = ck[j];
+            if u != T::ZERO {
+                axpy.sub(&mut ck[j + 1..], u, l);
+            }
+        }
+    }
+    for i in 0..m {
+        if let Some(row) = a.row_mut(i) {
+            for j in 0..nc {
+                row[c0 + j] = p[j * m + i];
+            }
+        } else {
+            for j in 0..nc {
+                a[(i, c0 + j)] = p[j * m + i];
             }
         }
     }

@@ -106,7 +106,7 @@ fn check_finite<T: Scalar>(
         let bad = match a.row(i) {
             Some(row) if !row.is_empty() => {
                 // Fast pass over a contiguous row; locate only on failure.
-                if row[cols.clone()].iter().all(|x| x.is_finite()) {
+                if all_finite(&row[cols.clone()]) {
                     None
                 } else {
                     row[cols].iter().position(|x| !x.is_finite()).map(|j| j + start)
@@ -119,6 +119,20 @@ fn check_finite<T: Scalar>(
         }
     }
     Ok(())
+}
+
+/// Whether no element is NaN or infinite: `x * 0` is 0 for every finite
+/// `x` and NaN otherwise, summed in 8 lanes so that it vectorizes.
+fn all_finite<T: Scalar>(xs: &[T]) -> bool {
+    let mut acc = [T::ZERO; 8];
+    let chunks = xs.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k] * T::ZERO;
+        }
+    }
+    tail.iter().all(|x| x.is_finite()) && acc.iter().all(|&x| x == T::ZERO)
 }
 
 /// [`MatrixError::ShapeMismatch`] unless the right-hand side `b` has `n`
@@ -157,9 +171,62 @@ fn half(n: usize) -> usize {
 /// A copy of `a` as an owned row-major matrix (the workspace a
 /// factorization overwrites with its factors).
 fn owned<T: Scalar>(a: MatrixView<'_, T>) -> Result<Matrix<T>, MatrixError> {
+    if let Some(data) = a.as_slice() {
+        // One pass, no zero fill first (a page-faulting 32 MB at n = 2048).
+        return Ok(Matrix::from_vec(a.rows(), a.cols(), data.to_vec()));
+    }
     let mut m = Matrix::try_zeros(a.rows(), a.cols())?;
     m.view_mut().copy_from(a);
     Ok(m)
+}
+
+/// How the unblocked leaves compute `y <- y - a x`: with FMA instructions
+/// when the kernel in use (see [`selected_kernel`](crate::selected_kernel))
+/// is one of the x86 SIMD kernels, so that `MATNET_KERNEL=portable` also
+/// keeps the leaves portable. Either way a leaf's result does not depend on
+/// the thread count.
+#[derive(Clone, Copy)]
+struct Axpy {
+    fma: bool,
+}
+
+impl Axpy {
+    fn new() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::KernelKind;
+            let simd = matches!(crate::selected_kernel(), Ok(KernelKind::Avx512 | KernelKind::Avx2));
+            Axpy {
+                fma: simd
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        Axpy { fma: false }
+    }
+
+    /// `y <- y - a x`, element by element (`x` as long as `y`).
+    #[inline]
+    fn sub<T: Scalar>(self, y: &mut [T], a: T, x: &[T]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.fma {
+            // SAFETY: `fma` is set only when the CPU has AVX2 and FMA.
+            return unsafe { sub_fma(y, a, x) };
+        }
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y -= a * x);
+    }
+}
+
+/// [`Axpy::sub`] compiled for AVX2 and FMA.
+///
+/// # Safety
+/// The CPU has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sub_fma<T: Scalar>(y: &mut [T], a: T, x: &[T]) {
+    let na = -a;
+    y.iter_mut().zip(x).for_each(|(y, &x)| *y = na.mul_add(x, *y));
 }
 
 macro_rules! debug_as {
@@ -172,3 +239,8 @@ macro_rules! debug_as {
     )*};
 }
 pub(crate) use debug_as;
+
+/// TEMPORARY tuning hook.
+pub(crate) fn tune(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}

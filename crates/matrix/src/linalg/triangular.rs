@@ -7,13 +7,13 @@
 //! columns at a time, into a row-major buffer and solves there by row
 //! operations (each a contiguous `axpy`), whatever `B`'s strides are.
 
-use super::{check_finite, check_rhs, check_square, half, Part};
-use crate::{gemm, MatrixError, MatrixView, MatrixViewMut, Scalar};
+use super::{check_finite, check_rhs, check_square, half, split_cols, Axpy, Part};
+use crate::{copy_into, gemm, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Rows of `A` below which [`trsm`] solves unblocked.
-const LEAF: usize = 32;
+static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_TRIANGULAR_LEAF", 32));
 /// Right-hand sides a leaf solves at a time (its buffer stays in L2).
-const BAND: usize = 256;
+static BAND: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_TRIANGULAR_BAND", 256));
 
 /// Which triangle of a matrix holds the operand; the other is not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -22,6 +22,16 @@ pub enum Triangle {
     Lower,
     /// On and above the diagonal.
     Upper,
+}
+
+impl Triangle {
+    /// The other triangle: that of the transpose.
+    fn flip(self) -> Triangle {
+        match self {
+            Triangle::Lower => Triangle::Upper,
+            Triangle::Upper => Triangle::Lower,
+        }
+    }
 }
 
 /// Whether the diagonal is read or taken to be all ones.
@@ -98,7 +108,13 @@ pub(crate) fn solve<T: Scalar>(
     if n == 0 || b.cols() == 0 {
         return;
     }
-    if n <= LEAF {
+    if b.row_stride() == 1 && b.col_stride() != 1 && b.cols() > 1 {
+        // Column-major B: solve Xᵀ Aᵀ = Bᵀ instead, so that every gemm
+        // writes a row-major C (gemm is up to 2.5x slower into a
+        // column-major C with a small inner dimension).
+        return solve_right(a.t(), triangle.flip(), diagonal, b.t_mut());
+    }
+    if n <= (*LEAF) {
         return leaf(a, triangle, diagonal, b);
     }
     let n1 = half(n);
@@ -120,6 +136,38 @@ pub(crate) fn solve<T: Scalar>(
     }
 }
 
+/// `B <- B A⁻¹` (`X A = B`), recursing on `A` as [`solve`] does but
+/// splitting B's columns, for a B whose rows are contiguous.
+fn solve_right<T: Scalar>(
+    a: MatrixView<'_, T>,
+    triangle: Triangle,
+    diagonal: Diagonal,
+    b: MatrixViewMut<'_, T>,
+) {
+    let n = a.rows();
+    if n <= (*LEAF) {
+        return leaf(a.t(), triangle.flip(), diagonal, b.t_mut());
+    }
+    let n1 = half(n);
+    let (mut b1, mut b2) = split_cols(b, n1);
+    let (a11, a22) = (a.submatrix(0, 0, n1, n1), a.submatrix(n1, n1, n - n1, n - n1));
+    match triangle {
+        // [X1 X2] [A11 0; A21 A22] = [B1 B2]: X2 first.
+        Triangle::Lower => {
+            solve_right(a22, triangle, diagonal, b2.rb_mut());
+            let a21 = a.submatrix(n1, 0, n - n1, n1);
+            gemm(-T::ONE, b2.rb(), a21, T::ONE, b1.rb_mut());
+            solve_right(a11, triangle, diagonal, b1);
+        }
+        Triangle::Upper => {
+            solve_right(a11, triangle, diagonal, b1.rb_mut());
+            let a12 = a.submatrix(0, n1, n1, n - n1);
+            gemm(-T::ONE, b1.rb(), a12, T::ONE, b2.rb_mut());
+            solve_right(a22, triangle, diagonal, b2);
+        }
+    }
+}
+
 /// The unblocked solve of at most [`LEAF`] rows, [`BAND`] right-hand sides
 /// at a time in a row-major buffer.
 fn leaf<T: Scalar>(
@@ -130,18 +178,17 @@ fn leaf<T: Scalar>(
 ) {
     let n = a.rows();
     let m = b.cols();
-    let mut x = vec![T::ZERO; n * BAND.min(m)];
+    let axpy = Axpy::new();
+    let mut x = vec![T::ZERO; n * (*BAND).min(m)];
     let mut c0 = 0;
     while c0 < m {
-        let w = BAND.min(m - c0);
+        let w = (*BAND).min(m - c0);
         let x = &mut x[..n * w];
-        for i in 0..n {
-            let row = &mut x[i * w..(i + 1) * w];
-            match b.row_mut(i) {
-                Some(src) => row.copy_from_slice(&src[c0..c0 + w]),
-                None => (0..w).for_each(|j| row[j] = b[(i, c0 + j)]),
-            }
-        }
+        // A cache-blocked (transposing, if B is column-major) copy.
+        copy_into(
+            b.rb().submatrix(0, c0, n, w),
+            MatrixViewMut::from_slice(x, n, w, w, 1),
+        );
         let order: Box<dyn Iterator<Item = usize>> = match triangle {
             Triangle::Lower => Box::new(0..n),
             Triangle::Upper => Box::new((0..n).rev()),
@@ -165,20 +212,19 @@ fn leaf<T: Scalar>(
                 } else {
                     &after[(p - i - 1) * w..(p - i) * w]
                 };
-                xi.iter_mut().zip(xp).for_each(|(x, &y)| *x -= l * y);
+                axpy.sub(xi, l, xp);
             }
             if diagonal == Diagonal::NonUnit {
-                let d = a[(i, i)];
-                xi.iter_mut().for_each(|x| *x /= d);
+                // One division, then products (as BLIS and OpenBLAS):
+                // a division per element would cost more than the axpys.
+                let r = T::ONE / a[(i, i)];
+                xi.iter_mut().for_each(|x| *x *= r);
             }
         }
-        for i in 0..n {
-            let row = &x[i * w..(i + 1) * w];
-            match b.row_mut(i) {
-                Some(dst) => dst[c0..c0 + w].copy_from_slice(row),
-                None => (0..w).for_each(|j| b[(i, c0 + j)] = row[j]),
-            }
-        }
+        copy_into(
+            MatrixView::from_slice(x, n, w, w, 1),
+            b.rb_mut().submatrix_mut(0, c0, n, w),
+        );
         c0 += w;
     }
 }
