@@ -1,20 +1,23 @@
 //! Cholesky factorization `A = L Lᵀ` of a symmetric positive definite `A`.
 //!
-//! Recursive (ReLAPACK's `dpotrf`): with `A = [A11 ·; A21 A22]` split at
+//! The factor is computed as `U = Lᵀ` in a row-major matrix (that is, `L`
+//! column-major, as LAPACK stores it), so that every triangular solve has
+//! right-hand sides with contiguous rows and every gemm writes a row-major
+//! C. Recursive (ReLAPACK's `dpotrf`): with `A = [A11 A12; · A22]` split at
 //! about `n / 2`,
 //!
-//! 1. `L11 = chol(A11)`,
-//! 2. `L21 = A21 L11⁻ᵀ` (a [`trsm`](super::trsm) on transposed views),
-//! 3. `A22 <- A22 - L21 L21ᵀ` (a symmetric rank-k update: only the lower
+//! 1. `U11 = chol(A11)`,
+//! 2. `U12 = U11⁻ᵀ A12` (a [`trsm`](super::trsm)),
+//! 3. `A22 <- A22 - U12ᵀ U12` (a symmetric rank-k update: only the upper
 //!    triangle, itself recursive so that it is all gemm but for diagonal
 //!    blocks of at most [`SYRK_LEAF`]),
-//! 4. `L22 = chol(A22)`.
+//! 4. `U22 = chol(A22)`.
 //!
-//! Leaves of at most [`LEAF`] columns are factored unblocked, column by
-//! column (the Cholesky–Crout dot products on contiguous rows).
+//! Leaves of at most [`LEAF`] columns are factored unblocked,
+//! right-looking, by contiguous row operations.
 
 use super::triangular::solve as trsm_solve;
-use super::{check_finite, check_rhs, check_square, half, owned, split_cols, Part};
+use super::{check_finite, check_rhs, check_square, half, owned, split_cols, Axpy, Part};
 use super::{Diagonal, Triangle};
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
@@ -38,8 +41,8 @@ static SYRK_LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super
 /// ```
 #[derive(Clone)]
 pub struct Cholesky<T> {
-    /// `L` in the lower triangle, zeros above.
-    l: Matrix<T>,
+    /// `U = Lᵀ` in the upper triangle, zeros below.
+    u: Matrix<T>,
 }
 
 impl<T: Scalar> Matrix<T> {
@@ -80,14 +83,18 @@ impl<T: Scalar> Cholesky<T> {
     pub fn new<'a>(a: impl Into<MatrixView<'a, T>>) -> Result<Self, MatrixError> {
         let a = a.into();
         check_square("cholesky", a)?;
-        let mut l = owned(a)?;
-        check_finite("cholesky", l.view(), Part::Lower)?;
-        factor(l.view_mut(), 0)?;
-        // The recursion leaves partial products above the diagonal.
-        for i in 0..l.rows() {
-            l.row_mut(i)[i + 1..].fill(T::ZERO);
+        // The upper triangle of aᵀ is the lower one of a.
+        let mut u = owned(a.t())?;
+        check_finite("cholesky", u.view(), Part::Upper).map_err(|e| match e {
+            MatrixError::NonFinite { op, row, col } => MatrixError::NonFinite { op, row: col, col: row },
+            e => e,
+        })?;
+        factor(u.view_mut(), 0)?;
+        // The recursion leaves partial products below the diagonal.
+        for i in 0..u.rows() {
+            u.row_mut(i)[..i].fill(T::ZERO);
         }
-        Ok(Cholesky { l })
+        Ok(Cholesky { u })
     }
 
     /// The lower triangular factor `L` (zeros above the diagonal).
@@ -99,7 +106,7 @@ impl<T: Scalar> Cholesky<T> {
     /// # Ok::<(), matrix::MatrixError>(())
     /// ```
     pub fn l(&self) -> Matrix<T> {
-        self.l.clone()
+        self.u.transposed()
     }
 
     /// Solves `A X = B` (`B` with one column per right-hand side) by two
@@ -119,19 +126,19 @@ impl<T: Scalar> Cholesky<T> {
     /// result (an overflow).
     pub fn solve<'b>(&self, b: impl Into<MatrixView<'b, T>>) -> Result<Matrix<T>, MatrixError> {
         let b = b.into();
-        check_rhs("cholesky solve", self.l.rows(), b)?;
+        check_rhs("cholesky solve", self.u.rows(), b)?;
         let mut x = owned(b)?;
         check_finite("cholesky solve", x.view(), Part::All)?;
-        let l = self.l.view();
-        trsm_solve(l, Triangle::Lower, Diagonal::NonUnit, x.view_mut());
-        trsm_solve(l.t(), Triangle::Upper, Diagonal::NonUnit, x.view_mut());
+        let u = self.u.view();
+        trsm_solve(u.t(), Triangle::Lower, Diagonal::NonUnit, x.view_mut());
+        trsm_solve(u, Triangle::Upper, Diagonal::NonUnit, x.view_mut());
         check_finite("cholesky solve", x.view(), Part::All)?;
         Ok(x)
     }
 }
 
-/// Overwrites the lower triangle of `a` with its Cholesky factor; `offset`
-/// is `a`'s first column in the whole matrix (for the error).
+/// Overwrites the upper triangle of `a` with `U = Lᵀ`; `offset` is `a`'s
+/// first column in the whole matrix (for the error).
 fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), MatrixError> {
     let n = a.rows();
     if n <= (*LEAF) {
@@ -139,40 +146,42 @@ fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Matri
     }
     let n1 = half(n);
     let (top, bottom) = a.split_at_row(n1);
-    let mut a11 = top.submatrix_mut(0, 0, n1, n1);
-    factor(a11.rb_mut(), offset)?;
-    let (mut a21, a22) = split_cols(bottom, n1);
-    // L21 L11ᵀ = A21  <=>  L11 L21ᵀ = A21ᵀ.
-    trsm_solve(a11.rb(), Triangle::Lower, Diagonal::NonUnit, a21.rb_mut().t_mut());
-    let mut a22 = a22.submatrix_mut(0, 0, n - n1, n - n1);
-    syrk_lower(a21.rb(), a22.rb_mut());
+    let (mut u11, mut a12) = split_cols(top, n1);
+    factor(u11.rb_mut(), offset)?;
+    // U11ᵀ U12 = A12.
+    trsm_solve(u11.rb().t(), Triangle::Lower, Diagonal::NonUnit, a12.rb_mut());
+    let a22 = bottom.submatrix_mut(0, n1, n - n1, n - n1);
+    let mut a22 = a22;
+    syrk_upper(a12.rb(), a22.rb_mut());
     factor(a22, offset + n1)
 }
 
-/// `C <- C - A Aᵀ` on the lower triangle of `C` (the upper one of its
+/// `C <- C - Xᵀ X` on the upper triangle of `C` (the lower one of its
 /// diagonal blocks of at most [`SYRK_LEAF`] rows is overwritten too).
-pub(crate) fn syrk_lower<T: Scalar>(a: MatrixView<'_, T>, c: MatrixViewMut<'_, T>) {
+fn syrk_upper<T: Scalar>(x: MatrixView<'_, T>, c: MatrixViewMut<'_, T>) {
     let n = c.rows();
     if n <= (*SYRK_LEAF) {
-        return gemm(-T::ONE, a, a.t(), T::ONE, c);
+        return gemm(-T::ONE, x.t(), x, T::ONE, c);
     }
     let n1 = half(n);
+    let k = x.rows();
+    let (x1, x2) = (x.submatrix(0, 0, k, n1), x.submatrix(0, n1, k, n - n1));
     let (top, bottom) = c.split_at_row(n1);
-    let (a1, a2) = (a.submatrix(0, 0, n1, a.cols()), a.submatrix(n1, 0, n - n1, a.cols()));
-    syrk_lower(a1, top.submatrix_mut(0, 0, n1, n1));
-    let (c21, c22) = split_cols(bottom, n1);
-    gemm(-T::ONE, a2, a1.t(), T::ONE, c21);
-    syrk_lower(a2, c22);
+    let (c11, c12) = split_cols(top, n1);
+    syrk_upper(x1, c11);
+    gemm(-T::ONE, x1.t(), x2, T::ONE, c12);
+    syrk_upper(x2, bottom.submatrix_mut(0, n1, n - n1, n - n1));
 }
 
-/// The unblocked Cholesky–Crout factorization of a small block.
+/// The unblocked, right-looking factorization of a small block: row `j`
+/// of `U` is row `j` of what is left, scaled; then the rows below lose
+/// their part of it.
 fn leaf<T: Scalar>(mut a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), MatrixError> {
     let n = a.rows();
+    let axpy = Axpy::new();
+    let mut uj = vec![T::ZERO; n];
     for j in 0..n {
-        let mut d = a[(j, j)];
-        for p in 0..j {
-            d -= a[(j, p)] * a[(j, p)];
-        }
+        let d = a[(j, j)];
         // `!(d > 0)` also catches a NaN.
         if !(d > T::ZERO) || !d.is_finite() {
             return Err(MatrixError::NotPositiveDefinite {
@@ -180,15 +189,22 @@ fn leaf<T: Scalar>(mut a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Mat
             });
         }
         let d = d.sqrt();
+        let r = T::ONE / d;
         a[(j, j)] = d;
+        for k in j + 1..n {
+            let v = a[(j, k)] * r;
+            a[(j, k)] = v;
+            uj[k] = v;
+        }
         for i in j + 1..n {
-            let mut s = a[(i, j)];
-            for p in 0..j {
-                s -= a[(i, p)] * a[(j, p)];
+            let u = uj[i];
+            match a.row_mut(i) {
+                Some(row) => axpy.sub(&mut row[i..n], u, &uj[i..n]),
+                None => (i..n).for_each(|k| a[(i, k)] -= u * uj[k]),
             }
-            a[(i, j)] = s / d;
         }
     }
     Ok(())
 }
-super::debug_as!(Cholesky { l });
+
+super::debug_as!(Cholesky { u });
