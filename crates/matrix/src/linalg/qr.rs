@@ -10,7 +10,7 @@
 //! contiguous copy.
 
 use super::triangular::solve as trsm_solve;
-use super::{check_finite, check_rhs, half, owned, split_cols, Part};
+use super::{check_finite, check_rhs, half, owned, split_cols, Axpy, Part};
 use super::{Diagonal, Triangle};
 use crate::error::dims;
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
@@ -250,6 +250,7 @@ fn leaf<T: Scalar>(mut a: MatrixViewMut<'_, T>, mut t: MatrixViewMut<'_, T>) {
             p[i * n + j] = a[(i, j)];
         }
     }
+    let axpy = Axpy::new();
     let mut x = vec![T::ZERO; m];
     let mut w = vec![T::ZERO; n];
     let mut z = vec![T::ZERO; n];
@@ -267,22 +268,20 @@ fn leaf<T: Scalar>(mut a: MatrixViewMut<'_, T>, mut t: MatrixViewMut<'_, T>) {
         if tau != T::ZERO && j + 1 < n {
             w[j + 1..n].copy_from_slice(&p[j * n + j + 1..j * n + n]);
             for i in 1..len {
-                let vi = x[i];
                 let row = &p[(j + i) * n + j + 1..(j + i) * n + n];
-                w[j + 1..n].iter_mut().zip(row).for_each(|(w, &a)| *w += vi * a);
+                axpy.sub(&mut w[j + 1..n], -x[i], row);
             }
             for i in 0..len {
                 let s = tau * if i == 0 { T::ONE } else { x[i] };
                 let row = &mut p[(j + i) * n + j + 1..(j + i) * n + n];
-                row.iter_mut().zip(&w[j + 1..n]).for_each(|(a, &w)| *a -= s * w);
+                axpy.sub(row, s, &w[j + 1..n]);
             }
         }
         // T[0..j, j] = -tau T[0..j, 0..j] (V[:, 0..j]ᵀ v).
         z[..j].copy_from_slice(&p[j * n..j * n + j]);
         for i in 1..len {
-            let vi = x[i];
             let row = &p[(j + i) * n..(j + i) * n + j];
-            z[..j].iter_mut().zip(row).for_each(|(z, &a)| *z += a * vi);
+            axpy.sub(&mut z[..j], -x[i], row);
         }
         for r in 0..j {
             let s: T = (r..j).map(|q| t[(r, q)] * z[q]).sum();
