@@ -97,7 +97,11 @@ impl Numpy {
             .unwrap_or_else(|e| panic!("cannot start python3 {script}: {e}"));
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Numpy { child, stdin, stdout }
+        Numpy {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     /// Seconds of one numpy call.
@@ -105,7 +109,9 @@ impl Numpy {
         writeln!(self.stdin, "{routine} {n} {dtype}").expect("numpy peer stdin");
         let mut line = String::new();
         self.stdout.read_line(&mut line).expect("numpy peer stdout");
-        line.trim().parse().unwrap_or_else(|_| panic!("numpy peer said {line:?}"))
+        line.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("numpy peer said {line:?}"))
     }
 }
 
@@ -215,7 +221,10 @@ fn run<T: Scalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy
 
 fn main() {
     let args = Args::parse();
-    println!("# ROUTINE N DTYPE THREADS GFLOP/s (median of {} calls)", args.reps);
+    println!(
+        "# ROUTINE N DTYPE THREADS GFLOP/s (median of {} calls)",
+        args.reps
+    );
     println!("# kernel: {:?}", matrix::selected_kernel());
     for &threads in &args.threads {
         let mut peer = match args.peer.as_deref() {

@@ -21,7 +21,11 @@ fn eps<T: Scalar>() -> f64 {
 
 /// Frobenius norm, in f64.
 fn norm<T: Scalar>(a: &Matrix<T>) -> f64 {
-    a.as_slice().iter().map(|x| x.to_f64() * x.to_f64()).sum::<f64>().sqrt()
+    a.as_slice()
+        .iter()
+        .map(|x| x.to_f64() * x.to_f64())
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// ‖got − want‖_F / ‖scale‖_F, the differences in f64.
@@ -52,7 +56,12 @@ fn spd<T: Scalar>(n: usize, rng: &mut StdRng) -> Matrix<T> {
 }
 
 fn pools() -> (rayon::ThreadPool, rayon::ThreadPool) {
-    let p = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+    let p = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+    };
     (p(1), p(2))
 }
 
@@ -63,9 +72,16 @@ fn cholesky_case<T: Scalar>(n: usize, rng: &mut StdRng) {
     let l = a.cholesky().unwrap().l();
     let llt = &l * l.t();
     let err = rel(&llt, &a, norm(&a));
-    assert!(err < bound::<T>(n), "{} n={n}: ‖A − LLᵀ‖/‖A‖ = {err:e}", T::NAME);
+    assert!(
+        err < bound::<T>(n),
+        "{} n={n}: ‖A − LLᵀ‖/‖A‖ = {err:e}",
+        T::NAME
+    );
     let want = reference::cholesky(a.view()).unwrap();
-    assert!(rel(&l, &want, norm(&want)) < bound::<T>(n), "n={n}: L vs reference");
+    assert!(
+        rel(&l, &want, norm(&want)) < bound::<T>(n),
+        "n={n}: L vs reference"
+    );
     for i in 0..n {
         for j in i + 1..n {
             assert_eq!(l[(i, j)], T::ZERO);
@@ -75,7 +91,10 @@ fn cholesky_case<T: Scalar>(n: usize, rng: &mut StdRng) {
     let b = random::<T>(n, 3, rng);
     let x = a.cholesky().unwrap().solve(&b).unwrap();
     let res = rel(&(&a * &x), &b, norm(&a) * norm(&x));
-    assert!(res < bound::<T>(n), "n={n}: cholesky solve residual {res:e}");
+    assert!(
+        res < bound::<T>(n),
+        "n={n}: cholesky solve residual {res:e}"
+    );
 }
 
 #[test]
@@ -92,9 +111,17 @@ fn lu_case<T: Scalar>(n: usize, rng: &mut StdRng) {
     let lu = a.lu().unwrap();
     let pa = lu.p().matmul(&a);
     let err = rel(&(lu.l() * lu.u()), &pa, norm(&a));
-    assert!(err < bound::<T>(n), "{} n={n}: ‖PA − LU‖/‖A‖ = {err:e}", T::NAME);
+    assert!(
+        err < bound::<T>(n),
+        "{} n={n}: ‖PA − LU‖/‖A‖ = {err:e}",
+        T::NAME
+    );
     let (f, perm) = reference::lu(a.view()).unwrap();
-    assert_eq!(lu.permutation(), &perm[..], "n={n}: pivots differ from the reference");
+    assert_eq!(
+        lu.permutation(),
+        &perm[..],
+        "n={n}: pivots differ from the reference"
+    );
     let both = Matrix::from_fn(n, n, |i, j| {
         if i > j {
             lu.l()[(i, j)]
@@ -102,7 +129,10 @@ fn lu_case<T: Scalar>(n: usize, rng: &mut StdRng) {
             lu.u()[(i, j)]
         }
     });
-    assert!(rel(&both, &f, norm(&f)) < 100.0 * bound::<T>(n), "n={n}: LU vs reference");
+    assert!(
+        rel(&both, &f, norm(&f)) < 100.0 * bound::<T>(n),
+        "n={n}: LU vs reference"
+    );
     let b = random::<T>(n, 4, rng);
     let x = a.solve(&b).unwrap();
     let res = rel(&(&a * &x), &b, norm(&a) * norm(&x));
@@ -146,7 +176,11 @@ fn qr_case<T: Scalar>(m: usize, n: usize, rng: &mut StdRng) {
     assert_eq!((q.shape(), r.shape()), ((m, k), (k, n)));
     let size = m.max(n);
     let err = rel(&(&q * &r), &a, norm(&a));
-    assert!(err < bound::<T>(size), "{} {m}x{n}: ‖A − QR‖/‖A‖ = {err:e}", T::NAME);
+    assert!(
+        err < bound::<T>(size),
+        "{} {m}x{n}: ‖A − QR‖/‖A‖ = {err:e}",
+        T::NAME
+    );
     let orth = rel(&(q.t() * &q), &Matrix::identity(k), 1.0);
     assert!(orth < bound::<T>(size), "{m}x{n}: ‖QᵀQ − I‖ = {orth:e}");
     for i in 0..k {
@@ -157,12 +191,24 @@ fn qr_case<T: Scalar>(m: usize, n: usize, rng: &mut StdRng) {
     // Against the reference, up to the sign of each column of Q / row of R.
     let (q0, r0) = reference::qr(a.view());
     let signs: Vec<f64> = (0..k)
-        .map(|i| if (r[(i, i)].to_f64() >= 0.0) == (r0[(i, i)].to_f64() >= 0.0) { 1.0 } else { -1.0 })
+        .map(|i| {
+            if (r[(i, i)].to_f64() >= 0.0) == (r0[(i, i)].to_f64() >= 0.0) {
+                1.0
+            } else {
+                -1.0
+            }
+        })
         .collect();
     let r_signed = Matrix::from_fn(k, n, |i, j| T::from_f64(signs[i] * r[(i, j)].to_f64()));
     let q_signed = Matrix::from_fn(m, k, |i, j| T::from_f64(signs[j] * q[(i, j)].to_f64()));
-    assert!(rel(&r_signed, &r0, norm(&a)) < 10.0 * bound::<T>(size), "{m}x{n}: R vs reference");
-    assert!(rel(&q_signed, &q0, (k as f64).sqrt()) < 10.0 * bound::<T>(size), "{m}x{n}: Q vs reference");
+    assert!(
+        rel(&r_signed, &r0, norm(&a)) < 10.0 * bound::<T>(size),
+        "{m}x{n}: R vs reference"
+    );
+    assert!(
+        rel(&q_signed, &q0, (k as f64).sqrt()) < 10.0 * bound::<T>(size),
+        "{m}x{n}: Q vs reference"
+    );
     if m >= n && n > 0 {
         let b = random::<T>(m, 2, rng);
         let x = qr.solve_least_squares(&b).unwrap();
@@ -170,14 +216,27 @@ fn qr_case<T: Scalar>(m: usize, n: usize, rng: &mut StdRng) {
         let resid = &(&a * &x) - &b;
         let g = a.t() * &resid;
         let scale = norm(&a) * (norm(&a) * norm(&x) + norm(&b));
-        assert!(norm(&g) / scale < bound::<T>(size), "{m}x{n}: Aᵀ(Ax − b) too large");
+        assert!(
+            norm(&g) / scale < bound::<T>(size),
+            "{m}x{n}: Aᵀ(Ax − b) too large"
+        );
     }
 }
 
 #[test]
 fn qr_matches_reference_and_has_small_backward_error() {
     let mut rng = StdRng::seed_from_u64(4);
-    for (m, n) in [(0, 0), (1, 1), (5, 3), (3, 5), (40, 40), (150, 150), (300, 140), (140, 300), (290, 290)] {
+    for (m, n) in [
+        (0, 0),
+        (1, 1),
+        (5, 3),
+        (3, 5),
+        (40, 40),
+        (150, 150),
+        (300, 140),
+        (140, 300),
+        (290, 290),
+    ] {
         qr_case::<f64>(m, n, &mut rng);
         qr_case::<f32>(m, n, &mut rng);
     }
@@ -205,7 +264,10 @@ fn trsm_case<T: Scalar>(n: usize, nrhs: usize, rng: &mut StdRng) {
             let at = a.transposed();
             let mut c = b.clone();
             trsm(at.t(), triangle, diagonal, &mut c).unwrap();
-            assert!(rel(&c, &slow, norm(&slow)) < bound::<T>(n), "{what}: A as a transposed view");
+            assert!(
+                rel(&c, &slow, norm(&slow)) < bound::<T>(n),
+                "{what}: A as a transposed view"
+            );
         }
     }
 }
@@ -236,7 +298,10 @@ fn strided_views_are_inputs() {
     assert_eq!(qr_v.r(), owned.transposed().qr().unwrap().r());
     // A right-hand side given as a transposed view.
     let b = random::<f64>(3, 130, &mut rng);
-    assert_eq!(big.solve(b.t()).unwrap(), big.solve(&b.transposed()).unwrap());
+    assert_eq!(
+        big.solve(b.t()).unwrap(),
+        big.solve(&b.transposed()).unwrap()
+    );
 }
 
 #[test]
@@ -280,9 +345,15 @@ fn ill_conditioned_and_graded_matrices_keep_small_backward_errors() {
     let mut rng = StdRng::seed_from_u64(8);
     // Graded: entries spanning 1e-6 .. 1e6 by row and column.
     let g = random::<f64>(n, n, &mut rng);
-    let graded = Matrix::from_fn(n, n, |i, j| g[(i, j)] * 10f64.powf(-6.0 + 12.0 * (i + j) as f64 / (2 * n) as f64));
+    let graded = Matrix::from_fn(n, n, |i, j| {
+        g[(i, j)] * 10f64.powf(-6.0 + 12.0 * (i + j) as f64 / (2 * n) as f64)
+    });
     let kah = kahan(n, 1.2);
-    for (name, a) in [("graded", &graded), ("kahan", &kah), ("hilbert", &hilbert(n))] {
+    for (name, a) in [
+        ("graded", &graded),
+        ("kahan", &kah),
+        ("hilbert", &hilbert(n)),
+    ] {
         let qr = a.qr().unwrap();
         let err = rel(&(qr.q() * qr.r()), a, norm(a));
         assert!(err < bound::<f64>(n), "{name}: ‖A − QR‖/‖A‖ = {err:e}");
@@ -313,34 +384,75 @@ fn ill_conditioned_and_graded_matrices_keep_small_backward_errors() {
 #[test]
 fn every_bad_input_is_a_typed_error() {
     let rect = Matrix::<f64>::zeros(2, 3);
-    let not_square = |e: MatrixError| matches!(e, MatrixError::NotSquare { rows: 2, cols: 3, .. });
+    let not_square = |e: MatrixError| {
+        matches!(
+            e,
+            MatrixError::NotSquare {
+                rows: 2,
+                cols: 3,
+                ..
+            }
+        )
+    };
     assert!(not_square(rect.cholesky().unwrap_err()));
     assert!(not_square(rect.lu().unwrap_err()));
     assert!(not_square(rect.solve(&Matrix::zeros(2, 1)).unwrap_err()));
-    assert!(not_square(trsm(&rect, Triangle::Lower, Diagonal::Unit, &mut Matrix::zeros(2, 1)).unwrap_err()));
+    assert!(not_square(
+        trsm(
+            &rect,
+            Triangle::Lower,
+            Diagonal::Unit,
+            &mut Matrix::zeros(2, 1)
+        )
+        .unwrap_err()
+    ));
 
     // Not positive definite: the failing column is named.
     let mut a = Matrix::<f64>::identity(50);
     a[(37, 37)] = -1.0;
-    assert_eq!(a.cholesky().unwrap_err(), MatrixError::NotPositiveDefinite { column: 37 });
+    assert_eq!(
+        a.cholesky().unwrap_err(),
+        MatrixError::NotPositiveDefinite { column: 37 }
+    );
     let zero = Matrix::<f32>::zeros(3, 3);
-    assert_eq!(zero.cholesky().unwrap_err(), MatrixError::NotPositiveDefinite { column: 0 });
+    assert_eq!(
+        zero.cholesky().unwrap_err(),
+        MatrixError::NotPositiveDefinite { column: 0 }
+    );
 
     // Singular: the pivot is named.
     let mut s = Matrix::<f64>::identity(70);
     s[(45, 45)] = 0.0;
     assert_eq!(s.lu().unwrap_err(), MatrixError::Singular { pivot: 45 });
-    assert_eq!(s.solve(&Matrix::zeros(70, 1)).unwrap_err(), MatrixError::Singular { pivot: 45 });
     assert_eq!(
-        trsm(&s, Triangle::Upper, Diagonal::NonUnit, &mut Matrix::zeros(70, 2)).unwrap_err(),
+        s.solve(&Matrix::zeros(70, 1)).unwrap_err(),
+        MatrixError::Singular { pivot: 45 }
+    );
+    assert_eq!(
+        trsm(
+            &s,
+            Triangle::Upper,
+            Diagonal::NonUnit,
+            &mut Matrix::zeros(70, 2)
+        )
+        .unwrap_err(),
         MatrixError::Singular { pivot: 45 }
     );
     // Unit diagonal: zeros there are not read.
-    assert!(trsm(&s, Triangle::Upper, Diagonal::Unit, &mut Matrix::zeros(70, 2)).is_ok());
+    assert!(trsm(
+        &s,
+        Triangle::Upper,
+        Diagonal::Unit,
+        &mut Matrix::zeros(70, 2)
+    )
+    .is_ok());
     let mut rank1 = Matrix::from_fn(6, 4, |i, j| (i + 1) as f64 * 0.0 + (j == 0) as u8 as f64);
     rank1[(0, 0)] = 1.0;
     let qr = rank1.qr().unwrap();
-    assert!(matches!(qr.solve_least_squares(&Matrix::zeros(6, 1)).unwrap_err(), MatrixError::Singular { pivot: 1 }));
+    assert!(matches!(
+        qr.solve_least_squares(&Matrix::zeros(6, 1)).unwrap_err(),
+        MatrixError::Singular { pivot: 1 }
+    ));
 
     // NaN and infinity, with where.
     let mut nan = Matrix::<f64>::identity(4);
@@ -357,11 +469,18 @@ fn every_bad_input_is_a_typed_error() {
     let id = Matrix::<f64>::identity(4);
     assert!(at(3, 1)(id.solve(&inf_b).unwrap_err()));
     assert!(at(3, 1)(id.cholesky().unwrap().solve(&inf_b).unwrap_err()));
-    assert!(at(3, 1)(id.qr().unwrap().solve_least_squares(&inf_b).unwrap_err()));
-    assert!(at(3, 1)(trsm(&id, Triangle::Lower, Diagonal::NonUnit, &mut inf_b.clone()).unwrap_err()));
+    assert!(at(3, 1)(
+        id.qr().unwrap().solve_least_squares(&inf_b).unwrap_err()
+    ));
+    assert!(at(3, 1)(
+        trsm(&id, Triangle::Lower, Diagonal::NonUnit, &mut inf_b.clone()).unwrap_err()
+    ));
     // An overflowing result is an error, not a silent infinity.
     let tiny = Matrix::from([[1e-300f64, 0.0], [0.0, 1.0]]);
-    assert!(matches!(tiny.solve(&Matrix::from([[1e10], [1.0]])).unwrap_err(), MatrixError::NonFinite { .. }));
+    assert!(matches!(
+        tiny.solve(&Matrix::from([[1e10], [1.0]])).unwrap_err(),
+        MatrixError::NonFinite { .. }
+    ));
 
     // Right-hand sides of the wrong height.
     let b = Matrix::<f64>::zeros(5, 1);
@@ -370,15 +489,25 @@ fn every_bad_input_is_a_typed_error() {
     assert!(shape(id.lu().unwrap().solve(&b).unwrap_err()));
     assert!(shape(id.cholesky().unwrap().solve(&b).unwrap_err()));
     assert!(shape(id.qr().unwrap().solve_least_squares(&b).unwrap_err()));
-    assert!(shape(trsm(&id, Triangle::Lower, Diagonal::Unit, &mut b.clone()).unwrap_err()));
+    assert!(shape(
+        trsm(&id, Triangle::Lower, Diagonal::Unit, &mut b.clone()).unwrap_err()
+    ));
     // Underdetermined least squares.
-    assert!(shape(rect.qr().unwrap().solve_least_squares(&Matrix::zeros(2, 1)).unwrap_err()));
+    assert!(shape(
+        rect.qr()
+            .unwrap()
+            .solve_least_squares(&Matrix::zeros(2, 1))
+            .unwrap_err()
+    ));
     // Messages name the problem.
     assert_eq!(
         MatrixError::NotPositiveDefinite { column: 3 }.to_string(),
         "cholesky: the matrix is not positive definite (pivot 3 is not positive)"
     );
-    assert_eq!(MatrixError::Singular { pivot: 2 }.to_string(), "the matrix is singular (pivot 2 is zero)");
+    assert_eq!(
+        MatrixError::Singular { pivot: 2 }.to_string(),
+        "the matrix is singular (pivot 2 is zero)"
+    );
 }
 
 proptest! {

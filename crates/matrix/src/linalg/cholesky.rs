@@ -22,10 +22,10 @@ use super::{Diagonal, Triangle};
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Columns below which the factorization runs unblocked.
-static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_CHOLESKY_LEAF", 32));
+const LEAF: usize = 32;
 /// Rows of a diagonal block that the rank-k update computes whole (both
 /// triangles) with one gemm rather than recursing.
-static SYRK_LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_CHOLESKY_SYRK_LEAF", 128));
+const SYRK_LEAF: usize = 128;
 
 /// The Cholesky factor `L` of a symmetric positive definite matrix
 /// (`A = L Lᵀ`), from [`Matrix::cholesky`] or [`Cholesky::new`].
@@ -86,7 +86,11 @@ impl<T: Scalar> Cholesky<T> {
         // The upper triangle of aᵀ is the lower one of a.
         let mut u = owned(a.t())?;
         check_finite("cholesky", u.view(), Part::Upper).map_err(|e| match e {
-            MatrixError::NonFinite { op, row, col } => MatrixError::NonFinite { op, row: col, col: row },
+            MatrixError::NonFinite { op, row, col } => MatrixError::NonFinite {
+                op,
+                row: col,
+                col: row,
+            },
             e => e,
         })?;
         factor(u.view_mut(), 0)?;
@@ -141,7 +145,7 @@ impl<T: Scalar> Cholesky<T> {
 /// first column in the whole matrix (for the error).
 fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), MatrixError> {
     let n = a.rows();
-    if n <= (*LEAF) {
+    if n <= LEAF {
         return leaf(a, offset);
     }
     let n1 = half(n);
@@ -149,7 +153,12 @@ fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Matri
     let (mut u11, mut a12) = split_cols(top, n1);
     factor(u11.rb_mut(), offset)?;
     // U11ᵀ U12 = A12.
-    trsm_solve(u11.rb().t(), Triangle::Lower, Diagonal::NonUnit, a12.rb_mut());
+    trsm_solve(
+        u11.rb().t(),
+        Triangle::Lower,
+        Diagonal::NonUnit,
+        a12.rb_mut(),
+    );
     let a22 = bottom.submatrix_mut(0, n1, n - n1, n - n1);
     let mut a22 = a22;
     syrk_upper(a12.rb(), a22.rb_mut());
@@ -160,7 +169,7 @@ fn factor<T: Scalar>(a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Matri
 /// diagonal blocks of at most [`SYRK_LEAF`] rows is overwritten too).
 fn syrk_upper<T: Scalar>(x: MatrixView<'_, T>, c: MatrixViewMut<'_, T>) {
     let n = c.rows();
-    if n <= (*SYRK_LEAF) {
+    if n <= SYRK_LEAF {
         return gemm(-T::ONE, x.t(), x, T::ONE, c);
     }
     let n1 = half(n);
@@ -182,11 +191,9 @@ fn leaf<T: Scalar>(mut a: MatrixViewMut<'_, T>, offset: usize) -> Result<(), Mat
     let mut uj = vec![T::ZERO; n];
     for j in 0..n {
         let d = a[(j, j)];
-        // `!(d > 0)` also catches a NaN.
-        if !(d > T::ZERO) || !d.is_finite() {
-            return Err(MatrixError::NotPositiveDefinite {
-                column: offset + j,
-            });
+        // A NaN is not finite.
+        if d <= T::ZERO || !d.is_finite() {
+            return Err(MatrixError::NotPositiveDefinite { column: offset + j });
         }
         let d = d.sqrt();
         let r = T::ONE / d;

@@ -17,10 +17,10 @@
 use super::triangular::solve as trsm_solve;
 use super::{check_finite, check_rhs, check_square, half, owned, split_cols, Axpy, Part};
 use super::{Diagonal, Triangle};
-use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
+use crate::{copy_into, gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Panel width below which the factorization runs unblocked.
-static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_LU_LEAF", 16));
+const LEAF: usize = 16;
 
 /// `P A = L U` with partial pivoting, from [`Matrix::lu`] or [`Lu::new`]:
 /// `L` unit lower triangular, `U` upper triangular, `P` a row permutation.
@@ -123,7 +123,11 @@ impl<T: Scalar> Lu<T> {
     /// ```
     pub fn p(&self) -> Matrix<T> {
         let n = self.perm.len();
-        Matrix::from_fn(n, n, |i, j| if self.perm[i] == j { T::ONE } else { T::ZERO })
+        Matrix::from_fn(
+            n,
+            n,
+            |i, j| if self.perm[i] == j { T::ONE } else { T::ZERO },
+        )
     }
 
     /// The unit lower triangular factor `L`.
@@ -153,7 +157,11 @@ impl<T: Scalar> Lu<T> {
     /// ```
     pub fn u(&self) -> Matrix<T> {
         let f = &self.factors;
-        Matrix::from_fn(f.rows(), f.cols(), |i, j| if i <= j { f[(i, j)] } else { T::ZERO })
+        Matrix::from_fn(
+            f.rows(),
+            f.cols(),
+            |i, j| if i <= j { f[(i, j)] } else { T::ZERO },
+        )
     }
 
     /// `det(A)`: the product of `U`'s diagonal, negated for an odd `P`.
@@ -236,7 +244,7 @@ fn factor<T: Scalar>(
     nc: usize,
     piv: &mut [usize],
 ) -> Result<(), MatrixError> {
-    if nc <= (*LEAF) {
+    if nc <= LEAF {
         return leaf(a, c0, nc, piv);
     }
     let n1 = half(nc);
@@ -271,17 +279,11 @@ fn leaf<T: Scalar>(
     let m = a.rows();
     let axpy = Axpy::new();
     let mut p = vec![T::ZERO; nc * m];
-    for i in 0..m {
-        if let Some(row) = a.row_mut(i) {
-            for j in 0..nc {
-                p[j * m + i] = row[c0 + j];
-            }
-        } else {
-            for j in 0..nc {
-                p[j * m + i] = a[(i, c0 + j)];
-            }
-        }
-    }
+    // Cache-blocked transposing copies in and (below) out.
+    copy_into(
+        a.rb().submatrix(0, c0, m, nc),
+        MatrixViewMut::from_slice(&mut p, m, nc, 1, m),
+    );
     for j in 0..nc.min(m) {
         let (left, right) = p.split_at_mut((j + 1) * m);
         let col = &mut left[j * m..];
@@ -323,17 +325,10 @@ fn leaf<T: Scalar>(
             }
         }
     }
-    for i in 0..m {
-        if let Some(row) = a.row_mut(i) {
-            for j in 0..nc {
-                row[c0 + j] = p[j * m + i];
-            }
-        } else {
-            for j in 0..nc {
-                a[(i, c0 + j)] = p[j * m + i];
-            }
-        }
-    }
+    copy_into(
+        MatrixView::from_slice(&p, m, nc, 1, m),
+        a.submatrix_mut(0, c0, m, nc),
+    );
     Ok(())
 }
 
@@ -348,9 +343,7 @@ fn swap_rows<T: Scalar>(a: MatrixViewMut<'_, T>, i: usize, j: usize) {
         return;
     }
     for k in 0..cols {
-        let t = r_i[(0, k)];
-        r_i[(0, k)] = r_j[(0, k)];
-        r_j[(0, k)] = t;
+        std::mem::swap(&mut r_i[(0, k)], &mut r_j[(0, k)]);
     }
 }
 super::debug_as!(Lu { factors, perm });

@@ -109,7 +109,10 @@ fn check_finite<T: Scalar>(
                 if all_finite(&row[cols.clone()]) {
                     None
                 } else {
-                    row[cols].iter().position(|x| !x.is_finite()).map(|j| j + start)
+                    row[cols]
+                        .iter()
+                        .position(|x| !x.is_finite())
+                        .map(|j| j + start)
                 }
             }
             _ => cols.into_iter().find(|&j| !a[(i, j)].is_finite()),
@@ -137,7 +140,11 @@ fn all_finite<T: Scalar>(xs: &[T]) -> bool {
 
 /// [`MatrixError::ShapeMismatch`] unless the right-hand side `b` has `n`
 /// rows.
-fn check_rhs<T: Scalar>(op: &'static str, n: usize, b: MatrixView<'_, T>) -> Result<(), MatrixError> {
+fn check_rhs<T: Scalar>(
+    op: &'static str,
+    n: usize,
+    b: MatrixView<'_, T>,
+) -> Result<(), MatrixError> {
     if b.rows() == n {
         Ok(())
     } else {
@@ -152,7 +159,10 @@ fn check_rhs<T: Scalar>(op: &'static str, n: usize, b: MatrixView<'_, T>) -> Res
 }
 
 /// Columns `0..c` and `c..cols` of `a` as two disjoint mutable views.
-fn split_cols<T: Scalar>(a: MatrixViewMut<'_, T>, c: usize) -> (MatrixViewMut<'_, T>, MatrixViewMut<'_, T>) {
+fn split_cols<T: Scalar>(
+    a: MatrixViewMut<'_, T>,
+    c: usize,
+) -> (MatrixViewMut<'_, T>, MatrixViewMut<'_, T>) {
     let (l, r) = a.t_mut().split_at_row(c);
     (l.t_mut(), r.t_mut())
 }
@@ -195,7 +205,10 @@ impl Axpy {
         #[cfg(target_arch = "x86_64")]
         {
             use crate::KernelKind;
-            let simd = matches!(crate::selected_kernel(), Ok(KernelKind::Avx512 | KernelKind::Avx2));
+            let simd = matches!(
+                crate::selected_kernel(),
+                Ok(KernelKind::Avx512 | KernelKind::Avx2)
+            );
             Axpy {
                 fma: simd
                     && std::arch::is_x86_feature_detected!("avx2")
@@ -226,7 +239,9 @@ impl Axpy {
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sub_fma<T: Scalar>(y: &mut [T], a: T, x: &[T]) {
     let na = -a;
-    y.iter_mut().zip(x).for_each(|(y, &x)| *y = na.mul_add(x, *y));
+    y.iter_mut()
+        .zip(x)
+        .for_each(|(y, &x)| *y = na.mul_add(x, *y));
 }
 
 macro_rules! debug_as {
@@ -239,8 +254,3 @@ macro_rules! debug_as {
     )*};
 }
 pub(crate) use debug_as;
-
-/// TEMPORARY tuning hook.
-pub(crate) fn tune(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}

@@ -16,9 +16,9 @@ use crate::error::dims;
 use crate::{gemm, Matrix, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Columns per block of the outer loop (each block keeps its own `T`).
-static NB: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_QR_NB", 128));
+const NB: usize = 128;
 /// Columns below which a panel is factored unblocked.
-static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_QR_LEAF", 16));
+const LEAF: usize = 16;
 
 /// `A = Q R` by Householder reflections, from [`Matrix::qr`] or
 /// [`Qr::new`]. For an `m x n` matrix with `k = min(m, n)`, `Q` is kept
@@ -78,9 +78,9 @@ impl<T: Scalar> Qr<T> {
         check_finite("qr", factors.view(), Part::All)?;
         let (m, n) = factors.shape();
         let k = m.min(n);
-        let mut ts = Vec::with_capacity(k.div_ceil((*NB)));
-        for j in (0..k).step_by((*NB)) {
-            let jb = (*NB).min(k - j);
+        let mut ts = Vec::with_capacity(k.div_ceil(NB));
+        for j in (0..k).step_by(NB) {
+            let jb = NB.min(k - j);
             let mut t = Matrix::try_zeros(jb, jb)?;
             let rows = factors.view_mut().submatrix_mut(j, j, m - j, n - j);
             let (mut panel, trailing) = split_cols(rows, jb);
@@ -107,7 +107,7 @@ impl<T: Scalar> Qr<T> {
         let k = m.min(n);
         let mut q = Matrix::from_fn(m, k, |i, j| if i == j { T::ONE } else { T::ZERO });
         for (b, t) in self.ts.iter().enumerate().rev() {
-            let j = b * (*NB);
+            let j = b * NB;
             let v = explicit_v(self.factors.view().submatrix(j, j, m - j, t.rows()));
             let c = q.view_mut().submatrix_mut(j, j, m - j, k - j);
             larfb(v.view(), t.view(), c, false);
@@ -171,9 +171,14 @@ impl<T: Scalar> Qr<T> {
         }
         let nrhs = c.cols();
         for (blk, t) in self.ts.iter().enumerate() {
-            let j = blk * (*NB);
+            let j = blk * NB;
             let v = explicit_v(self.factors.view().submatrix(j, j, m - j, t.rows()));
-            larfb(v.view(), t.view(), c.view_mut().submatrix_mut(j, 0, m - j, nrhs), true);
+            larfb(
+                v.view(),
+                t.view(),
+                c.view_mut().submatrix_mut(j, 0, m - j, nrhs),
+                true,
+            );
         }
         let mut x = owned(c.view().submatrix(0, 0, n, nrhs))?;
         let r = self.factors.view().submatrix(0, 0, n, n);
@@ -202,7 +207,12 @@ fn explicit_v<T: Scalar>(a: MatrixView<'_, T>) -> Matrix<T> {
 
 /// `C <- (I - V T Vᵀ)ᵀ C` if `trans`, else `C <- (I - V T Vᵀ) C`: three
 /// gemms (LAPACK's `dlarfb`).
-fn larfb<T: Scalar>(v: MatrixView<'_, T>, t: MatrixView<'_, T>, mut c: MatrixViewMut<'_, T>, trans: bool) {
+fn larfb<T: Scalar>(
+    v: MatrixView<'_, T>,
+    t: MatrixView<'_, T>,
+    mut c: MatrixViewMut<'_, T>,
+    trans: bool,
+) {
     let k = v.cols();
     let nc = c.cols();
     let mut w = Matrix::zeros(k, nc);
@@ -217,7 +227,7 @@ fn larfb<T: Scalar>(v: MatrixView<'_, T>, t: MatrixView<'_, T>, mut c: MatrixVie
 /// (upper triangular; `t` comes in zeroed).
 fn geqrt3<T: Scalar>(mut a: MatrixViewMut<'_, T>, t: MatrixViewMut<'_, T>) {
     let (m, n) = a.shape();
-    if n <= (*LEAF) {
+    if n <= LEAF {
         return leaf(a, t);
     }
     let n1 = half(n);
@@ -234,7 +244,13 @@ fn geqrt3<T: Scalar>(mut a: MatrixViewMut<'_, T>, t: MatrixViewMut<'_, T>) {
     let v2 = explicit_v(right2.rb());
     // T12 = -T1 (V1ᵀ V2) T2, where V2 is zero in V1's first n1 rows.
     let mut w = Matrix::zeros(n1, n2);
-    gemm(T::ONE, v1.view().submatrix(n1, 0, m - n1, n1).t(), &v2, T::ZERO, &mut w);
+    gemm(
+        T::ONE,
+        v1.view().submatrix(n1, 0, m - n1, n1).t(),
+        &v2,
+        T::ZERO,
+        &mut w,
+    );
     let mut tw = Matrix::zeros(n1, n2);
     gemm(T::ONE, t11.rb(), &w, T::ZERO, &mut tw);
     gemm(-T::ONE, &tw, t22.rb(), T::ZERO, t12.rb_mut());

@@ -28,7 +28,7 @@ pub fn cholesky<T: Scalar>(a: MatrixView<'_, T>) -> Result<Matrix<T>, MatrixErro
     let mut l = Matrix::zeros(n, n);
     for j in 0..n {
         let d = a[(j, j)] - (0..j).map(|p| l[(j, p)] * l[(j, p)]).sum::<T>();
-        if !(d > T::ZERO) {
+        if d <= T::ZERO || d.is_nan() {
             return Err(MatrixError::NotPositiveDefinite { column: j });
         }
         l[(j, j)] = d.sqrt();
@@ -141,7 +141,11 @@ pub fn qr<T: Scalar>(a: MatrixView<'_, T>) -> (Matrix<T>, Matrix<T>) {
 /// `C[j.., cols] <- (I - tau v vᵀ) C[j.., cols]`.
 fn reflect<T: Scalar>(c: &mut Matrix<T>, j: usize, v: &[T], tau: T, cols: std::ops::Range<usize>) {
     for col in cols {
-        let w: T = v.iter().enumerate().map(|(i, &vi)| vi * c[(j + i, col)]).sum();
+        let w: T = v
+            .iter()
+            .enumerate()
+            .map(|(i, &vi)| vi * c[(j + i, col)])
+            .sum();
         for (i, &vi) in v.iter().enumerate() {
             c[(j + i, col)] -= tau * vi * w;
         }

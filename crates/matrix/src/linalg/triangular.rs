@@ -11,9 +11,9 @@ use super::{check_finite, check_rhs, check_square, half, split_cols, Axpy, Part}
 use crate::{copy_into, gemm, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Rows of `A` below which [`trsm`] solves unblocked.
-static LEAF: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_TRIANGULAR_LEAF", 32));
+const LEAF: usize = 32;
 /// Right-hand sides a leaf solves at a time (its buffer stays in L2).
-static BAND: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| super::tune("T_TRIANGULAR_BAND", 256));
+const BAND: usize = 256;
 
 /// Which triangle of a matrix holds the operand; the other is not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -58,10 +58,14 @@ pub enum Diagonal {
 /// let mut b = Matrix::from([[4.0f64, 2.0], [3.0, 2.0]]);
 /// trsm(&l, Triangle::Lower, Diagonal::NonUnit, &mut b)?; // b <- L⁻¹ b
 /// assert_eq!(b, Matrix::from([[2.0, 1.0], [1.0, 1.0]]));
-/// // X Lᵀ = B, through transposed views:
+/// // X Lᵀ = C is L Xᵀ = Cᵀ: a transposed view of C.
 /// let mut c = Matrix::from([[4.0f64, 5.0]]);
-/// trsm(l.t(), Triangle::Upper, Diagonal::NonUnit, c.view_mut().t_mut())?;
+/// trsm(&l, Triangle::Lower, Diagonal::NonUnit, c.view_mut().t_mut())?;
 /// assert_eq!(c, Matrix::from([[2.0, 3.0]]));
+/// // X L = C is Lᵀ Xᵀ = Cᵀ: both transposed, Lᵀ upper.
+/// let mut d = Matrix::from([[4.0f64, 5.0]]);
+/// trsm(l.t(), Triangle::Upper, Diagonal::NonUnit, d.view_mut().t_mut())?;
+/// assert_eq!(d, Matrix::from([[-0.5, 5.0]]));
 /// # Ok::<(), matrix::MatrixError>(())
 /// ```
 ///
@@ -114,12 +118,15 @@ pub(crate) fn solve<T: Scalar>(
         // column-major C with a small inner dimension).
         return solve_right(a.t(), triangle.flip(), diagonal, b.t_mut());
     }
-    if n <= (*LEAF) {
+    if n <= LEAF {
         return leaf(a, triangle, diagonal, b);
     }
     let n1 = half(n);
     let (mut b1, mut b2) = b.split_at_row(n1);
-    let (a11, a22) = (a.submatrix(0, 0, n1, n1), a.submatrix(n1, n1, n - n1, n - n1));
+    let (a11, a22) = (
+        a.submatrix(0, 0, n1, n1),
+        a.submatrix(n1, n1, n - n1, n - n1),
+    );
     match triangle {
         Triangle::Lower => {
             solve(a11, triangle, diagonal, b1.rb_mut());
@@ -145,12 +152,15 @@ fn solve_right<T: Scalar>(
     b: MatrixViewMut<'_, T>,
 ) {
     let n = a.rows();
-    if n <= (*LEAF) {
+    if n <= LEAF {
         return leaf(a.t(), triangle.flip(), diagonal, b.t_mut());
     }
     let n1 = half(n);
     let (mut b1, mut b2) = split_cols(b, n1);
-    let (a11, a22) = (a.submatrix(0, 0, n1, n1), a.submatrix(n1, n1, n - n1, n - n1));
+    let (a11, a22) = (
+        a.submatrix(0, 0, n1, n1),
+        a.submatrix(n1, n1, n - n1, n - n1),
+    );
     match triangle {
         // [X1 X2] [A11 0; A21 A22] = [B1 B2]: X2 first.
         Triangle::Lower => {
@@ -179,10 +189,10 @@ fn leaf<T: Scalar>(
     let n = a.rows();
     let m = b.cols();
     let axpy = Axpy::new();
-    let mut x = vec![T::ZERO; n * (*BAND).min(m)];
+    let mut x = vec![T::ZERO; n * BAND.min(m)];
     let mut c0 = 0;
     while c0 < m {
-        let w = (*BAND).min(m - c0);
+        let w = BAND.min(m - c0);
         let x = &mut x[..n * w];
         // A cache-blocked (transposing, if B is column-major) copy.
         copy_into(
