@@ -7,7 +7,10 @@
 //! columns at a time, into a row-major buffer and solves there by row
 //! operations (each a contiguous `axpy`), whatever `B`'s strides are.
 
+use std::sync::Mutex;
+
 use super::{check_finite, check_rhs, check_square, half, split_cols, Axpy, Part};
+use crate::arch::threads::{current_num_threads, for_each_part};
 use crate::{copy_into, gemm, MatrixError, MatrixView, MatrixViewMut, Scalar};
 
 /// Rows of `A` below which [`trsm`] solves unblocked.
@@ -179,62 +182,86 @@ fn solve_right<T: Scalar>(
 }
 
 /// The unblocked solve of at most [`LEAF`] rows, [`BAND`] right-hand sides
-/// at a time in a row-major buffer.
+/// at a time, the bands on the rayon pool (they are independent, so the
+/// result does not depend on which thread solves which).
 fn leaf<T: Scalar>(
     a: MatrixView<'_, T>,
     triangle: Triangle,
     diagonal: Diagonal,
-    mut b: MatrixViewMut<'_, T>,
+    b: MatrixViewMut<'_, T>,
 ) {
-    let n = a.rows();
     let m = b.cols();
     let axpy = Axpy::new();
-    let mut x = vec![T::ZERO; n * BAND.min(m)];
-    let mut c0 = 0;
-    while c0 < m {
-        let w = BAND.min(m - c0);
-        let x = &mut x[..n * w];
-        // A cache-blocked (transposing, if B is column-major) copy.
-        copy_into(
-            b.rb().submatrix(0, c0, n, w),
-            MatrixViewMut::from_slice(x, n, w, w, 1),
-        );
-        let order: Box<dyn Iterator<Item = usize>> = match triangle {
-            Triangle::Lower => Box::new(0..n),
-            Triangle::Upper => Box::new((0..n).rev()),
-        };
-        for i in order {
-            // Row i of X is B's row minus the rows already solved, each
-            // times A's entry: p < i for a lower A, p > i for an upper one.
-            let (done, rest) = x.split_at_mut(i * w);
-            let (xi, after) = rest.split_at_mut(w);
-            let solved = match triangle {
-                Triangle::Lower => 0..i,
-                Triangle::Upper => i + 1..n,
-            };
-            for p in solved {
-                let l = a[(i, p)];
-                if l == T::ZERO {
-                    continue;
-                }
-                let xp = if p < i {
-                    &done[p * w..(p + 1) * w]
-                } else {
-                    &after[(p - i - 1) * w..(p - i) * w]
-                };
-                axpy.sub(xi, l, xp);
-            }
-            if diagonal == Diagonal::NonUnit {
-                // One division, then products (as BLIS and OpenBLAS):
-                // a division per element would cost more than the axpys.
-                let r = T::ONE / a[(i, i)];
-                xi.iter_mut().for_each(|x| *x *= r);
-            }
+    if m <= BAND || current_num_threads() == 1 {
+        let mut rest = b;
+        while rest.cols() > 0 {
+            let w = BAND.min(rest.cols());
+            let (band, next) = split_cols(rest, w);
+            leaf_band(a, triangle, diagonal, band, axpy);
+            rest = next;
         }
-        copy_into(
-            MatrixView::from_slice(x, n, w, w, 1),
-            b.rb_mut().submatrix_mut(0, c0, n, w),
-        );
-        c0 += w;
+        return;
     }
+    let mut bands = Vec::with_capacity(m.div_ceil(BAND));
+    let mut rest = b;
+    while rest.cols() > 0 {
+        let w = BAND.min(rest.cols());
+        let (band, next) = split_cols(rest, w);
+        bands.push(Mutex::new(Some(band)));
+        rest = next;
+    }
+    for_each_part(bands.len(), |t| {
+        let band = bands[t].lock().ok().and_then(|mut b| b.take());
+        if let Some(band) = band {
+            leaf_band(a, triangle, diagonal, band, axpy);
+        }
+    });
+}
+
+/// [`leaf`] on one band of at most [`BAND`] right-hand sides, in a
+/// row-major buffer whose rows are updated by contiguous `axpy`s.
+fn leaf_band<T: Scalar>(
+    a: MatrixView<'_, T>,
+    triangle: Triangle,
+    diagonal: Diagonal,
+    mut b: MatrixViewMut<'_, T>,
+    axpy: Axpy,
+) {
+    let (n, w) = b.shape();
+    let mut x = vec![T::ZERO; n * w];
+    // A cache-blocked (transposing, if B is column-major) copy.
+    copy_into(b.rb(), MatrixViewMut::from_slice(&mut x, n, w, w, 1));
+    let order: Box<dyn Iterator<Item = usize>> = match triangle {
+        Triangle::Lower => Box::new(0..n),
+        Triangle::Upper => Box::new((0..n).rev()),
+    };
+    for i in order {
+        // Row i of X is B's row minus the rows already solved, each
+        // times A's entry: p < i for a lower A, p > i for an upper one.
+        let (done, rest) = x.split_at_mut(i * w);
+        let (xi, after) = rest.split_at_mut(w);
+        let solved = match triangle {
+            Triangle::Lower => 0..i,
+            Triangle::Upper => i + 1..n,
+        };
+        for p in solved {
+            let l = a[(i, p)];
+            if l == T::ZERO {
+                continue;
+            }
+            let xp = if p < i {
+                &done[p * w..(p + 1) * w]
+            } else {
+                &after[(p - i - 1) * w..(p - i) * w]
+            };
+            axpy.sub(xi, l, xp);
+        }
+        if diagonal == Diagonal::NonUnit {
+            // One division, then products (as BLIS and OpenBLAS):
+            // a division per element would cost more than the axpys.
+            let r = T::ONE / a[(i, i)];
+            xi.iter_mut().for_each(|x| *x *= r);
+        }
+    }
+    copy_into(MatrixView::from_slice(&x, n, w, w, 1), b.rb_mut());
 }
