@@ -314,8 +314,15 @@ fn leaf<T: Scalar>(
             }
         }
         let col = &mut left[j * m..];
+        // A reciprocal, as LAPACK's dgetf2, unless the pivot is so tiny
+        // that it overflows.
         let d = col[j];
-        col[j + 1..].iter_mut().for_each(|x| *x /= d);
+        let r = T::ONE / d;
+        if r.is_finite() {
+            col[j + 1..].iter_mut().for_each(|x| *x *= r);
+        } else {
+            col[j + 1..].iter_mut().for_each(|x| *x /= d);
+        }
         let l = &col[j + 1..];
         for k in j + 1..nc {
             let ck = &mut right[(k - j - 1) * m..(k - j) * m];
