@@ -108,6 +108,7 @@ mod convert;
 mod display;
 mod elementwise;
 mod error;
+mod everyday;
 mod exp;
 pub mod gemm;
 mod interop;
