@@ -13,7 +13,8 @@
 //! (`OPENBLAS_NUM_THREADS`) and alternates one matnet call with one numpy
 //! call, so that both see the same machine; each line then also shows both
 //! medians, their spread (min–max) and the ratio matnet / numpy. Lines
-//! starting with `#` are comments.
+//! starting with `#` are comments. `--cpu-time` counts only the time the
+//! measuring thread was on a CPU (for tuning on a shared machine, 1 thread).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
