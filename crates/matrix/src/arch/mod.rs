@@ -38,7 +38,7 @@ pub(crate) mod workspace;
 pub(crate) use select::kernel_in_use;
 pub use select::{selected_kernel, KernelError, KernelKind};
 pub(crate) use simd::{load_lanes, prefetch, store_lanes, Simd};
-pub(crate) use workspace::{whole_lines, with_workspace};
+pub(crate) use workspace::{try_reserve_workspace, whole_lines, with_workspace};
 
 /// Lets raw pointers cross into rayon tasks (the gemm driver, the skinny
 /// and sparse kernels, transpose).

@@ -26,26 +26,34 @@ struct AlignedBuf {
 
 impl AlignedBuf {
     fn ensure(&mut self, bytes: usize) -> *mut u8 {
+        match self.try_ensure(bytes) {
+            Ok(p) => p,
+            Err(Some(layout)) => std::alloc::handle_alloc_error(layout),
+            Err(None) => panic!("a workspace of {bytes} bytes overflows the address space"),
+        }
+    }
+
+    /// [`ensure`](Self::ensure) that returns an allocation failure (with
+    /// its layout, `None` if no layout has that size) instead of aborting.
+    fn try_ensure(&mut self, bytes: usize) -> Result<*mut u8, Option<Layout>> {
         if let Some((p, layout)) = self.buf {
             if layout.size() >= bytes {
-                return p.as_ptr();
+                return Ok(p.as_ptr());
             }
         }
         self.release();
         let huge = bytes >= HUGE_PAGE / 2;
         let align = if huge { HUGE_PAGE } else { LINE };
-        let size = bytes.max(1).next_multiple_of(align);
-        let layout = Layout::from_size_align(size, align).expect("workspace size overflows");
+        let size = bytes.max(1).checked_next_multiple_of(align).ok_or(None)?;
+        let layout = Layout::from_size_align(size, align).map_err(|_| None)?;
         // SAFETY: the layout has a non-zero size.
         let p = unsafe { std::alloc::alloc(layout) };
-        let Some(p) = std::ptr::NonNull::new(p) else {
-            std::alloc::handle_alloc_error(layout)
-        };
+        let p = std::ptr::NonNull::new(p).ok_or(Some(layout))?;
         if huge {
             advise_huge(p.as_ptr(), size);
         }
         self.buf = Some((p, layout));
-        p.as_ptr()
+        Ok(p.as_ptr())
     }
 
     fn release(&mut self) {
@@ -72,6 +80,18 @@ thread_local! {
 pub(crate) fn whole_lines<T>(elems: usize) -> usize {
     let per_line = (LINE / std::mem::size_of::<T>()).max(1);
     elems.div_ceil(per_line) * per_line
+}
+
+/// Grows the calling thread's workspace to at least `bytes`, returning
+/// whether it could: a product reserves what its plan needs before it
+/// runs, so that memory it cannot have is an error instead of an abort
+/// inside the loops. (In use already, by an outer product on this thread,
+/// nothing is reserved: the inner product then takes a temporary buffer.)
+pub(crate) fn try_reserve_workspace(bytes: usize) -> bool {
+    WORKSPACE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => buf.try_ensure(bytes).is_ok(),
+        Err(_) => true,
+    })
 }
 
 /// Runs `f` with the calling thread's workspace: 64-byte aligned, at least

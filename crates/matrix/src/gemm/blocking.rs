@@ -20,6 +20,8 @@
 
 use std::sync::OnceLock;
 
+use crate::MatrixError;
+
 /// Cache sizes in bytes, per core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CacheSizes {
@@ -42,6 +44,39 @@ impl CacheSizes {
         l1d: 32 << 10,
         l2: 1 << 20,
     };
+
+    /// The smallest cache size [`check`](CacheSizes::check) accepts
+    /// (1 KiB): below it a block of k does not hold one cache line per row
+    /// of a tile, and 0 is what a VM that does not know reports.
+    pub const MIN_BYTES: usize = 1 << 10;
+
+    /// The largest cache size [`check`](CacheSizes::check) accepts (1 TiB):
+    /// far above any cache made, and small enough that every block size
+    /// derived from it, times the element size and the tile, stays far
+    /// from overflowing `usize`.
+    pub const MAX_BYTES: usize = 1 << 40;
+
+    /// Whether both sizes are sizes a machine could have, in
+    /// `[MIN_BYTES, MAX_BYTES]`: the blocking divides and multiplies them,
+    /// so a forced [`PlanChoices::caches`](crate::gemm::PlanChoices) is
+    /// checked here before any block is derived.
+    ///
+    /// # Errors
+    /// [`MatrixError::InvalidPlan`] naming the size out of range.
+    pub fn check(&self) -> Result<(), MatrixError> {
+        for (name, bytes) in [("L1d", self.l1d), ("L2", self.l2)] {
+            if !(Self::MIN_BYTES..=Self::MAX_BYTES).contains(&bytes) {
+                return Err(MatrixError::InvalidPlan {
+                    detail: format!(
+                        "an {name} cache of {bytes} bytes is outside [{}, {}]",
+                        Self::MIN_BYTES,
+                        Self::MAX_BYTES
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 fn read_sysfs() -> Option<CacheSizes> {

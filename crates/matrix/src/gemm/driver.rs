@@ -110,15 +110,9 @@ fn pack_sizes<T: Scalar, K: BlisKernel<T>>(
     p: &Problem<T, K::Src>,
     pp: &PartPlan,
 ) -> (usize, usize) {
-    let (mr, nr) = (K::MR, K::NR);
-    let kc = pp.kc.min(p.k).next_multiple_of(K::K_GROUP);
-    let b = if pp.whole_b {
-        p.n.div_ceil(nr) * nr * p.k.next_multiple_of(K::K_GROUP)
-    } else {
-        pp.nc.min(p.n).div_ceil(nr) * nr * kc
-    };
-    let a = (pp.mc / mr).min(p.m.div_ceil(mr)) * mr * kc;
-    (whole_lines::<K::Packed>(b), whole_lines::<K::Packed>(a))
+    let line = whole_lines::<K::Packed>(1);
+    super::plan::pack_elems((p.m, p.k, p.n), pp, (K::MR, K::NR), K::K_GROUP, line)
+        .expect("checked, with larger groups and lines, when the plan was made")
 }
 
 /// Workspace elements [`run_part`] needs for `p`.

@@ -279,6 +279,7 @@ pub(crate) fn gemm_on<T: Scalar>(
         epilogue.relu,
     );
     let (plan, problem) = Plan::new(&problem, kernel, threads, choices)?;
+    plan.reserve_workspace()?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
     // the kernel is supported (checked above); the plan was made and

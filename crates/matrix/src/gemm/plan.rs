@@ -95,6 +95,24 @@ pub struct PartPlan {
 /// `None` leaves a decision to its rule. A choice the operands' layout does
 /// not allow (A in place with column-major A, say) is an error, never a
 /// wrong result.
+///
+/// Every field is checked by one rule before any work (a caller's number
+/// must never become an overflow, a zero step that loops forever, or a
+/// buffer too small for what is packed into it):
+///
+/// | field | refused ([`MatrixError::InvalidPlan`]) when |
+/// |---|---|
+/// | `caches` | either size is outside [`CacheSizes::MIN_BYTES`]`..=`[`CacheSizes::MAX_BYTES`] ([`CacheSizes::check`]) |
+/// | `swap` | `Some(true)` with a bias row |
+/// | `algorithm` | the (swapped) layout does not allow it, or the kernel has no such variant |
+/// | `a`, `b` | in place with an operand that is not row-major |
+/// | `mc` | 0, or rounding it up to whole `MR`-row panels overflows `usize` |
+/// | `whole_b` (and every block size) | the packing workspace it sizes overflows `usize` or `isize::MAX` bytes; one that cannot be allocated is an error too, never an abort |
+///
+/// Choices a loop nest does not use (`mc` in a dot-product plan) are
+/// checked all the same and otherwise ignored. The thread count of
+/// [`plan_gemm`](crate::gemm::plan_gemm) must be at least 1 (more than the
+/// product has register steps are capped).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PlanChoices {
     /// Cache sizes to derive the blocking from instead of this machine's.
@@ -201,6 +219,11 @@ pub struct Plan {
     pub first_part: Option<PartPlan>,
     pub(crate) shape: KernelShape,
     pub(crate) choices: PlanChoices,
+    /// Bytes of packing workspace the BLIS loops of every part need at
+    /// most (0 for the other loop nests, which size theirs from the
+    /// operands alone): computed in checked arithmetic when the plan is
+    /// made, and reserved fallibly before it runs.
+    pub(crate) workspace_bytes: usize,
 }
 
 /// Products below this many flops (2mnk) stay on the calling thread. A
@@ -241,6 +264,66 @@ const A_IN_PLACE_MAX_N: usize = 512;
 
 fn refuse(detail: String) -> MatrixError {
     MatrixError::InvalidPlan { detail }
+}
+
+/// The most k rows a kernel packs together (`K_GROUP`: 32 for the AMX
+/// kernel's chunks, 2 for the bf16 pair kernel, 1 otherwise): the
+/// workspace bound rounds k up to it.
+const MAX_K_GROUP: usize = 32;
+
+/// The numeric choices checked by their rules, independent of the
+/// operands' layout (see [`PlanChoices`]): caches in range, `mc` nonzero
+/// with whole panels of it a number for the kernel's `mr`, at least one
+/// thread.
+fn check_numbers(
+    choices: &PlanChoices,
+    shape: &KernelShape,
+    threads: usize,
+) -> Result<(), MatrixError> {
+    if let Some(caches) = choices.caches {
+        caches.check()?;
+    }
+    if let Some(mc) = choices.mc {
+        if mc == 0 || mc.checked_next_multiple_of(shape.mr.max(1)).is_none() {
+            return Err(refuse(format!(
+                "mc must be at least one row and round up to whole panels of {} rows (mc = {mc})",
+                shape.mr
+            )));
+        }
+    }
+    if threads == 0 {
+        return Err(refuse("a plan needs at least one thread".into()));
+    }
+    Ok(())
+}
+
+/// Elements of packed B (one block, or all of B) and of packed A for one
+/// part of `m x n` over k `k` with `pp`'s blocks, k rounded up to `k_group`,
+/// each rounded up to `line` elements (a cache line); `None` on overflow.
+/// The driver sizes its regions with this, and the planner checks it with
+/// the largest `k_group` and `line` first, so the driver's never overflows.
+pub(crate) fn pack_elems(
+    (m, k, n): (usize, usize, usize),
+    pp: &PartPlan,
+    (mr, nr): (usize, usize),
+    k_group: usize,
+    line: usize,
+) -> Option<(usize, usize)> {
+    let kc = pp.kc.min(k).checked_next_multiple_of(k_group)?;
+    let b = if pp.whole_b {
+        let kp = k.checked_next_multiple_of(k_group)?;
+        n.div_ceil(nr).checked_mul(nr)?.checked_mul(kp)?
+    } else {
+        pp.nc.min(n).div_ceil(nr).checked_mul(nr)?.checked_mul(kc)?
+    };
+    let a = (pp.mc / mr)
+        .min(m.div_ceil(mr))
+        .checked_mul(mr)?
+        .checked_mul(kc)?;
+    Some((
+        b.checked_next_multiple_of(line)?,
+        a.checked_next_multiple_of(line)?,
+    ))
 }
 
 impl Plan {
@@ -289,6 +372,7 @@ impl Plan {
                 kernel.name()
             ))
         })?;
+        check_numbers(&choices, &shape, threads)?;
         let caches = choices.caches.unwrap_or_else(CacheSizes::detect);
         let size = std::mem::size_of::<I>();
         let flops = 2.0 * (p.m as f64) * (p.n as f64) * (p.k as f64);
@@ -304,6 +388,7 @@ impl Plan {
             first_part: None,
             shape,
             choices,
+            workspace_bytes: 0,
         };
         if algorithm == Algorithm::Vector {
             // Bands of whole steps of columns; every column is independent.
@@ -317,7 +402,7 @@ impl Plan {
         if algorithm == Algorithm::Dot {
             // Row blocks of DOT_ROWS, at least two per worker.
             let blocks = p.m.div_ceil(DOT_ROWS);
-            if threads > 1 && big && blocks >= 2 * threads {
+            if threads > 1 && big && blocks >= threads.saturating_mul(2) {
                 plan.parts = threads;
             }
             return Ok((plan, p));
@@ -336,7 +421,54 @@ impl Plan {
         };
         plan.parts = threads.min(len.div_ceil(step)).max(1);
         plan.first_part = Some(plan.part_plan(&plan.part(&p, 0))?);
+        plan.workspace_bytes = plan.blis_workspace_bytes(&p, size)?;
         Ok((plan, p))
+    }
+
+    /// Reserves the plan's packing workspace on the calling thread.
+    ///
+    /// # Errors
+    /// [`MatrixError::InvalidPlan`] when the allocator refuses it (a forced
+    /// whole B larger than this machine's memory, say), instead of the
+    /// abort an allocation failure inside the loops would be.
+    pub(crate) fn reserve_workspace(&self) -> Result<(), MatrixError> {
+        if crate::arch::try_reserve_workspace(self.workspace_bytes) {
+            Ok(())
+        } else {
+            Err(refuse(format!(
+                "the packing workspace of {} bytes this plan needs cannot be allocated",
+                self.workspace_bytes
+            )))
+        }
+    }
+
+    /// The packing workspace of every part together, in bytes of `size`
+    /// (the widest element packed), as the driver lays it out: parts times
+    /// the largest part's region.
+    ///
+    /// # Errors
+    /// [`MatrixError::InvalidPlan`] when it overflows `usize` or exceeds
+    /// `isize::MAX` bytes (what an allocation can be): forced blocks or a
+    /// whole B of broadcast operands larger than any memory.
+    pub(crate) fn blis_workspace_bytes<T: Copy, I>(
+        &self,
+        p: &Problem<T, I>,
+        size: usize,
+    ) -> Result<usize, MatrixError> {
+        let tile = (self.shape.mr, self.shape.nr);
+        let mut region = 0usize;
+        for t in 0..self.parts {
+            let part = self.part(p, t);
+            let pp = self.part_plan(&part)?;
+            let elems = pack_elems((part.m, part.k, part.n), &pp, tile, MAX_K_GROUP, 64)
+                .and_then(|(b, a)| b.checked_add(a));
+            region = region.max(elems.ok_or_else(|| too_large(p))?);
+        }
+        region
+            .checked_mul(self.parts)
+            .and_then(|e| e.checked_mul(size.max(std::mem::size_of::<f32>())))
+            .filter(|&bytes| bytes <= isize::MAX as usize)
+            .ok_or_else(|| too_large(p))
     }
 
     /// The band of C that part `t` computes: rows (or columns, per
@@ -397,7 +529,11 @@ impl Plan {
             None => b_source(p, mr),
         };
         let mc = match self.choices.mc {
-            Some(mc) => mc.div_ceil(mr).max(1) * mr,
+            // Checked (nonzero, no overflow) by `check_numbers`.
+            Some(mc) => mc
+                .checked_next_multiple_of(mr)
+                .filter(|&mc| mc > 0)
+                .ok_or_else(|| refuse(format!("mc = {mc} is not whole panels of {mr} rows")))?,
             None => bl.mc,
         };
         let whole_b = self
@@ -413,6 +549,13 @@ impl Plan {
             whole_b,
         })
     }
+}
+
+fn too_large<T, I>(p: &Problem<T, I>) -> MatrixError {
+    refuse(format!(
+        "the packing workspace of a {}x{}x{} product with these blocks overflows the address space",
+        p.m, p.k, p.n
+    ))
 }
 
 /// True when C is much taller than wide and A is stored column-major (as
@@ -489,8 +632,8 @@ pub(crate) fn split_rows_first(
     // Elements per worker over the busiest part's (padded) elements.
     let threads = threads.max(1);
     let balance = |len: usize, step: usize| {
-        let busiest = len.div_ceil(step).div_ceil(threads) * step;
-        len as f64 / (threads * busiest) as f64
+        let busiest = len.div_ceil(step).div_ceil(threads).saturating_mul(step);
+        len as f64 / (threads as f64 * busiest as f64)
     };
     let (bm, bn) = (balance(m, m_step), balance(n, n_step));
     if (bm - bn).abs() > 0.02 {

@@ -427,6 +427,10 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
     if path == HalfPath::AmxBf16 {
         fit_tile(&mut plan, &problem, amx::BLOCK, amx::BLOCK, amx::CHUNK)?;
     }
+    // The blocks may have changed above (k blocks of whole pairs or
+    // chunks, another tile): the workspace is sized from the final plan.
+    plan.workspace_bytes = plan.blis_workspace_bytes(&problem, std::mem::size_of::<f32>())?;
+    plan.reserve_workspace()?;
     // SAFETY: shapes checked above; the views guarantee every in-shape
     // offset is in bounds; C is an exclusive borrow, so it cannot overlap A
     // or B; the path is supported (checked above: `check_product` for the
