@@ -20,12 +20,14 @@
 //! bitwise the same results. Accuracy: within 2 ulp of the correctly rounded
 //! `e^x` wherever that is a normal number (tested against `f64::exp`).
 
-use crate::arch::{selected_kernel, with_target_features, KernelKind};
+use crate::arch::{with_target_features, KernelKind};
 
 /// `e^x` for each element of `xs`, in place, with the widest vector unit
-/// the selected kernel (`MATNET_KERNEL` or CPU detection) allows.
+/// the selected kernel (`MATNET_KERNEL` or CPU detection) allows. An
+/// unusable `MATNET_KERNEL` is reported once and the fastest kernel runs,
+/// as for gemm (`arch::kernel_in_use`), rather than silently the plain one.
 pub(crate) fn exp_f32_slice(xs: &mut [f32]) {
-    exp_with(selected_kernel().unwrap_or(KernelKind::Portable), xs)
+    exp_with(crate::arch::kernel_in_use(), xs)
 }
 
 /// [`exp_f32_slice`] compiled for `kind`'s instruction set (one the CPU

@@ -18,6 +18,43 @@ use matrix::{
 const CHILD: &str = "MATNET_KERNEL_ENV_CHILD";
 /// What the child prints once every check has passed.
 const DONE: &str = "kernel_env child: every check passed";
+/// Set (to anything) in the child's environment: it runs only `exp` and
+/// the sparse builders, which must report the variable by themselves.
+const BUILDERS_ONLY: &str = "MATNET_KERNEL_ENV_BUILDERS_ONLY";
+
+/// `exp` and the sparse builders, without any product: each computes the
+/// same as with a valid kernel, and (checked by the parent) reports an
+/// unusable `MATNET_KERNEL` once, like gemm, instead of silently running
+/// the plain instructions.
+fn builders_only() {
+    use matrix::{Scalar, SparseRows};
+    for _ in 0..2 {
+        let mut xs: Vec<f32> = (0..100).map(|i| i as f32 * 0.1 - 5.0).collect();
+        f32::exp_slice(&mut xs);
+        for (i, x) in xs.iter().enumerate() {
+            let want = (i as f64 * 0.1 - 5.0).exp();
+            assert!((*x as f64 - want).abs() <= 1e-6 * want, "exp at {i}");
+        }
+        let a = Matrix::from_fn(9, 40, |i, j| {
+            if (i + j) % 3 == 0 {
+                (i + j) as f32
+            } else {
+                0.0
+            }
+        });
+        let mut s = SparseMatrix::new();
+        assert!(s.assign_from_dense_at_most(&a, usize::MAX));
+        assert_eq!(s.to_dense(), a);
+        let rows = SparseRows::from_dense(&a);
+        let mut t = SparseMatrix::new();
+        assert!(t.assign_transpose_from_rows(&rows, &[4, 0, 8], usize::MAX));
+        for (r, &i) in [4, 0, 8].iter().enumerate() {
+            for j in 0..40 {
+                assert_eq!(t.to_dense()[(j, r)], a[(i, j)], "transposed ({j}, {r})");
+            }
+        }
+    }
+}
 
 #[test]
 #[ignore = "run as a child process by the other tests of this file"]
@@ -26,6 +63,11 @@ fn child_runs_the_api_under_matnet_kernel() {
         return;
     };
     assert_eq!(std::env::var_os("MATNET_KERNEL"), Some(requested));
+    if std::env::var_os(BUILDERS_ONLY).is_some() {
+        builders_only();
+        println!("{DONE}");
+        return;
+    }
     let a = Matrix::from_fn(13, 37, |i, j| ((i * 7 + j * 3) % 11) as f32 - 5.0);
     let b = Matrix::from_fn(37, 19, |i, j| ((i * 5 + j) % 7) as f32 * 0.5);
     let mut want = Matrix::zeros(13, 19);
@@ -86,26 +128,36 @@ fn child_runs_the_api_under_matnet_kernel() {
     println!("{DONE}");
 }
 
-/// Runs the child test with `MATNET_KERNEL=value`.
-fn run_child(value: &str) -> Output {
-    Command::new(std::env::current_exe().expect("the test binary's path"))
-        .args([
-            "child_runs_the_api_under_matnet_kernel",
-            "--exact",
-            "--ignored",
-        ])
-        .args(["--nocapture", "--test-threads=1"])
-        .env("MATNET_KERNEL", value)
-        .env(CHILD, value)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the test binary runs")
+/// Runs the child test with `MATNET_KERNEL=value` (only `exp` and the
+/// sparse builders with `builders_only`).
+fn run_child(value: &str, builders_only: bool) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary's path"));
+    if builders_only {
+        cmd.env(BUILDERS_ONLY, "1");
+    } else {
+        cmd.env_remove(BUILDERS_ONLY);
+    }
+    cmd.args([
+        "child_runs_the_api_under_matnet_kernel",
+        "--exact",
+        "--ignored",
+    ])
+    .args(["--nocapture", "--test-threads=1"])
+    .env("MATNET_KERNEL", value)
+    .env(CHILD, value)
+    .env_remove("RUST_BACKTRACE")
+    .output()
+    .expect("the test binary runs")
 }
 
 /// The child passed and printed exactly one line about `MATNET_KERNEL`:
 /// `matrix: MATNET_KERNEL=<value> names no kernel ...; using <best>`.
 fn assert_reported_once_and_ignored(value: &str) {
-    let out = run_child(value);
+    assert_child_reported_once(value, false);
+}
+
+fn assert_child_reported_once(value: &str, builders_only: bool) {
+    let out = run_child(value, builders_only);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -129,6 +181,11 @@ fn assert_reported_once_and_ignored(value: &str) {
 #[test]
 fn an_unknown_matnet_kernel_is_reported_once_and_ignored_by_the_panicking_api() {
     assert_reported_once_and_ignored("sse9");
+}
+
+#[test]
+fn exp_and_the_sparse_builders_report_an_unusable_matnet_kernel_once_like_gemm() {
+    assert_child_reported_once("sse9", true);
 }
 
 #[test]

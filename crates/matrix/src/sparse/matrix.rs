@@ -1,7 +1,7 @@
 //! Block-sparse rows: groups of [`GROUP`] rows, each stored as the columns
 //! where any of its rows is nonzero, with the group's values there.
 
-use crate::arch::{selected_kernel, with_target_features, KernelKind};
+use crate::arch::with_target_features;
 use crate::{Matrix, MatrixView, Scalar};
 
 /// Rows per group (the block height of the format, and the number of C
@@ -165,7 +165,9 @@ impl<T: Scalar> SparseMatrix<T> {
         // The scans below are compare-and-collect-bits loops: compiled for
         // the widest vector unit the kernel selection allows, they run
         // 2-3x faster than the baseline x86-64 (SSE2) build.
-        let kind = selected_kernel().unwrap_or(KernelKind::Portable);
+        // An unusable `MATNET_KERNEL` is reported once and the fastest
+        // kernel runs, as for the products.
+        let kind = crate::arch::kernel_in_use();
         with_target_features!(
             kind,
             fn assign<T: Scalar>(

@@ -11,7 +11,7 @@
 use super::matrix::{for_each_group_bit, group_leads, nonzero_bits, GROUP};
 use super::SparseMatrix;
 use crate::arch::Simd;
-use crate::gemm::{selected_kernel, KernelKind};
+use crate::gemm::KernelKind;
 use crate::{Matrix, MatrixView, Scalar};
 
 /// A sparse `rows x cols` matrix stored by rows: a bit per entry (set where
@@ -309,9 +309,9 @@ impl<T: Scalar> SparseMatrix<T> {
         selection: &[usize],
         max_nnz: usize,
     ) -> bool {
-        // A `MATNET_KERNEL` this CPU cannot run leaves the build to the
-        // plain instructions (the products report it).
-        let kernel = selected_kernel().unwrap_or(KernelKind::Portable);
+        // A `MATNET_KERNEL` this CPU cannot run is reported once and the
+        // fastest kernel builds, as for the products.
+        let kernel = crate::arch::kernel_in_use();
         self.assign_transpose_from_rows_with_kernel(kernel, src, selection, max_nnz)
     }
 
