@@ -37,6 +37,36 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// Checks the coefficients, each by its rule, with a message naming the
+    /// bad one: momentum `mu` and Adam's `beta1`, `beta2` in `[0, 1)` (1 or
+    /// more makes the state grow without bound), Adam's `eps` a positive
+    /// number (0 divides by zero on a zero gradient).
+    ///
+    /// # Errors
+    /// The message, for [`NnError::Config`](crate::NnError::Config).
+    pub fn validate(&self) -> Result<(), String> {
+        let unit = |name: &str, x: f64| {
+            if (0.0..1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(format!("{} {name} must be in [0, 1), got {x}", self.name()))
+            }
+        };
+        match *self {
+            OptimizerKind::Sgd => Ok(()),
+            OptimizerKind::Momentum { mu } | OptimizerKind::Nesterov { mu } => unit("mu", mu),
+            OptimizerKind::Adam { beta1, beta2, eps } => {
+                unit("beta1", beta1)?;
+                unit("beta2", beta2)?;
+                if eps.is_finite() && eps > 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!("adam eps must be a positive number, got {eps}"))
+                }
+            }
+        }
+    }
+
     /// The name the command line uses (`sgd`, `momentum`, `nesterov`, `adam`).
     pub fn name(&self) -> &'static str {
         match self {
@@ -85,6 +115,43 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Checks the parameters, each by its rule, with a message naming the
+    /// bad one: a NaN, infinite or negative factor would turn every later
+    /// rate into NaN or a sign flip, which training would only report as a
+    /// non-finite loss epochs later. `Step` needs `every >= 1` and a
+    /// finite `gamma > 0`; `Cosine` needs `epochs >= 1` and `min_factor`
+    /// in `[0, 1]`.
+    ///
+    /// # Errors
+    /// The message, for [`NnError::Config`](crate::NnError::Config).
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::Step { every, gamma } => {
+                if every == 0 {
+                    Err("a step schedule needs at least 1 epoch between decays".into())
+                } else if !(gamma.is_finite() && gamma > 0.0) {
+                    Err(format!(
+                        "a step schedule's gamma must be a positive number, got {gamma}"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Schedule::Cosine { epochs, min_factor } => {
+                if epochs == 0 {
+                    Err("a cosine schedule needs at least 1 epoch".into())
+                } else if !(0.0..=1.0).contains(&min_factor) {
+                    Err(format!(
+                        "a cosine schedule's min_factor must be in [0, 1], got {min_factor}"
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
     /// Rate for 0-based `epoch`.
     pub fn rate(&self, base: f64, epoch: usize) -> f64 {
         match *self {

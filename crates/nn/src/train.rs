@@ -72,7 +72,8 @@ impl TrainConfig {
         if train_len == 0 {
             return bad("the training set is empty".into());
         }
-        Ok(())
+        self.schedule.validate().map_err(NnError::Config)?;
+        self.optimizer.validate().map_err(NnError::Config)
     }
 }
 
