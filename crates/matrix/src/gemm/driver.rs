@@ -111,7 +111,7 @@ fn pack_sizes<T: Scalar, K: BlisKernel<T>>(
     pp: &PartPlan,
 ) -> (usize, usize) {
     let line = whole_lines::<K::Packed>(1);
-    super::plan::pack_elems((p.m, p.k, p.n), pp, (K::MR, K::NR), K::K_GROUP, line)
+    super::checks::pack_elems((p.m, p.k, p.n), pp, (K::MR, K::NR), K::K_GROUP, line)
         .expect("checked, with larger groups and lines, when the plan was made")
 }
 

@@ -15,7 +15,8 @@
 //! 1. `plan.rs`: every choice of how to compute one product (swap the
 //!    operands, dot products or BLIS, block sizes from the machine's caches
 //!    (`blocking.rs`), which operands are read in place, how threads split
-//!    C) is made up front by its [`Plan`];
+//!    C) is made up front by its [`Plan`], after every number a caller
+//!    forces into it is checked by its field's rule (`checks.rs`);
 //! 2. `driver.rs` executes a plan: the five BLIS loops around a
 //!    register-blocked `MR x NR` micro-kernel (`skinny.rs` runs the
 //!    dot-product plans);
@@ -34,6 +35,7 @@
 
 mod batched;
 pub(crate) mod blocking;
+mod checks;
 pub(crate) mod driver;
 pub(crate) mod kernel;
 pub(crate) mod pack;
