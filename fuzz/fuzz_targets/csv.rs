@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         max_pixel_bytes: 16384,
         ..CsvLimits::default()
     };
-    let name = if mode & 2 == 2 { "fuzz.csv.gz" } else { "fuzz.csv" };
+    let name = if mode & 2 == 2 {
+        "fuzz.csv.gz"
+    } else {
+        "fuzz.csv"
+    };
     if let Ok(d) = read_csv_from_with_limits(&bytes[..], name, limits) {
         let _ = d.labelled;
     }

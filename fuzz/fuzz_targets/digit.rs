@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(&path, data).unwrap();
     if let Ok(d) = read_digit(&path) {
         assert_eq!(d.pixels.len(), 28 * 28);
-        assert!(d.pixels.iter().all(|p| (0.0..=1.0).contains(p)), "a pixel outside [0, 1]");
+        assert!(
+            d.pixels.iter().all(|p| (0.0..=1.0).contains(p)),
+            "a pixel outside [0, 1]"
+        );
     }
     let _ = std::fs::remove_file(&path);
 });

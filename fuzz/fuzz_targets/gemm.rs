@@ -51,7 +51,9 @@ fn operand(bytes: &mut Bytes, r: usize, c: usize) -> (Vec<f32>, usize, usize) {
         1 => (1, r + pad, c * (r + pad)),
         _ => (0, 1, c),
     };
-    let buf = (0..len.max(1)).map(|_| (bytes.byte() as i8 % 16) as f32 / 4.0).collect();
+    let buf = (0..len.max(1))
+        .map(|_| (bytes.byte() as i8 % 16) as f32 / 4.0)
+        .collect();
     (buf, rs, cs)
 }
 
@@ -66,19 +68,30 @@ fuzz_target!(|data: &[u8]| {
     let mut bytes = Bytes(data);
     let kernels = KernelKind::supported();
     let kernel = bytes.choose(&kernels);
-    let (m, k, n) = (bytes.byte() as usize % 41, bytes.byte() as usize % 41, bytes.byte() as usize % 41);
+    let (m, k, n) = (
+        bytes.byte() as usize % 41,
+        bytes.byte() as usize % 41,
+        bytes.byte() as usize % 41,
+    );
     let alpha = bytes.choose(&[1.0f32, 0.0, -1.0, 0.5, 2.0, -0.25, 3.0]);
     let beta = bytes.choose(&[0.0f32, 1.0, -1.0, 0.5, 2.0]);
     let choices = PlanChoices {
-        caches: bytes.option(|b| CacheSizes { l1d: b.number(), l2: b.number() }),
+        caches: bytes.option(|b| CacheSizes {
+            l1d: b.number(),
+            l2: b.number(),
+        }),
         swap: bytes.option(|b| b.byte() & 1 == 1),
         algorithm: bytes.option(|b| {
-            b.choose(&[Algorithm::Dot, Algorithm::Narrow, Algorithm::Blis, Algorithm::Vector])
+            b.choose(&[
+                Algorithm::Dot,
+                Algorithm::Narrow,
+                Algorithm::Blis,
+                Algorithm::Vector,
+            ])
         }),
         a: bytes.option(|b| b.choose(&[ASource::Packed, ASource::InPlace])),
-        b: bytes.option(|b| {
-            b.choose(&[BSource::Packed, BSource::InPlace, BSource::FilledByFirstRow])
-        }),
+        b: bytes
+            .option(|b| b.choose(&[BSource::Packed, BSource::InPlace, BSource::FilledByFirstRow])),
         whole_b: bytes.option(|b| b.byte() & 1 == 1),
         mc: bytes.option(|b| b.number()),
         ..PlanChoices::default()
@@ -114,11 +127,21 @@ fuzz_target!(|data: &[u8]| {
             want[(i, j)] = x;
         }
     }
-    let what = || format!("{kernel:?} {m}x{k}x{n} A ({ars}, {acs}) B ({brs}, {bcs}) {choices:?} {flags}");
+    let what =
+        || format!("{kernel:?} {m}x{k}x{n} A ({ars}, {acs}) B ({brs}, {bcs}) {choices:?} {flags}");
     // C row-major, or column-major (a transposed buffer).
     let mut got = if c_t { c0.transposed() } else { c0.clone() };
     let r = if c_t {
-        try_gemm_planned(kernel, choices, alpha, a, b, beta, got.view_mut().t_mut(), epi)
+        try_gemm_planned(
+            kernel,
+            choices,
+            alpha,
+            a,
+            b,
+            beta,
+            got.view_mut().t_mut(),
+            epi,
+        )
     } else {
         try_gemm_planned(kernel, choices, alpha, a, b, beta, &mut got, epi)
     };

@@ -15,7 +15,6 @@ fn same(a: &IdxArray, b: &IdxArray) -> bool {
     a == b || format!("{a:?}") == format!("{b:?}")
 }
 
-
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -32,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
     let whole = read_idx_bytes(&bytes, "fuzz.idx");
     let streamed = read_idx_from(&bytes[..], "fuzz.idx");
     if let (Ok(a), Ok(b)) = (&whole, &streamed) {
-        assert!(same(a, b), "read_idx_bytes and read_idx_from disagree: {a:?} {b:?}");
+        assert!(
+            same(a, b),
+            "read_idx_bytes and read_idx_from disagree: {a:?} {b:?}"
+        );
     }
     // Through a file, as `mnist --data` reads MNIST, with a small limit.
     if mode & 2 == 2 {
@@ -40,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(&path, &bytes).unwrap();
         let file = read_idx_with_limit(&path, 1 << 20);
         if let (Ok(a), Ok(b)) = (&whole, &file) {
-            assert!(same(a, b), "read_idx_bytes and read_idx disagree: {a:?} {b:?}");
+            assert!(
+                same(a, b),
+                "read_idx_bytes and read_idx disagree: {a:?} {b:?}"
+            );
         }
         let _ = std::fs::remove_file(&path);
     }

@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let x = Matrix::<f32>::filled(1, inputs, 0.5);
-    let y = net.forward(x.view()).expect("a loaded network takes its input width");
+    let y = net
+        .forward(x.view())
+        .expect("a loaded network takes its input width");
     assert_eq!(y.shape(), (1, outputs));
 });

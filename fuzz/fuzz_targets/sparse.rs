@@ -8,14 +8,18 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use matrix::{
-    reference, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView,
-    SparseMatrix, SparseRows,
+    reference, try_sparse_gemm_with_kernel, Epilogue, KernelKind, Matrix, MatrixView, SparseMatrix,
+    SparseRows,
 };
 
 fuzz_target!(|data: &[u8]| {
     let mut d = data.iter().copied();
     let mut byte = move || d.next().unwrap_or(0);
-    let (m, k, n) = (byte() as usize % 41, byte() as usize % 131, byte() as usize % 41);
+    let (m, k, n) = (
+        byte() as usize % 41,
+        byte() as usize % 131,
+        byte() as usize % 41,
+    );
     let density = byte();
     let col_major = byte() & 1 == 1;
     let a_buf: Vec<f32> = (0..m * k)
@@ -104,7 +108,10 @@ fuzz_target!(|data: &[u8]| {
         let mut got = c0.clone();
         try_sparse_gemm_with_kernel(kernel, alpha, &s, &b, beta, &mut got, epi).unwrap();
         for (g, w) in got.as_slice().iter().zip(want.as_slice()) {
-            assert!((g - w).abs() <= 1e-3 * (1.0 + w.abs()), "{kernel:?} {m}x{k}x{n}: {g} != {w}");
+            assert!(
+                (g - w).abs() <= 1e-3 * (1.0 + w.abs()),
+                "{kernel:?} {m}x{k}x{n}: {g} != {w}"
+            );
         }
     }
 });

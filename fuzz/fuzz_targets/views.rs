@@ -32,8 +32,10 @@ fn number(d: &mut &[u8]) -> usize {
     }
 }
 
+/// `i * rs + j * cs` in `u128` (each product fits; their sum saturates,
+/// past any buffer either way).
 fn offset(i: usize, j: usize, rs: usize, cs: usize) -> u128 {
-    i as u128 * rs as u128 + j as u128 * cs as u128
+    (i as u128 * rs as u128).saturating_add(j as u128 * cs as u128)
 }
 
 /// Whether every element of the layout lies in a buffer of `len`.
@@ -44,8 +46,18 @@ fn fits(rows: usize, cols: usize, rs: usize, cs: usize, len: usize) -> bool {
 fuzz_target!(|data: &[u8]| {
     let mut d = data;
     let len = number(&mut d) % 4097;
-    let (rows, cols, rs, cs) = (number(&mut d), number(&mut d), number(&mut d), number(&mut d));
-    let block = (number(&mut d), number(&mut d), number(&mut d), number(&mut d));
+    let (rows, cols, rs, cs) = (
+        number(&mut d),
+        number(&mut d),
+        number(&mut d),
+        number(&mut d),
+    );
+    let block = (
+        number(&mut d),
+        number(&mut d),
+        number(&mut d),
+        number(&mut d),
+    );
     let buf: Vec<f32> = (0..len).map(|x| x as f32).collect();
     let model = fits(rows, cols, rs, cs, len);
     let size = rows as u128 * cols as u128;
@@ -54,7 +66,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(v) => {
             assert!(model, "{rows}x{cols} ({rs}, {cs}) in {len} accepted");
             assert_eq!(v.shape(), (rows, cols));
-            if size <= WALK {
+            // (An empty layout may have usize::MAX rows: nothing to walk.)
+            if size > 0 && size <= WALK {
                 for i in 0..rows {
                     for j in 0..cols {
                         let want = buf[offset(i, j, rs, cs) as usize];
@@ -87,7 +100,8 @@ fuzz_target!(|data: &[u8]| {
                 Err(_) => assert!(!inside),
                 Ok(s) => {
                     assert!(inside);
-                    if nr as u128 * nc as u128 <= WALK {
+                    let block = nr as u128 * nc as u128;
+                    if block > 0 && block <= WALK {
                         for i in 0..nr {
                             for j in 0..nc {
                                 let want = buf[offset(r0 + i, c0 + j, rs, cs) as usize];
@@ -103,13 +117,21 @@ fuzz_target!(|data: &[u8]| {
     match MatrixViewMut::try_from_slice(&mut out, rows, cols, rs, cs) {
         Err(_) => {}
         Ok(mut v) => {
-            assert!(model, "mutable {rows}x{cols} ({rs}, {cs}) in {len} accepted");
-            if size <= WALK {
+            assert!(
+                model,
+                "mutable {rows}x{cols} ({rs}, {cs}) in {len} accepted"
+            );
+            if size == 0 {
+                // Nothing to walk or write (usize::MAX rows of no columns).
+            } else if size <= WALK {
                 let mut seen = HashSet::new();
                 for i in 0..rows {
                     for j in 0..cols {
                         let at = offset(i, j, rs, cs);
-                        assert!(seen.insert(at), "({i}, {j}) aliases offset {at}: ({rs}, {cs})");
+                        assert!(
+                            seen.insert(at),
+                            "({i}, {j}) aliases offset {at}: ({rs}, {cs})"
+                        );
                         v.set(i, j, -1.0 - at as f32);
                     }
                     if let Some(row) = v.row_mut(i) {
