@@ -43,7 +43,7 @@ impl OptimizerKind {
     /// number (0 divides by zero on a zero gradient).
     ///
     /// # Errors
-    /// The message, for [`NnError::Config`](crate::NnError::Config).
+    /// The message, for [`NnError::Config`].
     pub fn validate(&self) -> Result<(), String> {
         let unit = |name: &str, x: f64| {
             if (0.0..1.0).contains(&x) {
@@ -123,7 +123,7 @@ impl Schedule {
     /// in `[0, 1]`.
     ///
     /// # Errors
-    /// The message, for [`NnError::Config`](crate::NnError::Config).
+    /// The message, for [`NnError::Config`].
     pub fn validate(&self) -> Result<(), String> {
         match *self {
             Schedule::Constant => Ok(()),

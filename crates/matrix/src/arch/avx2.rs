@@ -339,35 +339,17 @@ const fn expand4_table<const N: usize>(width: usize, keep: bool) -> [[i32; N]; 1
 // Every kernel family compiled for AVX2 + FMA, and the marker type through
 // which dispatch (`isa.rs`) finds them.
 
-use super::isa::Kernels;
-use crate::gemm::kernel::{simd_kernel, Kernel};
-use crate::gemm::skinny::{skinny_kernel, SkinnyKernel};
-use crate::gemm::vector::{vector_kernel, VectorKernel};
-use crate::sparse::{sparse_kernel, SparseKernel};
-use crate::transpose::{transpose_kernel, TransposeKernel};
-use crate::Scalar;
+use super::isa::simd_isa;
+use crate::gemm::kernel::simd_kernel;
+use crate::gemm::skinny::skinny_kernel;
+use crate::gemm::vector::vector_kernel;
+use crate::sparse::sparse_kernel;
+use crate::transpose::transpose_kernel;
 
 /// AVX2 + FMA: the kernels below, for `MATNET_KERNEL=avx2`.
 pub(crate) struct Avx2;
 
-impl<T: Scalar> Kernels<T> for Avx2
-where
-    Gemm: Kernel<T>,
-    Narrow: Kernel<T>,
-    Dot: SkinnyKernel<T>,
-    Vector: VectorKernel<T>,
-    Sparse: SparseKernel<T>,
-    Transpose: TransposeKernel<T>,
-{
-    const KIND: super::KernelKind = super::KernelKind::Avx2;
-    type Gemm = Gemm;
-    type Narrow = Narrow;
-    const HAS_NARROW: bool = true;
-    type Dot = Dot;
-    type Vector = Vector;
-    type Sparse = Sparse;
-    type Transpose = Transpose;
-}
+simd_isa!(Avx2);
 
 simd_kernel!(
     /// The BLIS micro-kernel: 6 x 16 (f32) and 6 x 8 (f64) tiles.

@@ -264,35 +264,17 @@ impl Simd for F64x8 {
 // Every kernel family compiled for AVX-512F, and the marker type through
 // which dispatch (`isa.rs`) finds them.
 
-use super::isa::Kernels;
-use crate::gemm::kernel::{simd_kernel, Kernel};
-use crate::gemm::skinny::{skinny_kernel, SkinnyKernel};
-use crate::gemm::vector::{vector_kernel, VectorKernel};
-use crate::sparse::{sparse_kernel, SparseKernel};
-use crate::transpose::{transpose_kernel, TransposeKernel};
-use crate::Scalar;
+use super::isa::simd_isa;
+use crate::gemm::kernel::simd_kernel;
+use crate::gemm::skinny::skinny_kernel;
+use crate::gemm::vector::vector_kernel;
+use crate::sparse::sparse_kernel;
+use crate::transpose::transpose_kernel;
 
 /// AVX-512F: the kernels below, for `MATNET_KERNEL=avx512`.
 pub(crate) struct Avx512;
 
-impl<T: Scalar> Kernels<T> for Avx512
-where
-    Gemm: Kernel<T>,
-    Narrow: Kernel<T>,
-    Dot: SkinnyKernel<T>,
-    Vector: VectorKernel<T>,
-    Sparse: SparseKernel<T>,
-    Transpose: TransposeKernel<T>,
-{
-    const KIND: super::KernelKind = super::KernelKind::Avx512;
-    type Gemm = Gemm;
-    type Narrow = Narrow;
-    const HAS_NARROW: bool = true;
-    type Dot = Dot;
-    type Vector = Vector;
-    type Sparse = Sparse;
-    type Transpose = Transpose;
-}
+simd_isa!(Avx512);
 
 simd_kernel!(
     /// The BLIS micro-kernel: 12 x 32 (f32) and 12 x 16 (f64) tiles.

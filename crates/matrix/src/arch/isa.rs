@@ -42,6 +42,34 @@ pub(crate) trait Kernels<T: Scalar>: 'static {
     type Transpose: TransposeKernel<T>;
 }
 
+/// `Kernels` for an instruction set's marker type `$isa` whose module
+/// defines the six kernel types under the names `Gemm`, `Narrow`, `Dot`,
+/// `Vector`, `Sparse` and `Transpose` (the `*_kernel!` instantiations),
+/// with a narrow tile; `KernelKind::$isa` selects them.
+macro_rules! simd_isa {
+    ($isa:ident) => {
+        impl<T: $crate::Scalar> $crate::arch::isa::Kernels<T> for $isa
+        where
+            Gemm: $crate::gemm::kernel::Kernel<T>,
+            Narrow: $crate::gemm::kernel::Kernel<T>,
+            Dot: $crate::gemm::skinny::SkinnyKernel<T>,
+            Vector: $crate::gemm::vector::VectorKernel<T>,
+            Sparse: $crate::sparse::SparseKernel<T>,
+            Transpose: $crate::transpose::TransposeKernel<T>,
+        {
+            const KIND: $crate::arch::KernelKind = $crate::arch::KernelKind::$isa;
+            type Gemm = Gemm;
+            type Narrow = Narrow;
+            const HAS_NARROW: bool = true;
+            type Dot = Dot;
+            type Vector = Vector;
+            type Sparse = Sparse;
+            type Transpose = Transpose;
+        }
+    };
+}
+pub(crate) use simd_isa;
+
 /// An instruction set: [`Kernels`] for both element types that compute.
 pub(crate) trait Isa: Kernels<f32> + Kernels<f64> {}
 impl<I: Kernels<f32> + Kernels<f64>> Isa for I {}
