@@ -1,11 +1,10 @@
-//! The checks a caller's numbers get before a product runs: every
-//! [`PlanChoices`] field by its rule (the table on `PlanChoices`), and the
-//! packing workspace the plan sizes from them, in checked arithmetic, so
-//! that no choice becomes an overflow, a zero step that loops forever, a
-//! buffer smaller than what is packed into it, or an abort when the
-//! allocator refuses.
+//! The packing workspace a plan sizes from the caller's numbers, in
+//! checked arithmetic (after `plan.rs` has checked each
+//! [`PlanChoices`](super::PlanChoices) field by its rule), so that no
+//! choice becomes an overflow, a buffer smaller than what is packed into
+//! it, or an abort when the allocator refuses.
 
-use super::plan::{refuse, KernelShape, PartPlan, Plan, PlanChoices};
+use super::plan::{refuse, PartPlan, Plan};
 use super::problem::Problem;
 use crate::MatrixError;
 
@@ -13,32 +12,6 @@ use crate::MatrixError;
 /// kernel's chunks, 2 for the bf16 pair kernel, 1 otherwise): the
 /// workspace bound rounds k up to it.
 const MAX_K_GROUP: usize = 32;
-
-/// The numeric choices checked by their rules, independent of the
-/// operands' layout (see [`PlanChoices`]): caches in range, `mc` nonzero
-/// with whole panels of it a number for the kernel's `mr`, at least one
-/// thread.
-pub(super) fn check_numbers(
-    choices: &PlanChoices,
-    shape: &KernelShape,
-    threads: usize,
-) -> Result<(), MatrixError> {
-    if let Some(caches) = choices.caches {
-        caches.check()?;
-    }
-    if let Some(mc) = choices.mc {
-        if mc == 0 || mc.checked_next_multiple_of(shape.mr.max(1)).is_none() {
-            return Err(refuse(format!(
-                "mc must be at least one row and round up to whole panels of {} rows (mc = {mc})",
-                shape.mr
-            )));
-        }
-    }
-    if threads == 0 {
-        return Err(refuse("a plan needs at least one thread".into()));
-    }
-    Ok(())
-}
 
 /// Elements of packed B (one block, or all of B) and of packed A for one
 /// part of `m x n` over k `k` with `pp`'s blocks, k rounded up to `k_group`,

@@ -52,6 +52,7 @@ pub(crate) use problem::Problem;
 
 use crate::error::{dims, MatrixError};
 use crate::{MatrixView, MatrixViewMut, Scalar};
+use plan::KernelShape;
 use problem::OutOperand;
 
 /// What gemm applies to each C tile while it is still in registers, after
@@ -280,7 +281,8 @@ pub(crate) fn gemm_on<T: Scalar>(
         bias,
         epilogue.relu,
     );
-    let (plan, problem) = Plan::new(&problem, kernel, threads, choices)?;
+    let shape_of = |a| kernel_shape::<T>(kernel, a);
+    let (plan, problem) = Plan::new(&problem, kernel, shape_of, threads, choices)?;
     plan.reserve_workspace()?;
     // SAFETY: shapes checked above; the views guarantee every in-shape offset
     // is in bounds; C is an exclusive borrow so it cannot overlap A or B;
@@ -288,6 +290,56 @@ pub(crate) fn gemm_on<T: Scalar>(
     // validated for this problem.
     unsafe { run_plan(&plan, &problem) };
     Ok(Some(plan))
+}
+
+/// The tile sizes of `kind`'s kernel for `algorithm`, or `None` if it has
+/// no such variant.
+pub(crate) fn kernel_shape<T: Scalar>(
+    kind: KernelKind,
+    algorithm: Algorithm,
+) -> Option<KernelShape> {
+    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
+    use crate::gemm::kernel::Kernel;
+    use crate::gemm::skinny::SkinnyKernel;
+    use crate::gemm::vector::VectorKernel;
+    struct Shape(Algorithm);
+    impl<T: Scalar> WithKernels<T> for Shape {
+        type Output = Option<KernelShape>;
+        fn run<K: Kernels<T>>(self) -> Option<KernelShape> {
+            fn blis<T: Scalar, G: Kernel<T>>() -> KernelShape {
+                KernelShape {
+                    mr: G::MR,
+                    nr: G::NR,
+                    mr_step: G::MR_STEP,
+                    nr_step: G::NR_STEP,
+                    lanes: 0,
+                }
+            }
+            match self.0 {
+                Algorithm::Blis => Some(blis::<T, K::Gemm>()),
+                Algorithm::Narrow => K::HAS_NARROW.then(blis::<T, K::Narrow>),
+                Algorithm::Dot => Some(KernelShape {
+                    mr: 1,
+                    nr: 1,
+                    mr_step: 1,
+                    nr_step: 1,
+                    lanes: <K::Dot as SkinnyKernel<T>>::LANES,
+                }),
+                // Columns are split between threads in steps of four vectors.
+                Algorithm::Vector => {
+                    let lanes = <K::Vector as VectorKernel<T>>::LANES;
+                    Some(KernelShape {
+                        mr: 1,
+                        nr: 1,
+                        mr_step: 1,
+                        nr_step: 4 * lanes,
+                        lanes,
+                    })
+                }
+            }
+        }
+    }
+    with_kernels::<T, _>(kind, Shape(algorithm))
 }
 
 /// Runs `p` as `plan` says, with the kernel of the plan's instruction set
@@ -376,7 +428,10 @@ pub fn plan_gemm<T: Scalar>(
         std::ptr::null()
     };
     let problem = Problem::new(T::ONE, a, b, T::ZERO, c, bias, false);
-    Ok(Some(Plan::new(&problem, kernel, threads, choices)?.0))
+    let shape_of = |a| kernel_shape::<T>(kernel, a);
+    Ok(Some(
+        Plan::new(&problem, kernel, shape_of, threads, choices)?.0,
+    ))
 }
 
 /// The checks every product (`gemm`, `sparse_gemm`) makes before it runs:

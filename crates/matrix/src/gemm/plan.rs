@@ -18,9 +18,8 @@
 //! caches, and assert which plan a shape gets.
 
 use super::blocking::{Blocking, CacheSizes};
-use super::checks::check_numbers;
 use super::problem::{Operand, Problem};
-use super::KernelKind;
+use crate::arch::KernelKind;
 use crate::{MatrixError, Scalar};
 
 /// Which loop nest computes the product.
@@ -134,67 +133,16 @@ pub struct PlanChoices {
 }
 
 /// Register-tile sizes of the kernel a plan uses (the associated constants
-/// of `Kernel` or `SkinnyKernel`, looked up at run time).
-/// (Public only because the sealed `Scalar` trait names it.)
-#[doc(hidden)]
+/// of `Kernel` or `SkinnyKernel`, looked up at run time by
+/// `gemm::kernel_shape`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct KernelShape {
+pub(crate) struct KernelShape {
     pub(crate) mr: usize,
     pub(crate) nr: usize,
     pub(crate) mr_step: usize,
     pub(crate) nr_step: usize,
     /// Elements per SIMD vector.
     pub(crate) lanes: usize,
-}
-
-/// The tile sizes of `kind`'s kernel for `algorithm`, or `None` if it has
-/// no such variant.
-pub(crate) fn kernel_shape<T: Scalar>(
-    kind: KernelKind,
-    algorithm: Algorithm,
-) -> Option<KernelShape> {
-    use crate::arch::isa::{with_kernels, Kernels, WithKernels};
-    use crate::gemm::kernel::Kernel;
-    use crate::gemm::skinny::SkinnyKernel;
-    use crate::gemm::vector::VectorKernel;
-    struct Shape(Algorithm);
-    impl<T: Scalar> WithKernels<T> for Shape {
-        type Output = Option<KernelShape>;
-        fn run<K: Kernels<T>>(self) -> Option<KernelShape> {
-            fn blis<T: Scalar, G: Kernel<T>>() -> KernelShape {
-                KernelShape {
-                    mr: G::MR,
-                    nr: G::NR,
-                    mr_step: G::MR_STEP,
-                    nr_step: G::NR_STEP,
-                    lanes: 0,
-                }
-            }
-            match self.0 {
-                Algorithm::Blis => Some(blis::<T, K::Gemm>()),
-                Algorithm::Narrow => K::HAS_NARROW.then(blis::<T, K::Narrow>),
-                Algorithm::Dot => Some(KernelShape {
-                    mr: 1,
-                    nr: 1,
-                    mr_step: 1,
-                    nr_step: 1,
-                    lanes: <K::Dot as SkinnyKernel<T>>::LANES,
-                }),
-                // Columns are split between threads in steps of four vectors.
-                Algorithm::Vector => {
-                    let lanes = <K::Vector as VectorKernel<T>>::LANES;
-                    Some(KernelShape {
-                        mr: 1,
-                        nr: 1,
-                        mr_step: 1,
-                        nr_step: 4 * lanes,
-                        lanes,
-                    })
-                }
-            }
-        }
-    }
-    with_kernels::<T, _>(kind, Shape(algorithm))
 }
 
 /// Every decision for one product. See the module docs for the rules.
@@ -267,9 +215,37 @@ pub(super) fn refuse(detail: String) -> MatrixError {
     MatrixError::InvalidPlan { detail }
 }
 
+/// The numeric choices checked by their rules, independent of the
+/// operands' layout (see [`PlanChoices`]): caches in range, `mc` nonzero
+/// with whole panels of it a number for the kernel's `mr`, at least one
+/// thread.
+fn check_numbers(
+    choices: &PlanChoices,
+    shape: &KernelShape,
+    threads: usize,
+) -> Result<(), MatrixError> {
+    if let Some(caches) = choices.caches {
+        caches.check()?;
+    }
+    if let Some(mc) = choices.mc {
+        if mc == 0 || mc.checked_next_multiple_of(shape.mr.max(1)).is_none() {
+            return Err(refuse(format!(
+                "mc must be at least one row and round up to whole panels of {} rows (mc = {mc})",
+                shape.mr
+            )));
+        }
+    }
+    if threads == 0 {
+        return Err(refuse("a plan needs at least one thread".into()));
+    }
+    Ok(())
+}
+
 impl Plan {
     /// The plan for `p` (the product as the caller wrote it) with `kernel`
-    /// on `threads` workers.
+    /// on `threads` workers; `shape_of` gives the kernel's tile for each
+    /// loop nest it has (`gemm::kernel_shape`: the plan is made from
+    /// numbers, not from the kernels themselves).
     ///
     /// # Errors
     /// [`MatrixError::InvalidPlan`] if `choices` force a decision the
@@ -277,6 +253,7 @@ impl Plan {
     pub(crate) fn new<T: Scalar, I: Copy>(
         p: &Problem<T, I>,
         kernel: KernelKind,
+        shape_of: impl Fn(Algorithm) -> Option<KernelShape>,
         threads: usize,
         choices: PlanChoices,
     ) -> Result<(Plan, Problem<T, I>), MatrixError> {
@@ -289,7 +266,7 @@ impl Plan {
             None => swap_pays(p, has_bias),
         };
         let p = if swapped { p.swapped() } else { *p };
-        let dot_lanes = kernel_shape::<T>(kernel, Algorithm::Dot).map(|s| s.lanes);
+        let dot_lanes = shape_of(Algorithm::Dot).map(|s| s.lanes);
         let algorithm = match choices.algorithm {
             Some(Algorithm::Vector) if !vector_applies(&p) => {
                 return Err(refuse(format!(
@@ -305,9 +282,9 @@ impl Plan {
                 )))
             }
             Some(a) => a,
-            None => algorithm_for::<T, I>(&p, kernel),
+            None => algorithm_for(&p, &shape_of),
         };
-        let shape = kernel_shape::<T>(kernel, algorithm).ok_or_else(|| {
+        let shape = shape_of(algorithm).ok_or_else(|| {
             refuse(format!(
                 "the {} kernel has no {algorithm:?} variant",
                 kernel.name()
@@ -484,9 +461,12 @@ fn dot_applies<T, I>(p: &Problem<T, I>, lanes: Option<usize>) -> bool {
 /// otherwise C no wider than the narrow kernel's one vector takes the
 /// narrow tile (twice the rows, so a 10-column C fills 10 of 16 lanes);
 /// everything else the full tile.
-fn algorithm_for<T: Scalar, I>(p: &Problem<T, I>, kernel: KernelKind) -> Algorithm {
-    let dot = kernel_shape::<T>(kernel, Algorithm::Dot).map(|s| s.lanes);
-    let narrow = kernel_shape::<T>(kernel, Algorithm::Narrow).map(|s| s.nr);
+fn algorithm_for<T, I>(
+    p: &Problem<T, I>,
+    shape_of: &impl Fn(Algorithm) -> Option<KernelShape>,
+) -> Algorithm {
+    let dot = shape_of(Algorithm::Dot).map(|s| s.lanes);
+    let narrow = shape_of(Algorithm::Narrow).map(|s| s.nr);
     if vector_applies(p) {
         Algorithm::Vector
     } else if dot_applies(p, dot) && dot.is_some_and(|lanes| p.k >= DOT_MIN_K_VECTORS * lanes) {

@@ -417,7 +417,8 @@ pub fn try_gemm_half_with<'a, 'b, 'c, H: Half>(
         ..choices
     };
     let threads = crate::arch::threads::current_num_threads();
-    let (mut plan, problem) = Plan::new(&problem, kernel, threads, choices)?;
+    let shape_of = |a| crate::gemm::kernel_shape::<f32>(kernel, a);
+    let (mut plan, problem) = Plan::new(&problem, kernel, shape_of, threads, choices)?;
     if path == HalfPath::DotBf16 && plan.kc < problem.k && plan.kc % 2 == 1 {
         // Pairs of k must not straddle two k blocks.
         plan.kc = (plan.kc - 1).max(2);
