@@ -4,70 +4,7 @@
 use std::fmt;
 use std::sync::{Once, OnceLock};
 
-/// A family of micro-kernels (one per instruction set).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum KernelKind {
-    /// AVX-512F: 12x32 (f32) and 12x16 (f64) tiles in 32 zmm registers.
-    Avx512,
-    /// AVX2 + FMA: 6x16 (f32) and 6x8 (f64) tiles in 16 ymm registers.
-    Avx2,
-    /// Plain Rust that LLVM auto-vectorizes; runs everywhere.
-    Portable,
-}
-
-impl KernelKind {
-    /// All kernels, fastest first.
-    pub const ALL: [KernelKind; 3] = [KernelKind::Avx512, KernelKind::Avx2, KernelKind::Portable];
-
-    /// The name `MATNET_KERNEL` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            KernelKind::Avx512 => "avx512",
-            KernelKind::Avx2 => "avx2",
-            KernelKind::Portable => "portable",
-        }
-    }
-
-    /// Parses a `MATNET_KERNEL` value.
-    pub fn from_name(name: &str) -> Option<KernelKind> {
-        KernelKind::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// True if this CPU can run the kernel.
-    pub fn is_supported(self) -> bool {
-        match self {
-            KernelKind::Portable => true,
-            #[cfg(target_arch = "x86_64")]
-            KernelKind::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
-            #[cfg(target_arch = "x86_64")]
-            KernelKind::Avx512 => is_x86_feature_detected!("avx512f"),
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => false,
-        }
-    }
-
-    /// The kernels this CPU can run, fastest first.
-    pub fn supported() -> Vec<KernelKind> {
-        KernelKind::ALL
-            .into_iter()
-            .filter(|k| k.is_supported())
-            .collect()
-    }
-
-    /// The fastest kernel this CPU supports.
-    pub fn best() -> KernelKind {
-        KernelKind::supported()[0]
-    }
-}
-
-impl fmt::Display for KernelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use super::KernelKind;
 
 /// `MATNET_KERNEL` names a kernel that does not exist or that this CPU lacks.
 #[derive(Clone, Debug, PartialEq, Eq)]
