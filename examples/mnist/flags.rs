@@ -16,15 +16,15 @@ pub enum ScheduleArg {
     Step,
 }
 
-/// Train a dense network on MNIST and evaluate it on the test set.
+/// Train a network on MNIST and evaluate it on the test set.
 #[derive(Parser, Debug)]
 #[command(
     version,
-    about = "Train a dense network on MNIST and evaluate it on the test set.",
+    about = "Train a dense or convolutional network on MNIST and evaluate it on the test set.",
     long_about = None,
     after_help = "Presets: --preset sets the defaults of the network and training flags it \
-        names (--hidden, --activation, --epochs, --batch, --lr, --optimizer, --momentum, \
-        --schedule, --weight-decay, --seed, --validation, --log-every, --show); any of \
+        names (--hidden, --layers, --activation, --epochs, --batch, --lr, --optimizer, --momentum, \
+        --schedule, --gamma, --weight-decay, --seed, --validation, --log-every, --show); any of \
         those given explicitly overrides the preset's value, e.g. \
         `--preset seed000 --epochs 100`.\n\n\
         Your own digits: --load MODEL --predict IMAGE... prepares each picture as MNIST's \
@@ -52,8 +52,17 @@ pub struct Args {
     pub data: Option<PathBuf>,
     /// Hidden layer widths, comma-separated (e.g. 800 or 512,256)
     /// [default: 800; presets: 10].
-    #[arg(short = 'H', long, value_delimiter = ',')]
+    #[arg(short = 'H', long, value_delimiter = ',', conflicts_with = "layers")]
     pub hidden: Option<Vec<usize>>,
+    /// The whole network as a list of layers from the 1x28x28 image to the
+    /// 10 classes, e.g. "conv:6:5:p2,relu,maxpool:2,conv:16:5,relu,maxpool:2,
+    /// dense:120,relu,dense:84,relu,dense:10". Items: conv:FILTERS:KERNEL
+    /// [:sSTRIDE][:pPADDING], maxpool:SIZE, dropout:P, dense:WIDTH, relu,
+    /// tanh, sigmoid, normalize:MEAN:STD, flatten (for reading; a dense
+    /// layer flattens the maps anyway); a softmax is added at the end
+    /// [presets lenet, cnn: their networks].
+    #[arg(long, value_name = "LIST", conflicts_with = "activation")]
+    pub layers: Option<String>,
     /// Activation after each hidden layer [default: relu].
     #[arg(short, long, value_parser = PossibleValuesParser::new(["relu", "tanh", "sigmoid"])
         .map(|s| Activation::from_name(&s).expect("a listed value")))]
@@ -68,8 +77,9 @@ pub struct Args {
     /// Learning rate [default: 0.25; seed000: 0.5; seed001: 0.1; fast: 0.15].
     #[arg(short, long, allow_negative_numbers = true, value_parser = parse_lr)]
     pub lr: Option<f64>,
-    /// Update rule [default: momentum; presets: sgd].
-    #[arg(short, long, value_parser = PossibleValuesParser::new(["sgd", "momentum", "nesterov", "adam"])
+    /// Update rule [default: momentum; presets seed000, seed001: sgd; cnn:
+    /// adadelta].
+    #[arg(short, long, value_parser = PossibleValuesParser::new(["sgd", "momentum", "nesterov", "adam", "adadelta"])
         .map(|s| OptimizerKind::from_name(&s).expect("a listed value")))]
     pub optimizer: Option<OptimizerKind>,
     /// Momentum coefficient in [0, 1) for momentum and nesterov [default:
@@ -79,9 +89,16 @@ pub struct Args {
     /// L2 weight decay on the weights [default: 0].
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Learning-rate schedule over the epochs [default: cosine; presets: constant].
+    /// Learning-rate schedule over the epochs: cosine down to 0, step
+    /// (x0.1 at each third of the run, or x--gamma every epoch when --gamma
+    /// is given) or constant [default: cosine; presets seed000, seed001:
+    /// constant; cnn: step with --gamma 0.7].
     #[arg(long, value_enum)]
     pub schedule: Option<ScheduleArg>,
+    /// With --schedule step: multiply the learning rate by GAMMA after
+    /// every epoch (PyTorch's StepLR(step_size=1, gamma)) [cnn: 0.7].
+    #[arg(long, value_name = "GAMMA", value_parser = parse_gamma)]
+    pub gamma: Option<f64>,
     /// Seed for initialisation and shuffling [default: 0; presets: 1].
     #[arg(short, long)]
     pub seed: Option<u64>,
@@ -133,6 +150,11 @@ pub struct Args {
         conflicts_with_all = ["plot", "metrics", "kaggle_submission", "show"]
     )]
     pub predict: Option<Vec<PathBuf>>,
+    /// Instead of training: time N training steps' passes on the first
+    /// batch, layer by layer, and print the medians (where a step's time
+    /// goes).
+    #[arg(long, value_name = "N", conflicts_with_all = ["load", "predict"])]
+    pub profile_step: Option<usize>,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -165,6 +187,13 @@ fn parse_lr(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 100.0 => Ok(x),
         _ => Err(format!("'{s}' is not a learning rate in (0, 100]")),
+    }
+}
+
+fn parse_gamma(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 1.0 => Ok(x),
+        _ => Err(format!("'{s}' is not a factor in (0, 1]")),
     }
 }
 

@@ -33,12 +33,13 @@ mod report;
 use std::process::ExitCode;
 
 use clap::parser::ValueSource;
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, ValueEnum};
 use nn::csv::{read_csv, write_submission};
 use nn::metrics::ConfusionMatrix;
 use nn::model_file::{load_model, save_model};
+use nn::network::{layers_from_spec, mlp_layers};
 use nn::train::{accuracy, predict};
-use nn::{fit, InputSparsity, Loss, Network};
+use nn::{fit, InputSparsity, Layer, Loss, Network};
 use rand::{rngs::StdRng, SeedableRng};
 use support::report::EpochPrinter;
 
@@ -47,8 +48,8 @@ use flags::Args;
 use predict::predict_pictures;
 use presets::{plan, Preset};
 use report::{
-    check_writable, optimizer_name, plot_history, print_labels, print_misread, show_predictions,
-    write_metrics, RunObserver,
+    check_writable, optimizer_name, plot_history, print_labels, print_misread, print_step_profile,
+    show_predictions, write_metrics, RunObserver,
 };
 
 fn run(args: Args) -> Result<(), String> {
@@ -123,8 +124,9 @@ fn run(args: Args) -> Result<(), String> {
     }
 
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
-    if args.preset == Some(Preset::Fast) {
-        eprintln!("# preset fast: {}", Preset::FAST_FLAGS);
+    if let Some((preset, flags)) = args.preset.and_then(|p| Some((p, p.flags()?))) {
+        let name = preset.to_possible_value().expect("not skipped");
+        eprintln!("# preset {}: {flags}", name.get_name());
     }
     eprintln!(
         "# data {} | train {} valid {} {} {} | kernel {kernel} | threads {}",
@@ -153,18 +155,38 @@ fn run(args: Args) -> Result<(), String> {
         }
         None => {
             let mut rng = StdRng::seed_from_u64(plan.config.seed);
-            let mut net = Network::<f32>::mlp(
-                train.features(),
-                &plan.hidden,
-                plan.activation,
-                10,
-                Loss::SoftmaxCrossEntropy,
-                plan.init,
-                &mut rng,
-            )
-            .map_err(|e| e.to_string())?;
+            let layers = match &plan.layers {
+                Some(spec) => {
+                    let layers = layers_from_spec(spec, image_shape(train.features()))
+                        .map_err(|e| format!("--layers: {e}"))?;
+                    match layers.iter().rev().find_map(|l| match l {
+                        Layer::Dense { outputs, .. } => Some(*outputs),
+                        _ => None,
+                    }) {
+                        Some(10) => layers,
+                        _ => {
+                            return Err(
+                                "--layers: the last layer must be dense:10 (the ten digits)".into(),
+                            )
+                        }
+                    }
+                }
+                None => mlp_layers(
+                    train.features(),
+                    &plan.hidden,
+                    plan.activation,
+                    10,
+                    Loss::SoftmaxCrossEntropy,
+                ),
+            };
+            let mut net =
+                Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, plan.init, &mut rng)
+                    .map_err(|e| e.to_string())?;
             if args.dense_input {
                 net.set_input_sparsity(InputSparsity::Dense);
+            }
+            if let Some(rounds) = args.profile_step {
+                return print_step_profile(&mut net, &train, plan.config.batch_size, rounds);
             }
             println!(
                 "network {} | {} | lr {} | batch {} | {} epochs",
@@ -249,6 +271,17 @@ fn run(args: Args) -> Result<(), String> {
         cm.accuracy()
     );
     Ok(())
+}
+
+/// The maps of an image of `features` pixels: a square one's side, else a
+/// row.
+fn image_shape(features: usize) -> (usize, usize, usize) {
+    let side = (features as f64).sqrt().round() as usize;
+    if side * side == features {
+        (1, side, side)
+    } else {
+        (1, 1, features)
+    }
 }
 
 fn main() -> ExitCode {

@@ -195,3 +195,39 @@ pub fn print_misread(test: &Dataset, predicted: &[usize], n: usize, name: &str) 
         draw_image_grid(&images, test.image_shape.1, IMAGES_PER_ROW)
     );
 }
+
+/// `--profile-step`: the medians of `rounds` steps on the first `batch`
+/// training images, layer by layer, with each one's share of the step.
+pub fn print_step_profile(
+    net: &mut Network<f32>,
+    train: &Dataset,
+    batch: usize,
+    rounds: usize,
+) -> Result<(), String> {
+    let rows = if batch == 0 {
+        train.len()
+    } else {
+        batch.min(train.len())
+    };
+    let first = train.take(..rows);
+    let times = net
+        .profile_step(first.images.view(), &first.labels, rounds)
+        .map_err(|e| e.to_string())?;
+    let total: f64 = times.iter().map(|t| t.forward + t.backward).sum();
+    println!(
+        "step of {rows} rows: {:.3} ms ({:.0} samples/s), median of {rounds}",
+        total * 1e3,
+        rows as f64 / total
+    );
+    println!("{:>10} {:>10} {:>6}  layers", "fwd ms", "bwd ms", "share");
+    for t in &times {
+        println!(
+            "{:>10.3} {:>10.3} {:>5.1}%  {}",
+            t.forward * 1e3,
+            t.backward * 1e3,
+            100.0 * (t.forward + t.backward) / total,
+            t.layers
+        );
+    }
+    Ok(())
+}

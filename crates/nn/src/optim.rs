@@ -34,17 +34,39 @@ pub enum OptimizerKind {
         /// Denominator guard, typically 1e-8.
         eps: f64,
     },
+    /// Adadelta (Zeiler 2012, as PyTorch's `Adadelta`): with `E[g²]` and
+    /// `E[Δ²]` running means, `E[g²] = rho E[g²] + (1 - rho) g²`,
+    /// `Δ = sqrt(E[Δ²] + eps) / sqrt(E[g²] + eps) · g`,
+    /// `E[Δ²] = rho E[Δ²] + (1 - rho) Δ²`, `w -= lr Δ` (lr 1.0 is the
+    /// method's own rate).
+    Adadelta {
+        /// Decay of both running means, typically 0.9.
+        rho: f64,
+        /// Guard inside both square roots, typically 1e-6.
+        eps: f64,
+    },
 }
 
 impl OptimizerKind {
     /// Checks the coefficients, each by its rule, with a message naming the
     /// bad one: momentum `mu` and Adam's `beta1`, `beta2` in `[0, 1)` (1 or
     /// more makes the state grow without bound), Adam's `eps` a positive
-    /// number (0 divides by zero on a zero gradient).
+    /// number (0 divides by zero on a zero gradient); Adadelta's `rho` in
+    /// `[0, 1)` and `eps` positive, for the same reasons.
     ///
     /// # Errors
     /// The message, for [`NnError::Config`].
     pub fn validate(&self) -> Result<(), String> {
+        let positive_eps = |eps: f64| {
+            if eps.is_finite() && eps > 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} eps must be a positive number, got {eps}",
+                    self.name()
+                ))
+            }
+        };
         let unit = |name: &str, x: f64| {
             if (0.0..1.0).contains(&x) {
                 Ok(())
@@ -58,22 +80,24 @@ impl OptimizerKind {
             OptimizerKind::Adam { beta1, beta2, eps } => {
                 unit("beta1", beta1)?;
                 unit("beta2", beta2)?;
-                if eps.is_finite() && eps > 0.0 {
-                    Ok(())
-                } else {
-                    Err(format!("adam eps must be a positive number, got {eps}"))
-                }
+                positive_eps(eps)
+            }
+            OptimizerKind::Adadelta { rho, eps } => {
+                unit("rho", rho)?;
+                positive_eps(eps)
             }
         }
     }
 
-    /// The name the command line uses (`sgd`, `momentum`, `nesterov`, `adam`).
+    /// The name the command line uses (`sgd`, `momentum`, `nesterov`,
+    /// `adam`, `adadelta`).
     pub fn name(&self) -> &'static str {
         match self {
             OptimizerKind::Sgd => "sgd",
             OptimizerKind::Momentum { .. } => "momentum",
             OptimizerKind::Nesterov { .. } => "nesterov",
             OptimizerKind::Adam { .. } => "adam",
+            OptimizerKind::Adadelta { .. } => "adadelta",
         }
     }
 
@@ -87,6 +111,10 @@ impl OptimizerKind {
                 beta1: 0.9,
                 beta2: 0.999,
                 eps: 1e-8,
+            }),
+            "adadelta" => Some(OptimizerKind::Adadelta {
+                rho: 0.9,
+                eps: 1e-6,
             }),
             _ => None,
         }
@@ -407,8 +435,9 @@ impl<T: Scalar> Rule<T> {
         }
     }
 
-    /// Updates `w` in place from `g`, with state `s1` (velocity or first
-    /// moment) and `s2` (second moment, Adam's only).
+    /// Updates `w` in place from `g`, with state `s1` (velocity, first
+    /// moment, or Adadelta's `E[g²]`) and `s2` (Adam's second moment,
+    /// Adadelta's `E[Δ²]`).
     #[inline]
     fn apply(&self, w: &mut [T], g: &[T], s1: &mut [T], s2: &mut [T]) {
         let (lr, wd, decay) = (self.lr, self.wd, self.decay);
@@ -438,6 +467,16 @@ impl<T: Scalar> Rule<T> {
                     *w -= lr * (*m * c1) / ((*v * c2).sqrt() + eps);
                 }
             }
+            OptimizerKind::Adadelta { rho, eps } => {
+                let (rho, eps, one) = (T::from_f64(rho), T::from_f64(eps), T::ONE);
+                for (((w, &g), sq_grad), sq_delta) in w.iter_mut().zip(g).zip(s1).zip(s2) {
+                    let g = grad(*w, g);
+                    *sq_grad = rho * *sq_grad + (one - rho) * g * g;
+                    let delta = (*sq_delta + eps).sqrt() / (*sq_grad + eps).sqrt() * g;
+                    *sq_delta = rho * *sq_delta + (one - rho) * delta * delta;
+                    *w -= lr * delta;
+                }
+            }
         }
     }
 }
@@ -459,12 +498,17 @@ mod tests {
     /// Each optimizer minimises f(w) = sum (w - 3)^2 from 0.
     #[test]
     fn every_optimizer_converges_on_a_quadratic() {
-        for name in ["sgd", "momentum", "nesterov", "adam"] {
+        for name in ["sgd", "momentum", "nesterov", "adam", "adadelta"] {
             let kind = OptimizerKind::from_name(name).unwrap();
             let mut opt = Optimizer::<f64>::new(kind, 4, 0.0, vec![]);
             let mut w = vec![0.0; 4];
-            let lr = if name == "adam" { 0.1 } else { 0.05 };
-            for _ in 0..500 {
+            let (lr, steps) = match name {
+                "adam" => (0.1, 500),
+                // Adadelta's steps start at sqrt(eps) and grow slowly.
+                "adadelta" => (1.0, 20_000),
+                _ => (0.05, 500),
+            };
+            for _ in 0..steps {
                 let g: Vec<f64> = w.iter().map(|x| 2.0 * (x - 3.0)).collect();
                 opt.step(&mut w, &g, lr);
             }
@@ -479,6 +523,33 @@ mod tests {
         opt.step(&mut w, &[2.0], 0.1); // v = -0.2, w = 0.8
         opt.step(&mut w, &[1.0], 0.1); // v = -0.18 - 0.1 = -0.28, w = 0.52
         assert!((w[0] - 0.52).abs() < 1e-12);
+    }
+
+    /// Two Adadelta steps computed by hand (rho 0.9, eps 1e-6, lr 1).
+    #[test]
+    fn adadelta_matches_the_hand_computed_update() {
+        let kind = OptimizerKind::from_name("adadelta").unwrap();
+        let mut opt = Optimizer::<f64>::new(kind, 1, 0.0, vec![]);
+        let mut w = vec![1.0];
+        let (rho, eps) = (0.9f64, 1e-6f64);
+        let (mut eg, mut ed, mut want) = (0.0f64, 0.0f64, 1.0f64);
+        for g in [2.0f64, -0.5] {
+            opt.step(&mut w, &[g], 1.0);
+            eg = rho * eg + (1.0 - rho) * g * g;
+            let d = (ed + eps).sqrt() / (eg + eps).sqrt() * g;
+            ed = rho * ed + (1.0 - rho) * d * d;
+            want -= d;
+        }
+        assert!((w[0] - want).abs() < 1e-15, "{} vs {want}", w[0]);
+        assert!(OptimizerKind::Adadelta {
+            rho: 1.0,
+            eps: 1e-6
+        }
+        .validate()
+        .is_err());
+        assert!(OptimizerKind::Adadelta { rho: 0.9, eps: 0.0 }
+            .validate()
+            .is_err());
     }
 
     #[test]

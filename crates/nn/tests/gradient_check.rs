@@ -495,3 +495,75 @@ fn max_pooling_backward() {
         "dense-tanh-maxpool-dense",
     );
 }
+
+/// A small convolutional network against central differences: a padded
+/// strided convolution with its fused ReLU, max pooling, dropout (its mask
+/// replayed for every evaluation), a second convolution with a tanh after
+/// it, then Dense and Softmax through the fused loss. The second
+/// convolution's input gradient feeds the first one's parameters, so every
+/// product of both passes is checked.
+#[test]
+fn convolutional_network_backward() {
+    use nn::layers::conv::Conv;
+    use nn::layers::dropout::Dropout;
+    let mut rng = StdRng::seed_from_u64(15);
+    let conv1 = Conv {
+        channels: 2,
+        height: 7,
+        width: 6,
+        filters: 3,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+    };
+    let conv2 = Conv {
+        channels: 3,
+        height: 3,
+        width: 3,
+        filters: 4,
+        kernel: 2,
+        stride: 1,
+        padding: 0,
+    };
+    let layers = vec![
+        conv1.layer(),
+        Layer::Act(Activation::Relu),
+        Layer::MaxPool2d {
+            channels: 3,
+            height: 7,
+            width: 6,
+            size: 2,
+        },
+        Layer::Dropout(Dropout::new(0.3).unwrap()),
+        conv2.layer(),
+        Layer::Act(Activation::Tanh),
+        Layer::Dense {
+            inputs: 16,
+            outputs: 3,
+        },
+        Layer::Softmax,
+    ];
+    let init = Init::Uniform {
+        low: -0.8,
+        high: 0.8,
+    };
+    let mut net = Network::<f64>::new(layers, Loss::SoftmaxCrossEntropy, init, &mut rng).unwrap();
+    assert_eq!(
+        net.describe(),
+        "84-conv3x3(3x7x6,relu)-maxpool2(3x3x3)-dropout0.3-conv2x2(4x2x2,tanh)-3(softmax)"
+    );
+    let x = random(5, 84, &mut rng);
+    let labels = [0u8, 2, 1, 2, 0];
+    let step = |n: &mut Network<f64>| {
+        n.set_training_steps(0);
+        n.train_step(x.view(), &labels).unwrap().0
+    };
+    step(&mut net);
+    let analytic = net.grads().to_vec();
+    check_params(
+        &mut net,
+        &analytic,
+        step,
+        "conv-relu-pool-dropout-conv-tanh-dense",
+    );
+}

@@ -1,4 +1,5 @@
-//! A training step allocates nothing once the batch size has been seen:
+//! A training step allocates nothing once the batch size has been seen
+//! (an MLP's, a convolutional network's):
 //! activations, gradients, packing buffers and optimizer state are all
 //! reused. Counted with a global allocator wrapper, on a 1-thread and a
 //! 2-thread rayon pool. With two threads, which worker runs which part of a
@@ -115,8 +116,53 @@ fn steps_allocate(threads: usize) -> usize {
             net.train_step_sparse_and_update(&sparse, &labels, &mut rows_opt, 0.01)
                 .unwrap();
         }
-        ALLOCATIONS.load(Ordering::SeqCst) - before
+        let mlp = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        mlp + cnn_steps_allocate(&batches, &labels)
     })
+}
+
+/// Allocations in steps of a convolutional network with dropout and
+/// Adadelta after its first step (its patches' scratch is reserved then).
+fn cnn_steps_allocate(batches: &[Matrix<f32>], labels: &[u8]) -> usize {
+    use nn::{Conv, Dropout, Layer};
+    let mut rng = StdRng::seed_from_u64(1);
+    let conv = Conv {
+        channels: 1,
+        height: 28,
+        width: 28,
+        filters: 4,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+    };
+    let layers = vec![
+        conv.layer(),
+        Layer::Act(Activation::Relu),
+        Layer::MaxPool2d {
+            channels: 4,
+            height: 14,
+            width: 14,
+            size: 2,
+        },
+        Layer::Dropout(Dropout::new(0.5).unwrap()),
+        Layer::Dense {
+            inputs: 196,
+            outputs: 10,
+        },
+        Layer::Softmax,
+    ];
+    let mut net =
+        Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let kind = OptimizerKind::from_name("adadelta").unwrap();
+    let mut opt = Optimizer::new(kind, net.params().len(), 0.0, net.weight_ranges());
+    net.train_step_and_update(batches[0].view(), labels, &mut opt, 1.0)
+        .unwrap();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for x in batches {
+        net.train_step_and_update(x.view(), labels, &mut opt, 1.0)
+            .unwrap();
+    }
+    ALLOCATIONS.load(Ordering::SeqCst) - before
 }
 
 /// One test (not two) so that no other test thread allocates meanwhile.

@@ -216,3 +216,82 @@ fn bad_loss_and_wrong_optimizer_leave_the_network_alone() {
         .unwrap_err();
     assert!(err.to_string().contains("12 parameters"), "{err}");
 }
+
+/// A LeNet-like network with dropout: conv (padded), ReLU, pool, conv,
+/// ReLU, pool, dropout, Dense, ReLU, Dense, Softmax on 28x28 images.
+pub fn small_cnn(seed: u64) -> Network<f32> {
+    use nn::{Conv, Dropout, Layer};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let conv = |channels, side, filters, padding| {
+        Conv {
+            channels,
+            height: side,
+            width: side,
+            filters,
+            kernel: 5,
+            stride: 1,
+            padding,
+        }
+        .layer()
+    };
+    let pool = |channels, side| Layer::MaxPool2d {
+        channels,
+        height: side,
+        width: side,
+        size: 2,
+    };
+    let layers = vec![
+        conv(1, 28, 4, 2),
+        Layer::Act(Activation::Relu),
+        pool(4, 28),
+        conv(4, 14, 8, 0),
+        Layer::Act(Activation::Relu),
+        pool(8, 10),
+        Layer::Dropout(Dropout::new(0.25).unwrap()),
+        Layer::Dense {
+            inputs: 200,
+            outputs: 32,
+        },
+        Layer::Act(Activation::Relu),
+        Layer::Dense {
+            inputs: 32,
+            outputs: 10,
+        },
+        Layer::Softmax,
+    ];
+    Network::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap()
+}
+
+/// Six steps of a convolutional network with dropout on 1, 2 and 3
+/// threads, with Adadelta: the same losses and parameters, bit for bit.
+#[test]
+fn a_convolutional_network_steps_the_same_on_any_number_of_threads() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut rng = StdRng::seed_from_u64(4);
+            let mut net = small_cnn(5);
+            let mut opt = optimizer("adadelta", 0.0, &net);
+            let mut losses = Vec::new();
+            for step in 0..6 {
+                let rows = if step == 3 { 13 } else { 64 };
+                let x = batch(rows, 784, 0.19, &mut rng);
+                let labels: Vec<u8> = (0..rows).map(|_| rng.random_range(0..10)).collect();
+                let (loss, _) = net
+                    .train_step_and_update(x.view(), &labels, &mut opt, 1.0)
+                    .unwrap();
+                losses.push(loss.to_bits());
+            }
+            (losses, bits(net.params()))
+        })
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        let other = run(threads);
+        assert_eq!(one.0, other.0, "losses, 1 vs {threads} threads");
+        assert!(one.1 == other.1, "parameters, 1 vs {threads} threads");
+    }
+}

@@ -120,6 +120,24 @@ pub(crate) fn init<T: Scalar, R: Rng + ?Sized>(
     rng: &mut R,
 ) {
     let (w, b) = params.split_at_mut(inputs * outputs);
+    init_weights(inputs, outputs, w, b, init, next, rng);
+}
+
+/// Draws the weights `w` and biases `b` of a layer whose outputs each sum
+/// `fan_in` products and whose inputs each feed `fan_out` of them (a Dense
+/// layer's widths, a convolution's `in * k * k` and `out * k * k`): He
+/// (normal, std `sqrt(2 / fan_in)`) before a ReLU, Xavier (uniform,
+/// `±sqrt(6 / (fan_in + fan_out))`) otherwise, biases zero; or everything
+/// uniform in `init`'s bounds.
+pub(crate) fn init_weights<T: Scalar, R: Rng + ?Sized>(
+    fan_in: usize,
+    fan_out: usize,
+    w: &mut [T],
+    b: &mut [T],
+    init: Init,
+    next: Option<&Layer>,
+    rng: &mut R,
+) {
     match init {
         Init::Uniform { low, high } => {
             for x in w.iter_mut().chain(b) {
@@ -127,14 +145,14 @@ pub(crate) fn init<T: Scalar, R: Rng + ?Sized>(
             }
         }
         Init::Auto if next == Some(&Layer::Act(super::activation::Activation::Relu)) => {
-            let std = (2.0 / inputs as f64).sqrt();
+            let std = (2.0 / fan_in as f64).sqrt();
             for x in w {
                 *x = T::from_f64(std * rng.sample::<f64, _>(StandardNormal));
             }
             b.fill(T::ZERO);
         }
         Init::Auto => {
-            let bound = (6.0 / (inputs + outputs) as f64).sqrt();
+            let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
             for x in w {
                 *x = T::from_f64(rng.random_range(-bound..bound));
             }

@@ -15,7 +15,10 @@
 //! (`model_file/`) only go through these operations.
 
 pub mod activation;
+pub mod conv;
 pub mod dense;
+pub mod dropout;
+pub mod normalize;
 pub mod pool;
 pub mod softmax;
 
@@ -24,7 +27,10 @@ use rand::Rng;
 
 use crate::error::NnError;
 use activation::Activation;
+use conv::Conv;
 use dense::DenseInput;
+use dropout::Dropout;
+use normalize::Normalize;
 
 /// One layer of a network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +59,38 @@ pub enum Layer {
         /// Window side, and stride.
         size: usize,
     },
+    /// 2-D convolution over NCHW rows (see [`conv`]).
+    Conv2d(Conv),
+    /// Inverted dropout in training, the identity in inference (see
+    /// [`dropout`]).
+    Dropout(Dropout),
+    /// `(x - mean) / std`, the input's standardisation (see [`normalize`]).
+    Normalize(Normalize),
+}
+
+/// Which pass a layer runs in: inference, or a training step with its seed
+/// (what a [`Layer::Dropout`] draws its mask from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// Evaluation: dropout passes everything through.
+    Infer,
+    /// A training step; `seed` is the layer's own for this step.
+    Train {
+        /// Seed of the layer's random choices in this step.
+        seed: u64,
+    },
+}
+
+impl Pass {
+    /// The pass as layer `l` sees it: in training, a seed of its own.
+    pub(crate) fn for_layer(self, l: usize) -> Pass {
+        match self {
+            Pass::Infer => Pass::Infer,
+            Pass::Train { seed } => Pass::Train {
+                seed: dropout::mix(seed ^ (l as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)),
+            },
+        }
+    }
 }
 
 /// How parameters start.
@@ -102,6 +140,9 @@ impl Layer {
             Layer::Act(a) => a.name().to_string(),
             Layer::Softmax => softmax::TOKEN.to_string(),
             Layer::MaxPool2d { .. } => pool::token(self.pool()),
+            Layer::Conv2d(c) => conv::token(*c),
+            Layer::Dropout(d) => dropout::token(*d),
+            Layer::Normalize(n) => normalize::token(*n),
         }
     }
 
@@ -112,6 +153,9 @@ impl Layer {
         dense::parse(&fields)
             .or_else(|| softmax::parse(&fields))
             .or_else(|| pool::parse(&fields))
+            .or_else(|| conv::parse(&fields))
+            .or_else(|| dropout::parse(&fields))
+            .or_else(|| normalize::parse(&fields))
             .or_else(|| activation::parse(&fields))
             .unwrap_or_else(|| match fields[..] {
                 [name] => Err(format!("unknown layer '{name}'")),
@@ -119,12 +163,18 @@ impl Layer {
             })
     }
 
-    /// The input width the layer itself fixes (a Dense layer's `inputs`);
-    /// `None` for a layer that takes whatever width comes.
+    /// The input width the layer itself fixes (a Dense layer's `inputs`, a
+    /// convolution's maps); `None` for a layer that takes whatever width
+    /// comes. Only such a layer may come first.
     pub fn input_width(&self) -> Option<usize> {
         match self {
             Layer::Dense { inputs, .. } => Some(*inputs),
-            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => None,
+            Layer::Conv2d(c) => c
+                .channels
+                .checked_mul(c.height)
+                .and_then(|n| n.checked_mul(c.width)),
+            Layer::Normalize(n) => Some(n.width()),
+            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } | Layer::Dropout(_) => None,
         }
     }
 
@@ -136,6 +186,9 @@ impl Layer {
             Layer::Dense { inputs, outputs } => dense::output_width(l, *inputs, *outputs, input),
             Layer::Act(_) | Layer::Softmax => Ok(input),
             Layer::MaxPool2d { .. } => self.pool().output_width(l, input),
+            Layer::Conv2d(c) => c.output_width(l, input),
+            Layer::Dropout(d) => d.output_width(l, input),
+            Layer::Normalize(n) => n.output_width(l, input),
         }
     }
 
@@ -144,7 +197,12 @@ impl Layer {
     pub fn tensors(&self) -> Vec<ParamTensor> {
         match self {
             Layer::Dense { inputs, outputs } => dense::tensors(*inputs, *outputs),
-            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => Vec::new(),
+            Layer::Conv2d(c) => c.tensors(),
+            Layer::Act(_)
+            | Layer::Softmax
+            | Layer::MaxPool2d { .. }
+            | Layer::Dropout(_)
+            | Layer::Normalize(_) => Vec::new(),
         }
     }
 
@@ -154,9 +212,24 @@ impl Layer {
     }
 
     /// True for a layer whose forward pass can apply a following ReLU in
-    /// its own write-back (a Dense layer's fused epilogue).
+    /// its own write-back (a Dense layer's or a convolution's fused
+    /// epilogue).
     pub(crate) fn fuses_relu(&self) -> bool {
-        matches!(self, Layer::Dense { .. })
+        matches!(self, Layer::Dense { .. } | Layer::Conv2d(_))
+    }
+
+    /// Scratch elements the layer's passes need for a batch of `rows`
+    /// (a convolution's patches), allocated with the activations.
+    pub(crate) fn scratch_len(&self, rows: usize) -> usize {
+        match self {
+            Layer::Conv2d(c) => c.scratch_len(rows),
+            Layer::Dense { .. }
+            | Layer::Act(_)
+            | Layer::Softmax
+            | Layer::MaxPool2d { .. }
+            | Layer::Dropout(_)
+            | Layer::Normalize(_) => 0,
+        }
     }
 
     /// True for a layer that can read a batch in every [`DenseInput`] form
@@ -171,6 +244,9 @@ impl Layer {
         match self {
             Layer::Dense { outputs, .. } => Some(dense::describe(*outputs, next)),
             Layer::MaxPool2d { .. } => Some(self.pool().describe()),
+            Layer::Conv2d(c) => Some(c.describe(next)),
+            Layer::Dropout(d) => Some(d.describe()),
+            Layer::Normalize(n) => Some(n.describe()),
             Layer::Act(_) | Layer::Softmax => None,
         }
     }
@@ -188,7 +264,12 @@ impl Layer {
             Layer::Dense { inputs, outputs } => {
                 dense::init(*inputs, *outputs, params, init, next, rng)
             }
-            Layer::Act(_) | Layer::Softmax | Layer::MaxPool2d { .. } => {}
+            Layer::Conv2d(c) => c.init(params, init, next, rng),
+            Layer::Act(_)
+            | Layer::Softmax
+            | Layer::MaxPool2d { .. }
+            | Layer::Dropout(_)
+            | Layer::Normalize(_) => {}
         }
     }
 
@@ -196,13 +277,17 @@ impl Layer {
     /// parameters `params`; `then_relu` (only for a layer that
     /// [`fuses_relu`](Self::fuses_relu)) applies the following ReLU too,
     /// in the write-back when `fused`, else as a sweep of its own.
+    /// `scratch` has the layer's [`scratch_len`](Self::scratch_len).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn forward<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         x: DenseInput<'_, T>,
         y: MatrixViewMut<'_, T>,
         then_relu: bool,
         fused: bool,
+        scratch: &mut [T],
     ) {
         match self {
             Layer::Dense { inputs, outputs } => {
@@ -211,6 +296,9 @@ impl Layer {
             Layer::Act(a) => a.forward_rows(x, y),
             Layer::Softmax => softmax::forward(x, y),
             Layer::MaxPool2d { .. } => self.pool().forward(x, y),
+            Layer::Conv2d(c) => c.forward(params, x, y, then_relu, fused, scratch),
+            Layer::Dropout(d) => d.forward(pass, x, y),
+            Layer::Normalize(n) => n.forward(x, y),
         }
     }
 
@@ -219,14 +307,18 @@ impl Layer {
     /// its parameters into `grads` (its range; overwritten) and the
     /// gradient w.r.t. its input `x` into `dx` when the layer below needs
     /// it. `x` is `None` where it was never stored (a ReLU's input, fused).
+    /// `pass` and `scratch` are the forward pass's.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         x: Option<DenseInput<'_, T>>,
         y: Option<MatrixView<'_, T>>,
         dy: MatrixView<'_, T>,
         grads: &mut [T],
         dx: Option<MatrixViewMut<'_, T>>,
+        scratch: &mut [T],
     ) {
         match self {
             Layer::Dense { inputs, outputs } => {
@@ -239,6 +331,12 @@ impl Layer {
                 self.pool()
                     .backward(x.expect("a pooling layer's input is stored"), dy, dx)
             }
+            Layer::Conv2d(c) => {
+                let x = x.expect("a convolution's input is stored");
+                c.backward(params, x, dy, grads, dx, scratch)
+            }
+            Layer::Dropout(d) => d.backward(pass, dy, dx),
+            Layer::Normalize(n) => n.backward(dy, dx),
         }
     }
 
@@ -256,7 +354,12 @@ impl Layer {
                 width,
                 size,
             },
-            Layer::Dense { .. } | Layer::Act(_) | Layer::Softmax => pool::Pool {
+            Layer::Dense { .. }
+            | Layer::Act(_)
+            | Layer::Softmax
+            | Layer::Conv2d(_)
+            | Layer::Dropout(_)
+            | Layer::Normalize(_) => pool::Pool {
                 channels: 0,
                 height: 0,
                 width: 0,
@@ -289,6 +392,16 @@ mod tests {
                 width: 28,
                 size: 2,
             },
+            Layer::Conv2d(Conv {
+                channels: 1,
+                height: 28,
+                width: 28,
+                filters: 6,
+                kernel: 5,
+                stride: 1,
+                padding: 2,
+            }),
+            Layer::Dropout(Dropout::new(0.25).unwrap()),
         ];
         for layer in layers {
             assert_eq!(Layer::parse(&layer.token()), Ok(layer), "{}", layer.token());
@@ -299,6 +412,14 @@ mod tests {
             ("maxpool2d:1:2:3", "bad maxpool2d layer 'maxpool2d:1:2:3'"),
             ("gelu", "unknown layer 'gelu'"),
             ("conv:1:2", "bad layer 'conv:1:2'"),
+            (
+                "conv2d:1:28:28:6:5",
+                "bad conv2d layer 'conv2d:1:28:28:6:5'",
+            ),
+            (
+                "dropout:1.5",
+                "dropout probability must be in [0, 1), got 1.5",
+            ),
         ] {
             let err = Layer::parse(bad).unwrap_err();
             assert!(err.starts_with(why), "{bad}: {err}");

@@ -12,7 +12,8 @@ use matrix::{Matrix, Scalar};
 use super::{Layer, MAX_PARAMETERS};
 use crate::activation::Activation;
 use crate::dense::{Dense, DenseInput};
-use crate::error::NnError;
+use crate::error::{try_filled_vec, NnError};
+use crate::layers::Pass;
 use crate::loss::{self, BatchLoss, Loss};
 
 /// The shape of a network, without its numbers: the layers, the loss, where
@@ -42,6 +43,9 @@ pub(super) struct Workspace<T: Scalar> {
     pub(super) acts: Vec<Matrix<T>>,
     /// `d_acts[l]`: gradient of the loss w.r.t. the output of layer `l`.
     pub(super) d_acts: Vec<Matrix<T>>,
+    /// `scratch[l]`: what layer `l`'s passes work in (a convolution's
+    /// patches; empty for most layers).
+    scratch: Vec<Vec<T>>,
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -66,7 +70,15 @@ impl<T: Scalar> Workspace<T> {
             .iter()
             .map(|&w| buffer(rows, w))
             .collect::<Result<_, _>>()?;
-        (self.acts, self.d_acts, self.rows) = (acts, d_acts, rows);
+        let scratch = arch
+            .layers
+            .iter()
+            .map(|layer| {
+                let what = format!("the scratch of layer {} for {rows} rows", layer.token());
+                try_filled_vec(layer.scratch_len(rows), T::ZERO, &what)
+            })
+            .collect::<Result<_, NnError>>()?;
+        (self.acts, self.d_acts, self.scratch, self.rows) = (acts, d_acts, scratch, rows);
         Ok(())
     }
 }
@@ -104,6 +116,7 @@ impl Arch {
     /// writes the ReLU's output, when the ReLU runs too).
     pub(super) fn forward<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         ws: &mut Workspace<T>,
         x: DenseInput<'_, T>,
@@ -120,7 +133,9 @@ impl Arch {
             let width = out.cols();
             let y = out.view_mut().submatrix_mut(0, 0, m, width);
             let params = &params[self.params[l].clone()];
-            self.layers[l].forward(params, input, y, relu, !self.unfused);
+            let scratch = &mut ws.scratch[l];
+            let layer_pass = pass.for_layer(l);
+            self.layers[l].forward(layer_pass, params, input, y, relu, !self.unfused, scratch);
             l = target + 1;
         }
     }
@@ -130,21 +145,24 @@ impl Arch {
     /// `grads` and the gradient w.r.t. its input into `ws.d_acts`.
     pub(super) fn backward<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         grads: &mut [T],
         ws: &mut Workspace<T>,
         x: DenseInput<'_, T>,
         start: usize,
     ) {
-        self.backward_down_to(params, grads, ws, x, start, 0);
+        self.backward_down_to(pass, params, grads, ws, x, start, 0);
     }
 
     /// [`backward`](Self::backward) over layers `start` down to `lowest`
     /// only: with `lowest == 1`, everything but the first (Dense) layer's
     /// own pass, whose output gradient is then in `ws.d_acts[0]` (how a
     /// training step fuses that layer's weight update into its product).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn backward_down_to<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         grads: &mut [T],
         ws: &mut Workspace<T>,
@@ -165,22 +183,27 @@ impl Arch {
                 dx.view_mut().submatrix_mut(0, 0, m, width)
             });
             let range = self.params[l].clone();
-            self.layers[l].backward(&params[range.clone()], x, y, dy, &mut grads[range], dx);
+            let (params, grads) = (&params[range.clone()], &mut grads[range]);
+            let scratch = &mut ws.scratch[l];
+            let layer_pass = pass.for_layer(l);
+            self.layers[l].backward(layer_pass, params, x, y, dy, grads, dx, scratch);
         }
     }
 
     /// One training step on a checked batch: [`forward_loss`](Self::forward_loss),
     /// then the backward pass. Returns `(mean loss, correct predictions)`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn train_step<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         grads: &mut [T],
         ws: &mut Workspace<T>,
         x: DenseInput<'_, T>,
         labels: &[u8],
     ) -> (f64, usize) {
-        let batch = self.forward_loss(params, ws, x, labels);
-        self.backward(params, grads, ws, x, self.layers.len() - 2);
+        let batch = self.forward_loss(pass, params, ws, x, labels);
+        self.backward(pass, params, grads, ws, x, self.layers.len() - 2);
         (batch.sum / labels.len() as f64, batch.correct)
     }
 
@@ -190,6 +213,7 @@ impl Arch {
     /// backward pass starts, at layer `layers.len() - 2`).
     pub(super) fn forward_loss<T: Scalar>(
         &self,
+        pass: Pass,
         params: &[T],
         ws: &mut Workspace<T>,
         x: DenseInput<'_, T>,
@@ -198,7 +222,7 @@ impl Arch {
         let m = labels.len();
         // validate: the last layer is an activation after a Dense layer.
         let last = self.layers.len() - 1;
-        self.forward(params, ws, x, last);
+        self.forward(pass, params, ws, x, last);
         let scale = T::ONE / T::from_f64(m as f64);
         let (acts_before, acts_last) = ws.acts.split_at_mut(last);
         let logits = acts_before[last - 1].rows_view(0, m);
@@ -232,11 +256,8 @@ pub(super) fn validate(layers: &[Layer], loss: Loss) -> Result<Layout, NnError> 
     if layers.len() < 2 {
         return arch("a network needs at least a Dense layer and an output layer");
     }
-    let Some(mut width) = layers[0]
-        .input_width()
-        .filter(|_| layers[0].reads_any_input_form())
-    else {
-        return arch("the first layer must be Dense");
+    let Some(mut width) = layers[0].input_width() else {
+        return arch("the first layer must be Dense or Conv2d");
     };
     let mut layout = Layout {
         params: Vec::with_capacity(layers.len()),

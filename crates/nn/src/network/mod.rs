@@ -37,12 +37,17 @@ use crate::dense::{Dense, DenseInput};
 use crate::error::NnError;
 use crate::input::{InputSparsity, PreparedBatch, SparseBatch};
 pub use crate::layers::dense::MAX_LAYER_WIDTH;
+use crate::layers::Pass;
 pub use crate::layers::{Init, Layer};
 use crate::loss::Loss;
 use crate::optim::Optimizer;
 
 mod arch;
+mod profile;
+mod spec;
 use arch::{validate, Arch, Workspace};
+pub use profile::LayerTime;
+pub use spec::layers_from_spec;
 
 /// A feed-forward network with element type `T` (f32 to train, f64 for
 /// gradient checks).
@@ -54,6 +59,11 @@ pub struct Network<T: Scalar> {
     sparsity: InputSparsity,
     ws: Workspace<T>,
     sparse: SparseBatch<T>,
+    /// Seed of the layers' random choices in training (dropout's masks),
+    /// drawn with the parameters.
+    seed: u64,
+    /// Training steps taken: each step's layers draw from `seed` and this.
+    steps: u64,
 }
 
 impl<T: Scalar> Network<T> {
@@ -88,6 +98,8 @@ impl<T: Scalar> Network<T> {
             sparsity: InputSparsity::Auto,
             ws: Workspace::default(),
             sparse: SparseBatch::new(),
+            seed: 0,
+            steps: 0,
         };
         net.initialize(init, rng);
         Ok(net)
@@ -113,12 +125,36 @@ impl<T: Scalar> Network<T> {
         )
     }
 
-    /// Re-draws every parameter.
+    /// Re-draws every parameter, and the seed of the training steps'
+    /// random choices (dropout's masks).
     pub fn initialize<R: Rng + ?Sized>(&mut self, init: Init, rng: &mut R) {
         let layers = &self.arch.layers;
         for (l, layer) in layers.iter().enumerate() {
             let params = &mut self.params[self.arch.params[l].clone()];
             layer.init(params, init, layers.get(l + 1), rng);
+        }
+        self.seed = rng.random();
+        self.steps = 0;
+    }
+
+    /// Training steps taken since the parameters were drawn (or since
+    /// [`set_training_steps`](Self::set_training_steps)).
+    pub fn training_steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Sets the step count that the next training step's random choices
+    /// (dropout's masks) follow: setting it back replays a step with the
+    /// same masks (a gradient check does), as resuming a run would.
+    pub fn set_training_steps(&mut self, steps: u64) {
+        self.steps = steps;
+    }
+
+    /// The pass of the next training step, and counts it.
+    fn next_training_pass(&mut self) -> Pass {
+        self.steps += 1;
+        Pass::Train {
+            seed: crate::layers::dropout::mix(self.seed ^ self.steps),
         }
     }
 
@@ -165,13 +201,25 @@ impl<T: Scalar> Network<T> {
     }
     /// The parameter ranges weight decay applies to (weights, not biases).
     pub fn weight_ranges(&self) -> Vec<Range<usize>> {
-        self.arch.dense.iter().map(|d| d.weight_range()).collect()
+        let layers = self.arch.layers.iter().zip(&self.arch.params);
+        layers
+            .filter_map(|(layer, range)| {
+                let weight = layer.tensors().into_iter().find(|t| t.name == "weight")?;
+                Some(range.start..range.start + weight.len())
+            })
+            .collect()
     }
 
     /// Whether the first Dense layer may skip its input's zeros (see
-    /// [`crate::input`]); [`InputSparsity::Auto`] unless set.
+    /// [`crate::input`]); [`InputSparsity::Auto`] unless set, and always
+    /// [`InputSparsity::Dense`] when the first layer is not Dense (a
+    /// convolution reads the dense batch).
     pub fn input_sparsity(&self) -> InputSparsity {
-        self.sparsity
+        if self.arch.layers[0].reads_any_input_form() {
+            self.sparsity
+        } else {
+            InputSparsity::Dense
+        }
     }
 
     /// Sets [`input_sparsity`](Self::input_sparsity).
@@ -260,8 +308,10 @@ impl<T: Scalar> Network<T> {
     ) -> Result<MatrixView<'_, T>, NnError> {
         let m = x.rows();
         self.reserve_batch(m)?;
-        let input = sparse_or_dense(&mut self.sparse, x, self.sparsity, false);
-        self.arch.forward(&self.params, &mut self.ws, input, end);
+        let sparsity = self.input_sparsity();
+        let input = sparse_or_dense(&mut self.sparse, x, sparsity, false);
+        let arch = &self.arch;
+        arch.forward(Pass::Infer, &self.params, &mut self.ws, input, end);
         Ok(self.ws.acts[end - 1].rows_view(0, m))
     }
 
@@ -300,9 +350,18 @@ impl<T: Scalar> Network<T> {
     ) -> Result<(f64, usize), NnError> {
         self.check_batch(x, labels)?;
         self.reserve_batch(x.rows())?;
-        let input = sparse_or_dense(&mut self.sparse, x, self.sparsity, true);
+        let pass = self.next_training_pass();
+        let sparsity = self.input_sparsity();
+        let input = sparse_or_dense(&mut self.sparse, x, sparsity, true);
         let arch = &self.arch;
-        Ok(arch.train_step(&self.params, &mut self.grads, &mut self.ws, input, labels))
+        Ok(arch.train_step(
+            pass,
+            &self.params,
+            &mut self.grads,
+            &mut self.ws,
+            input,
+            labels,
+        ))
     }
 
     /// [`train_step`](Self::train_step) and then `optimizer.step(params,
@@ -329,17 +388,19 @@ impl<T: Scalar> Network<T> {
         self.check_batch(x, labels)?;
         self.check_optimizer(optimizer)?;
         self.reserve_batch(x.rows())?;
+        let pass = self.next_training_pass();
+        let sparsity = self.input_sparsity();
         let Network {
             arch,
             params,
             grads,
-            sparsity,
             ws,
             sparse,
+            ..
         } = self;
-        let input = sparse_or_dense(sparse, x, *sparsity, true);
+        let input = sparse_or_dense(sparse, x, sparsity, true);
         Ok(step_and_update(
-            arch, params, grads, ws, input, labels, optimizer, lr,
+            pass, arch, params, grads, ws, input, labels, optimizer, lr,
         ))
     }
 
@@ -386,8 +447,10 @@ impl<T: Scalar> Network<T> {
         lr: f64,
     ) -> Result<(f64, usize), NnError> {
         self.check_labels(input.rows(), input.cols(), labels)?;
+        self.check_input_form(input)?;
         self.check_optimizer(optimizer)?;
         self.reserve_batch(input.rows())?;
+        let pass = self.next_training_pass();
         let Network {
             arch,
             params,
@@ -396,7 +459,7 @@ impl<T: Scalar> Network<T> {
             ..
         } = self;
         Ok(step_and_update(
-            arch, params, grads, ws, input, labels, optimizer, lr,
+            pass, arch, params, grads, ws, input, labels, optimizer, lr,
         ))
     }
 
@@ -413,9 +476,12 @@ impl<T: Scalar> Network<T> {
         labels: &[u8],
     ) -> Result<(f64, usize), NnError> {
         self.check_batch(batch.x(), labels)?;
+        self.check_input_form(batch.input())?;
         self.reserve_batch(batch.x().rows())?;
+        let pass = self.next_training_pass();
         let arch = &self.arch;
         Ok(arch.train_step(
+            pass,
             &self.params,
             &mut self.grads,
             &mut self.ws,
@@ -446,8 +512,20 @@ impl<T: Scalar> Network<T> {
             .copy_from(weights);
         let input = DenseInput::Dense(x);
         let arch = &self.arch;
-        arch.backward(&self.params, &mut self.grads, &mut self.ws, input, last);
+        let (params, grads) = (&self.params, &mut self.grads);
+        arch.backward(Pass::Infer, params, grads, &mut self.ws, input, last);
         Ok(value)
+    }
+
+    /// A batch in sparse form is for a network whose first layer reads it.
+    fn check_input_form(&self, input: DenseInput<'_, T>) -> Result<(), NnError> {
+        if input.dense().is_none() && !self.arch.layers[0].reads_any_input_form() {
+            return Err(NnError::Shape(format!(
+                "a sparse batch cannot feed a network whose first layer is {}",
+                self.arch.layers[0].token()
+            )));
+        }
+        Ok(())
     }
 
     fn check_optimizer(&self, optimizer: &Optimizer<T>) -> Result<(), NnError> {
@@ -521,6 +599,7 @@ fn sparse_or_dense<'a, T: Scalar>(
 /// rule is momentum, else the step and [`Optimizer::step`].
 #[allow(clippy::too_many_arguments)]
 fn step_and_update<T: Scalar>(
+    pass: Pass,
     arch: &Arch,
     params: &mut [T],
     grads: &mut [T],
@@ -530,7 +609,7 @@ fn step_and_update<T: Scalar>(
     optimizer: &mut Optimizer<T>,
     lr: f64,
 ) -> (f64, usize) {
-    let batch = arch.forward_loss(params, ws, input, labels);
+    let batch = arch.forward_loss(pass, params, ws, input, labels);
     let (m, loss) = (labels.len(), batch.sum / labels.len() as f64);
     let start = arch.layers.len() - 2;
     let first = arch.dense[0];
@@ -538,7 +617,7 @@ fn step_and_update<T: Scalar>(
         DenseInput::Sparse {
             transposed: Some(x_t),
             ..
-        } if loss.is_finite() => Some(x_t),
+        } if loss.is_finite() && first.layer == 0 => Some(x_t),
         _ => None,
     };
     let fused = x_t.and_then(|x_t| {
@@ -547,7 +626,7 @@ fn step_and_update<T: Scalar>(
             .map(|f| (x_t, f))
     });
     let Some((x_t, (update, velocity))) = fused else {
-        arch.backward(params, grads, ws, input, start);
+        arch.backward(pass, params, grads, ws, input, start);
         if loss.is_finite() {
             optimizer.step(params, grads, lr);
         }
@@ -555,7 +634,7 @@ fn step_and_update<T: Scalar>(
     };
     // Every layer's backward pass but the first's, then its bias gradient
     // and its weights' update, from dY (the gradient at its output).
-    arch.backward_down_to(params, grads, ws, input, start, 1);
+    arch.backward_down_to(pass, params, grads, ws, input, start, 1);
     let dy = ws.d_acts[0].rows_view(0, m);
     first.bias_gradient(dy, grads);
     let (k, n) = (first.inputs, first.outputs);
