@@ -504,15 +504,23 @@ impl Conv {
                 }
             });
         // Each filter's bias gradient sums its maps over the batch, in one
-        // fixed order per filter.
+        // fixed order per filter: 16 running sums side by side (so that
+        // the adds vectorise), added up at the end.
         gb.par_iter_mut().enumerate().for_each(|(o, g)| {
-            let mut sum = T::ZERO;
+            let mut sums = [T::ZERO; 16];
             for sample in dy.chunks_exact(out_len) {
-                for &v in &sample[o * p..(o + 1) * p] {
-                    sum += v;
+                let map = &sample[o * p..(o + 1) * p];
+                let mut pieces = map.chunks_exact(16);
+                for piece in &mut pieces {
+                    for (s, &v) in sums.iter_mut().zip(piece) {
+                        *s += v;
+                    }
+                }
+                for (s, &v) in sums.iter_mut().zip(pieces.remainder()) {
+                    *s += v;
                 }
             }
-            *g = sum;
+            *g = sums.iter().fold(T::ZERO, |a, &b| a + b);
         });
     }
 

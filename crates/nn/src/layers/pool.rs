@@ -120,51 +120,52 @@ impl Pool {
         format!("maxpool{}({}x{oh}x{ow})", self.size, self.channels)
     }
 
-    /// The offset, within one input row, of the maximum of output element
-    /// `(ch, oy, ox)`'s window: the first in row-major order on ties, the
-    /// first NaN if there is one.
-    #[inline]
-    fn argmax<T: Scalar>(&self, x: &[T], ch: usize, oy: usize, ox: usize) -> usize {
-        let (k, w) = (self.size, self.width);
-        let base = (ch * self.height + oy * k) * w + ox * k;
-        let mut best = base;
-        for dy in 0..k {
-            for dx in 0..k {
-                let at = base + dy * w + dx;
-                if x[best].is_nan() {
-                    return best;
-                }
-                if x[at] > x[best] || x[at].is_nan() {
-                    best = at;
+    /// Calls `visit(output index, input offset of its window's maximum)`
+    /// for each output element of one sample, `x` its input row. The
+    /// windows are walked row of windows by row of windows, with each row
+    /// of the input a slice of its own, so that the loops carry no index
+    /// arithmetic or bounds checks beyond the slices'.
+    #[inline(always)]
+    fn each_max<T: Scalar, const K: usize>(&self, x: &[T], mut visit: impl FnMut(usize, usize)) {
+        let k = if K == 0 { self.size } else { K };
+        let (h, w) = (self.height, self.width);
+        let (oh, ow) = self.out();
+        let mut out = 0;
+        for ch in 0..self.channels {
+            for oy in 0..oh {
+                let top = (ch * h + oy * k) * w;
+                let rows = &x[top..top + k * w];
+                for ox in 0..ow {
+                    let (mut best, mut max) = (ox * k, rows[ox * k]);
+                    if !max.is_nan() {
+                        'window: for dy in 0..k {
+                            let row = &rows[dy * w + ox * k..][..k];
+                            for (dx, &v) in row.iter().enumerate() {
+                                if v > max {
+                                    (best, max) = (dy * w + ox * k + dx, v);
+                                } else if v.is_nan() {
+                                    best = dy * w + ox * k + dx;
+                                    break 'window;
+                                }
+                            }
+                        }
+                    }
+                    visit(out, top + best);
+                    out += 1;
                 }
             }
         }
-        best
     }
 
     /// One sample: `y` (its output row) from `x` (its input row).
-    fn forward_row<T: Scalar>(&self, x: &[T], y: &mut [T]) {
-        let (oh, ow) = self.out();
-        for ch in 0..self.channels {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    y[(ch * oh + oy) * ow + ox] = x[self.argmax(x, ch, oy, ox)];
-                }
-            }
-        }
+    fn forward_row<T: Scalar, const K: usize>(&self, x: &[T], y: &mut [T]) {
+        self.each_max::<T, K>(x, |i, at| y[i] = x[at]);
     }
 
     /// One sample: `dx` (its input row's gradient) from `x` and `dy`.
-    fn backward_row<T: Scalar>(&self, x: &[T], dy: &[T], dx: &mut [T]) {
+    fn backward_row<T: Scalar, const K: usize>(&self, x: &[T], dy: &[T], dx: &mut [T]) {
         dx.fill(T::ZERO);
-        let (oh, ow) = self.out();
-        for ch in 0..self.channels {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    dx[self.argmax(x, ch, oy, ox)] = dy[(ch * oh + oy) * ow + ox];
-                }
-            }
-        }
+        self.each_max::<T, K>(x, |i, at| dx[at] = dy[i]);
     }
 
     /// The forward pass over a batch (contiguous rows: the network's
@@ -177,7 +178,11 @@ impl Pool {
         y.par_chunks_mut(n_out)
             .zip(x.par_chunks(n_in))
             .with_min_len(ROWS_PER_TASK)
-            .for_each(|(y, x)| self.forward_row(x, y));
+            .for_each(|(y, x)| match self.size {
+                2 => self.forward_row::<T, 2>(x, y),
+                3 => self.forward_row::<T, 3>(x, y),
+                _ => self.forward_row::<T, 0>(x, y),
+            });
     }
 
     /// The backward pass: `dx` from the input `x` and the output's
@@ -197,7 +202,11 @@ impl Pool {
         dx.par_chunks_mut(n_in)
             .zip(x.par_chunks(n_in).zip(dy.par_chunks(n_out)))
             .with_min_len(ROWS_PER_TASK)
-            .for_each(|(dx, (x, dy))| self.backward_row(x, dy, dx));
+            .for_each(|(dx, (x, dy))| match self.size {
+                2 => self.backward_row::<T, 2>(x, dy, dx),
+                3 => self.backward_row::<T, 3>(x, dy, dx),
+                _ => self.backward_row::<T, 0>(x, dy, dx),
+            });
     }
 }
 
@@ -240,6 +249,46 @@ mod tests {
         let mut want = vec![0.0; 24];
         (want[1], want[2], want[12], want[14]) = (10.0, 20.0, 30.0, 40.0);
         assert_eq!(dx.as_slice(), want.as_slice());
+    }
+
+    /// The loops unrolled for windows of 2 and 3 find the same maxima as
+    /// the general ones, ties and NaNs included.
+    #[test]
+    fn unrolled_windows_match_the_general_loops() {
+        for size in [2, 3] {
+            let pool = Pool {
+                channels: 3,
+                height: 7,
+                width: 8,
+                size,
+            };
+            // Few distinct values, so ties are common; a NaN here and there.
+            let x: Vec<f32> = (0..pool.input_len())
+                .map(|i| match (i * 7919) % 23 {
+                    0 => f32::NAN,
+                    r => (r % 4) as f32,
+                })
+                .collect();
+            let dy: Vec<f32> = (0..pool.output_len()).map(|i| i as f32 + 1.0).collect();
+            let (mut y0, mut y1) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
+            let (mut dx0, mut dx1) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            pool.forward_row::<f32, 0>(&x, &mut y0);
+            pool.backward_row::<f32, 0>(&x, &dy, &mut dx0);
+            match size {
+                2 => {
+                    pool.forward_row::<f32, 2>(&x, &mut y1);
+                    pool.backward_row::<f32, 2>(&x, &dy, &mut dx1);
+                }
+                _ => {
+                    pool.forward_row::<f32, 3>(&x, &mut y1);
+                    pool.backward_row::<f32, 3>(&x, &dy, &mut dx1);
+                }
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&y0), bits(&y1), "size {size}");
+            assert_eq!(bits(&dx0), bits(&dx1), "size {size}");
+            assert!(y0.iter().any(|v| v.is_nan()));
+        }
     }
 
     /// Bad shapes are errors naming the layer.

@@ -178,7 +178,10 @@ impl Arch {
             // output: neither its own output nor the ReLU's input exists.
             let x = (l == 0 || !self.fused[l - 1]).then(|| Self::input_of(&ws.acts, x, l, m));
             let y = (!self.fused[l]).then(|| ws.acts[l].rows_view(0, m));
-            let dx = d_before.last_mut().map(|dx| {
+            // No layer below learns anything: the input's gradient is not
+            // needed (a convolution after the input's standardisation).
+            let below_learns = self.params[..l].iter().any(|r| !r.is_empty());
+            let dx = d_before.last_mut().filter(|_| below_learns).map(|dx| {
                 let width = dx.cols();
                 dx.view_mut().submatrix_mut(0, 0, m, width)
             });
