@@ -92,6 +92,13 @@ const MAX_SCRATCH_PER_SAMPLE: usize = 1 << 26;
 /// the number of threads; 4 keeps 2 or 4 cores busy on one batch.
 const LANES: usize = 4;
 
+/// The patches one product takes, in elements: 2^17, 512 KiB of f32, which
+/// a core's L2 holds. A convolution with small maps (LeNet's second has 100
+/// positions) takes a group of samples per product, so that the products
+/// are long enough to run at the gemm's speed; one with large maps takes
+/// one sample at a time.
+const GROUP_BUDGET: usize = 1 << 17;
+
 /// Elements of the weight gradient per task of the lanes' sum.
 const GRADIENT_TASK: usize = 1 << 12;
 
@@ -151,7 +158,7 @@ impl Conv {
     /// Scratch elements a batch of `rows` samples needs: a lane's, for
     /// each lane.
     pub(crate) fn scratch_len(&self, rows: usize) -> usize {
-        rows.div_ceil(Self::per_lane(rows)) * self.lane_len()
+        LANES * self.lane_len(self.group(Self::per_lane(rows)))
     }
 
     /// The shape rule of layer `l` on an input `input` wide.
@@ -284,13 +291,14 @@ impl Conv {
     }
 
     /// The patches of one sample `x` (an input row) into `cols` (`patch x
-    /// P`, row-major): row `(c, ky, kx)` holds, for each output position,
+    /// P`, rows `ld` apart): row `(c, ky, kx)` holds, for each output position,
     /// the input element that tap reads, zero where it falls in the
     /// padding. With stride 1 each row of positions is one contiguous copy.
-    fn im2col<T: Scalar>(&self, x: &[T], cols: &mut [T]) {
+    fn im2col<T: Scalar>(&self, x: &[T], cols: &mut [T], ld: usize) {
         let (h, w, k, s) = (self.height, self.width, self.kernel, self.stride);
         let (oh, ow) = self.out();
-        for (j, row) in cols.chunks_exact_mut(oh * ow).enumerate() {
+        for j in 0..self.patch() {
+            let row = &mut cols[j * ld..][..oh * ow];
             let (c, ky, kx) = (j / (k * k), j / k % k, j % k);
             for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
                 let Some((iy, range, ix)) = self.taps(ky, kx, oy) else {
@@ -315,11 +323,12 @@ impl Conv {
     /// The adjoint of [`im2col`](Self::im2col): each element of `cols`
     /// added back to the input element it was read from, into `dx` (one
     /// input row, overwritten).
-    fn col2im<T: Scalar>(&self, cols: &[T], dx: &mut [T]) {
+    fn col2im<T: Scalar>(&self, cols: &[T], ld: usize, dx: &mut [T]) {
         dx.fill(T::ZERO);
         let (h, w, k, s) = (self.height, self.width, self.kernel, self.stride);
         let (oh, ow) = self.out();
-        for (j, row) in cols.chunks_exact(oh * ow).enumerate() {
+        for j in 0..self.patch() {
+            let row = &cols[j * ld..][..oh * ow];
             let (c, ky, kx) = (j / (k * k), j / k % k, j % k);
             for (oy, out) in row.chunks_exact(ow).enumerate() {
                 let Some((iy, range, ix)) = self.taps(ky, kx, oy) else {
@@ -340,16 +349,28 @@ impl Conv {
         }
     }
 
-    /// Sample `s` of `x` as a row, into `cols` as patches.
-    fn patches<T: Scalar>(&self, x: MatrixView<'_, T>, s: usize, cols: &mut [T]) {
-        match x.row(s) {
-            Some(row) => self.im2col(row, cols),
-            // A view with strided columns: read the sample into a row.
-            None => {
-                let row: Vec<T> = (0..x.cols()).map(|j| x[(s, j)]).collect();
-                self.im2col(&row, cols)
+    /// The patches of the `n` samples of `x` from `s0` side by side into
+    /// `cols` (`patch x n P`, row-major): sample `i` in columns `i P..(i +
+    /// 1) P`.
+    fn patches<T: Scalar>(&self, x: MatrixView<'_, T>, s0: usize, n: usize, cols: &mut [T]) {
+        let (p, ld) = (self.positions(), n * self.positions());
+        for i in 0..n {
+            let cols = &mut cols[i * p..];
+            match x.row(s0 + i) {
+                Some(row) => self.im2col(row, cols, ld),
+                // A view with strided columns: read the sample into a row.
+                None => {
+                    let row: Vec<T> = (0..x.cols()).map(|j| x[(s0 + i, j)]).collect();
+                    self.im2col(&row, cols, ld)
+                }
             }
         }
+    }
+
+    /// Samples per group: the samples whose patches one product takes, as
+    /// many as [`GROUP_BUDGET`] holds (at least 1, at most a lane's).
+    fn group(&self, per_lane: usize) -> usize {
+        (GROUP_BUDGET / (self.patch() * self.positions())).clamp(1, per_lane)
     }
 
     /// Samples per lane for a batch of `m`.
@@ -357,10 +378,13 @@ impl Conv {
         m.div_ceil(LANES).max(1)
     }
 
-    /// Scratch elements of one lane: a sample's patches, and the lane's
-    /// part of the weight gradient.
-    fn lane_len(&self) -> usize {
-        self.positions() * self.patch() + self.filters * self.patch()
+    /// Scratch elements of one lane with groups of `group` samples: their
+    /// patches, their maps side by side (when more than one), and the
+    /// lane's part of the weight gradient.
+    fn lane_len(&self, group: usize) -> usize {
+        let (p, patch, f) = (self.positions(), self.patch(), self.filters);
+        let maps = if group > 1 { group * p * f } else { 0 };
+        group * p * patch + maps + f * patch
     }
 
     /// Adds each filter's bias to its map `y` (one sample's output), and
@@ -404,25 +428,36 @@ impl Conv {
             self.output_len(),
         );
         let per_lane = Self::per_lane(x.rows());
-        let lanes = scratch.par_chunks_mut(self.lane_len());
+        let group = self.group(per_lane);
+        let lane_len = self.lane_len(group);
+        let lanes = scratch[..LANES * lane_len].par_chunks_mut(lane_len);
         y.par_chunks_mut(per_lane * len)
             .zip(lanes)
             .enumerate()
             .for_each(|(lane, (y, scratch))| {
-                let cols = &mut scratch[..patch * p];
-                for (i, y) in y.chunks_exact_mut(len).enumerate() {
-                    self.patches(x, lane * per_lane + i, cols);
-                    let cols = MatrixView::from_slice(cols, patch, p, p, 1);
-                    // The sample's maps, `filters x P`, seen as their
-                    // transpose: the product's rows are positions.
-                    gemm(
-                        T::ONE,
-                        w,
-                        cols,
-                        T::ZERO,
-                        MatrixViewMut::from_slice(y, f, p, p, 1),
-                    );
-                    self.bias_and_relu(y, b, relu, fused);
+                let (cols, maps) = scratch.split_at_mut(group * p * patch);
+                for (g, y) in y.chunks_mut(group * len).enumerate() {
+                    let n = y.len() / len;
+                    let ld = n * p;
+                    self.patches(x, lane * per_lane + g * group, n, cols);
+                    let cols = MatrixView::from_slice(&cols[..patch * ld], patch, ld, ld, 1);
+                    if n == 1 {
+                        // The sample's maps, `filters x P`, are the product.
+                        let out = MatrixViewMut::from_slice(y, f, p, p, 1);
+                        gemm(T::ONE, w, cols, T::ZERO, out);
+                        self.bias_and_relu(y, b, relu, fused);
+                        continue;
+                    }
+                    // `filters x n P`: each filter's maps side by side,
+                    // then each sample's copied out.
+                    let out = MatrixViewMut::from_slice(&mut maps[..f * ld], f, ld, ld, 1);
+                    gemm(T::ONE, w, cols, T::ZERO, out);
+                    for (i, y) in y.chunks_exact_mut(len).enumerate() {
+                        for (o, map) in y.chunks_exact_mut(p).enumerate() {
+                            map.copy_from_slice(&maps[o * ld + i * p..][..p]);
+                        }
+                        self.bias_and_relu(y, b, relu, fused);
+                    }
                 }
             });
     }
@@ -449,7 +484,8 @@ impl Conv {
         let (gw, gb) = grads.split_at_mut(f * patch);
         let m = x.rows();
         let per_lane = Self::per_lane(m);
-        let lane_len = self.lane_len();
+        let group = self.group(per_lane);
+        let lane_len = self.lane_len(group);
         let lanes_used = m.div_ceil(per_lane);
         if lanes_used == 0 {
             gw.fill(T::ZERO);
@@ -459,21 +495,42 @@ impl Conv {
         let scratch = &mut scratch[..lanes_used * lane_len];
         // Each lane: its samples' part of dW, and their dx.
         let lane = |lane: usize, scratch: &mut [T], mut dx: Option<&mut [T]>| {
-            let (cols, gw_lane) = scratch.split_at_mut(patch * p);
+            let (cols, rest) = scratch.split_at_mut(group * p * patch);
+            let (maps, gw_lane) = rest.split_at_mut(lane_len - group * p * patch - f * patch);
             let first = lane * per_lane;
-            for s in first..(first + per_lane).min(m) {
-                self.patches(x, s, cols);
-                let dy = MatrixView::from_slice(&dy[s * out_len..][..out_len], f, p, p, 1);
-                let beta = if s == first { T::ZERO } else { T::ONE };
+            let samples = per_lane.min(m - first);
+            for g in 0..samples.div_ceil(group) {
+                let s0 = first + g * group;
+                let n = group.min(first + samples - s0);
+                let ld = n * p;
+                self.patches(x, s0, n, cols);
+                let dy_group = &dy[s0 * out_len..(s0 + n) * out_len];
+                // `filters x n P`: the samples' gradients side by side (a
+                // sample's own is `filters x P` as it stands).
+                let dy_n = if n == 1 {
+                    MatrixView::from_slice(dy_group, f, p, p, 1)
+                } else {
+                    for (i, dy) in dy_group.chunks_exact(out_len).enumerate() {
+                        for (o, map) in dy.chunks_exact(p).enumerate() {
+                            maps[o * ld + i * p..][..p].copy_from_slice(map);
+                        }
+                    }
+                    MatrixView::from_slice(&maps[..f * ld], f, ld, ld, 1)
+                };
+                let beta = if g == 0 { T::ZERO } else { T::ONE };
                 // dWᵀ = cols · dyᵀ: the patches are read as they are laid
-                // out, and the lane's part is kept transposed.
+                // out; the lane's part, as its transpose, is `W`'s layout.
                 let gw_lane = MatrixViewMut::from_slice(gw_lane, patch, f, 1, patch);
-                let cols_view = MatrixView::from_slice(cols, patch, p, p, 1);
-                gemm(T::ONE, cols_view, dy.t(), beta, gw_lane);
+                let cols_view = MatrixView::from_slice(&cols[..patch * ld], patch, ld, ld, 1);
+                gemm(T::ONE, cols_view, dy_n.t(), beta, gw_lane);
                 if let Some(dx) = dx.as_deref_mut() {
-                    let dcols = MatrixViewMut::from_slice(cols, patch, p, p, 1);
-                    gemm(T::ONE, w.t(), dy, T::ZERO, dcols);
-                    self.col2im(cols, &mut dx[(s - first) * in_len..][..in_len]);
+                    let dcols =
+                        MatrixViewMut::from_slice(&mut cols[..patch * ld], patch, ld, ld, 1);
+                    gemm(T::ONE, w.t(), dy_n, T::ZERO, dcols);
+                    let dx = &mut dx[(s0 - first) * in_len..][..n * in_len];
+                    for (i, dx) in dx.chunks_exact_mut(in_len).enumerate() {
+                        self.col2im(&cols[i * p..], ld, dx);
+                    }
                 }
             }
         };
@@ -490,7 +547,7 @@ impl Conv {
         }
         // dW: the lanes' parts summed in lane order, element by element.
         let lanes = &*scratch;
-        let part = patch * p;
+        let part = lane_len - f * patch;
         gw.par_chunks_mut(GRADIENT_TASK)
             .enumerate()
             .for_each(|(t, gw)| {
@@ -634,7 +691,18 @@ mod tests {
 
     /// Shapes with strides, padding, 1x1 kernels, non-square maps, and
     /// kernels as large as the padded map.
-    const SHAPES: [Conv; 5] = [
+    const SHAPES: [Conv; 6] = [
+        // 57,600 elements of patches per sample: groups of 2 (a lane of 3
+        // is a group of 2 and one of 1).
+        Conv {
+            channels: 4,
+            height: 40,
+            width: 40,
+            filters: 2,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+        },
         Conv {
             channels: 1,
             height: 6,
@@ -684,8 +752,9 @@ mod tests {
 
     /// The gemm passes against the loops, for every shape, with and
     /// without the ReLU and the fused epilogue, on batches of 1, 3 and 11
-    /// samples (lanes of 1, of 1, and of 3, 3, 3 and 2: the weight
-    /// gradient accumulates within and across lanes).
+    /// samples (lanes of 1, of 1, and of 3, 3, 3 and 2), one sample or a
+    /// group per product: the weight gradient accumulates within groups,
+    /// lanes and across lanes.
     #[test]
     fn passes_match_the_reference_loops() {
         let mut rng = StdRng::seed_from_u64(7);
