@@ -497,19 +497,6 @@ fn read_criterion(dir: &Path) -> Result<Vec<Measured>, String> {
     Ok(found)
 }
 
-/// The CPU's model name, from `/proc/cpuinfo` where there is one.
-fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
-}
-
 /// The `--table` output: one row per group, one column per kernel.
 fn print_table(dir: &Path) -> Result<(), String> {
     let measured = read_criterion(dir)?;
@@ -526,7 +513,7 @@ fn print_table(dir: &Path) -> Result<(), String> {
     }
     println!(
         "{} ({} threads available), L1d {} KiB, L2 {} KiB; criterion means from {}\n",
-        cpu_name(),
+        support::report::cpu_name(),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         caches.l1d >> 10,
         caches.l2 >> 10,

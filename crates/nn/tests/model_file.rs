@@ -54,6 +54,41 @@ fn saved_models_load_with_identical_parameters_and_predictions() {
     assert!(leftovers.is_empty());
 }
 
+/// A convolutional network with every layer kind a CNN uses (the input's
+/// standardisation, convolutions, pooling, dropout) saves and loads: the
+/// same layers, parameters and outputs, and its convolution weights are
+/// stored as PyTorch lays them out (`out, in, kh, kw`).
+#[test]
+fn convolutional_models_round_trip_in_pytorchs_layout() {
+    let spec = "normalize:0.1307:0.3081,conv:4:3:p1,relu,maxpool:2,dropout:0.25,conv:6:3:s2,tanh,\
+                dense:10";
+    let layers = nn::network::layers_from_spec(spec, (1, 12, 12)).unwrap();
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut net =
+        Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng).unwrap();
+    let path = temp("cnn.safetensors");
+    save_model(&net, &path).unwrap();
+    let mut back = load_model(&path).unwrap();
+    assert_eq!(back.layers(), net.layers());
+    assert_eq!(back.params(), net.params());
+    let x = Matrix::from_fn(5, 144, |i, j| ((i * 31 + j * 7) % 17) as f32 / 17.0);
+    let ours = net.forward(x.view()).unwrap().to_matrix();
+    assert_eq!(
+        back.forward(x.view()).unwrap().to_matrix().as_slice(),
+        ours.as_slice()
+    );
+    let file = read_tensors(&path).unwrap();
+    let shapes: BTreeMap<&str, &[usize]> = file
+        .tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    assert_eq!(shapes["layers.1.weight"], &[4, 1, 3, 3]);
+    assert_eq!(shapes["layers.1.bias"], &[4]);
+    assert_eq!(shapes["layers.5.weight"], &[6, 4, 3, 3]);
+    assert_eq!(shapes["layers.7.weight"], &[54, 10]);
+}
+
 /// Builds a file from a header string and a data section.
 fn file(header: &str, data: &[u8]) -> Vec<u8> {
     let mut v = (header.len() as u64).to_le_bytes().to_vec();

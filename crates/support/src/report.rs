@@ -128,3 +128,30 @@ pub fn draw_image_grid(images: &[(&[f32], String)], width: usize, per_row: usize
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The CPU's model name, from `/proc/cpuinfo` where there is one (else the
+/// architecture's name): what every benchmark figure is printed beside.
+pub fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// `Intel(R) Xeon(R) Processor, 2 threads, L1d 48 KiB, L2 2048 KiB`: the
+/// machine a figure was measured on.
+pub fn machine() -> String {
+    let caches = matrix::CacheSizes::detect();
+    format!(
+        "{}, {} threads, L1d {} KiB, L2 {} KiB",
+        cpu_name(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        caches.l1d >> 10,
+        caches.l2 >> 10
+    )
+}

@@ -47,7 +47,7 @@ mod profile;
 mod spec;
 use arch::{validate, Arch, Workspace};
 pub use profile::LayerTime;
-pub use spec::layers_from_spec;
+pub use spec::{layers_from_spec, LENET5, PYTORCH_MNIST_EXAMPLE};
 
 /// A feed-forward network with element type `T` (f32 to train, f64 for
 /// gradient checks).

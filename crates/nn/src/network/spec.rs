@@ -25,6 +25,17 @@
 //! ```
 
 use super::Layer;
+
+/// LeNet-5's shape for 1x28x28 images: conv 1->6 5x5 padding 2, ReLU,
+/// max-pool 2, conv 6->16 5x5, ReLU, max-pool 2, dense 400-120-84-10 with
+/// ReLU (`mnist --preset lenet`).
+pub const LENET5: &str =
+    "conv:6:5:p2,relu,maxpool:2,conv:16:5,relu,maxpool:2,dense:120,relu,dense:84,relu,dense:10";
+
+/// PyTorch's MNIST example network (pytorch/examples, `mnist/main.py`) for
+/// 1x28x28 images, with its input normalisation (`mnist --preset cnn`).
+pub const PYTORCH_MNIST_EXAMPLE: &str = "normalize:0.1307:0.3081,conv:32:3,relu,conv:64:3,relu,\
+     maxpool:2,dropout:0.25,dense:128,relu,dropout:0.5,dense:10";
 use crate::activation::Activation;
 use crate::layers::conv::Conv;
 use crate::layers::dropout::Dropout;
@@ -199,6 +210,17 @@ pub fn layers_from_spec(spec: &str, input: (usize, usize, usize)) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_named_networks_build() {
+        let lenet = layers_from_spec(LENET5, (1, 28, 28)).unwrap();
+        assert_eq!(lenet.iter().map(Layer::param_count).sum::<usize>(), 61_706);
+        let example = layers_from_spec(PYTORCH_MNIST_EXAMPLE, (1, 28, 28)).unwrap();
+        assert_eq!(
+            example.iter().map(Layer::param_count).sum::<usize>(),
+            1_199_882
+        );
+    }
 
     #[test]
     fn lenet_reads_as_written() {

@@ -1,0 +1,190 @@
+//! Training throughput of a convolutional network, ours beside PyTorch's
+//! CPU build, in one run: rounds of `--steps` Adadelta steps on shuffled
+//! MNIST batches, ours and PyTorch's (`benches/peers/torch_cnn.py`, run
+//! with `$PYTHON`, default `python3`) taking turns, then the median
+//! samples/s of each with the spread (min-max) and the ratio of medians.
+//!
+//! ```text
+//! cargo run --release --example train_vs_torch -- --net cnn --rounds 3
+//! cargo run --release --example train_vs_torch -- --net lenet --steps 400
+//! ```
+//!
+//! Both sides read the same files (the tests' lookup: `$MNIST_DIR`, else
+//! `data/mnist/`, else a download there), time the steps only (data in
+//! memory beforehand, 5 untimed warm-up steps), and use the same network,
+//! batch, optimizer and threads. The network is `mnist --preset`'s: `cnn`
+//! is PyTorch's MNIST example, `lenet` LeNet-5's shape. Where PyTorch is
+//! missing, ours is measured alone, with a note.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use matrix::Matrix;
+use nn::network::{layers_from_spec, LENET5, PYTORCH_MNIST_EXAMPLE};
+use nn::optim::Optimizer;
+use nn::{Init, Loss, Network, OptimizerKind};
+use rand::{rngs::StdRng, seq::SliceRandom, SeedableRng};
+
+#[path = "../tests/support/mnist.rs"]
+mod mnist_data;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Net {
+    /// PyTorch's MNIST example network.
+    Cnn,
+    /// LeNet-5's shape.
+    Lenet,
+}
+
+#[derive(Parser)]
+#[command(about = "Training samples/s of a CNN: ours beside PyTorch's, alternated in one run")]
+struct Args {
+    /// The network.
+    #[arg(long, value_enum, default_value = "cnn")]
+    net: Net,
+    /// Timed steps per round and side.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    steps: u32,
+    /// Rounds, each side once per round.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
+    /// Samples per step.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    batch: u32,
+    /// Threads of both sides.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: u32,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads as usize)
+        .build_global()
+        .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
+    let dir = mnist_data::try_mnist_dir()?;
+    let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
+    let (name, spec) = match args.net {
+        Net::Cnn => ("cnn", PYTORCH_MNIST_EXAMPLE),
+        Net::Lenet => ("lenet", LENET5),
+    };
+    println!(
+        "# {name}, batch {}, {} steps per round, {} threads, kernel {kernel}, {}",
+        args.batch,
+        args.steps,
+        args.threads,
+        support::report::machine()
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..args.rounds {
+        let sps = our_samples_per_second(&mnist.train, spec, &args, round.into())?;
+        println!("round {round}: matnet {sps:.0} samples/s");
+        ours.push(sps);
+        match torch_samples_per_second(&dir, name, &args, round.into()) {
+            Ok(sps) => {
+                println!("round {round}: pytorch {sps:.0} samples/s");
+                theirs.push(sps);
+            }
+            Err(e) if round == 0 => {
+                println!("# pytorch not measured: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let summary = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    let (m, lo, hi) = summary(&mut ours);
+    println!("matnet  median {m:.0} samples/s ({lo:.0}-{hi:.0})");
+    if !theirs.is_empty() {
+        let (t, tlo, thi) = summary(&mut theirs);
+        println!("pytorch median {t:.0} samples/s ({tlo:.0}-{thi:.0})");
+        println!("ratio matnet/pytorch {:.2}", m / t);
+    }
+    Ok(())
+}
+
+/// Our samples/s over `args.steps` steps after 5 warm-up steps.
+fn our_samples_per_second(
+    train: &nn::dataset::Dataset,
+    spec: &str,
+    args: &Args,
+    seed: u64,
+) -> Result<f64, String> {
+    let layers = layers_from_spec(spec, (1, 28, 28))?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut net = Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng)
+        .map_err(|e| e.to_string())?;
+    let kind = OptimizerKind::from_name("adadelta").expect("a known rule");
+    let mut opt = Optimizer::try_new(kind, net.params().len(), 0.0, net.weight_ranges())
+        .map_err(|e| e.to_string())?;
+    let batch = args.batch as usize;
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    order.shuffle(&mut rng);
+    let mut x = Matrix::<f32>::zeros(batch, train.features());
+    let mut labels = vec![0u8; batch];
+    let mut step = |i: usize| -> Result<(), String> {
+        let start = (i * batch) % (train.len() - batch);
+        for (r, &s) in order[start..start + batch].iter().enumerate() {
+            x.row_mut(r).copy_from_slice(train.images.row(s));
+            labels[r] = train.labels[s];
+        }
+        net.train_step_and_update(x.view(), &labels, &mut opt, 1.0)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    for i in 0..5 {
+        step(i)?;
+    }
+    let start = Instant::now();
+    for i in 0..args.steps as usize {
+        step(5 + i)?;
+    }
+    Ok((args.steps as usize * batch) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// PyTorch's samples/s, from `benches/peers/torch_cnn.py`.
+fn torch_samples_per_second(
+    dir: &std::path::Path,
+    net: &str,
+    args: &Args,
+    seed: u64,
+) -> Result<f64, String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = format!("{}/benches/peers/torch_cnn.py", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(&python)
+        .arg(&script)
+        .arg(dir)
+        .arg(net)
+        .args([args.steps, args.batch, args.threads].map(|n| n.to_string()))
+        .arg(seed.to_string())
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "{script} failed: {}",
+            err.lines().last().unwrap_or("no message")
+        ));
+    }
+    stdout
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("samples_per_second="))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("{script} printed no figure"))
+}
