@@ -68,10 +68,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads as usize)
-        .build_global()
-        .map_err(|e| format!("cannot start {} threads: {e}", args.threads))?;
+    support::threads::start_pool(Some(args.threads as usize))?;
     let dir = mnist_data::try_mnist_dir()?;
     let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;

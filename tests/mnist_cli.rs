@@ -96,6 +96,70 @@ fn saved_models_load_and_reproduce_the_accuracy() {
     assert_eq!(result_line(&trained).0, result_line(&loaded).0);
 }
 
+/// A convolutional network written with `--layers` trains, writes its
+/// metrics and draws predictions; saved, it loads to the same accuracy and
+/// reads a picture of a test digit.
+#[test]
+fn a_convolutional_network_trains_saves_loads_and_reads_a_picture() {
+    let data = mnist_dir();
+    let d = data.to_str().unwrap();
+    let model = temp_path("cnn.safetensors");
+    let metrics = temp_path("cnn.csv");
+    let m = model.to_str().unwrap();
+    let spec = "conv:4:5:s2,relu,maxpool:2,dropout:0.1,dense:10";
+    let trained = mnist(&[
+        "--data",
+        d,
+        "--layers",
+        spec,
+        "--epochs",
+        "1",
+        "--batch",
+        "64",
+        "--lr",
+        "0.05",
+        "--quiet",
+        "--save",
+        m,
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--show",
+        "2",
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let out = stdout(&trained);
+    assert!(
+        out.contains("784-conv5x5(4x12x12,relu)-maxpool2(4x6x6)-dropout0.1-10(softmax)"),
+        "{out}"
+    );
+    assert!(out.contains("confusion matrix"), "{out}");
+    let (accuracy, _, _) = result_line(&trained);
+    assert!(accuracy > 0.9, "{accuracy} after an epoch of {spec}");
+    let csv = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let loaded = mnist(&["--data", d, "--load", m]);
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    assert_eq!(result_line(&loaded).0, accuracy);
+    // The first test digit (a 7) as a binary PGM picture.
+    let test = nn::dataset::load_mnist(&data).unwrap().test;
+    let picture = temp_path("seven.pgm");
+    let mut pgm = b"P5\n28 28\n255\n".to_vec();
+    pgm.extend(
+        test.images
+            .row(0)
+            .iter()
+            .map(|&v| (v * 255.0).round() as u8),
+    );
+    std::fs::write(&picture, pgm).unwrap();
+    let read = mnist(&["--load", m, "--predict", picture.to_str().unwrap()]);
+    assert!(read.status.success(), "{}", stderr(&read));
+    assert!(
+        stdout(&read).contains(&format!("result: predicted={}", test.labels[0])),
+        "{}",
+        stdout(&read)
+    );
+}
+
 #[test]
 fn one_and_two_threads_give_the_same_model_bit_for_bit() {
     let data = mnist_dir();
@@ -165,6 +229,32 @@ fn bad_arguments_fail_with_a_clear_message() {
         ),
         (vec!["--momentum", "1.5"], "momentum"),
         (vec!["--optimizer", "adam", "--momentum", "0.5"], "not adam"),
+        (
+            vec!["--optimizer", "adadelta", "--momentum", "0.5"],
+            "not adadelta",
+        ),
+        (vec!["--gamma", "0.5"], "--gamma applies to --schedule step"),
+        (vec!["--gamma", "1.5"], "gamma"),
+        (
+            vec!["--data", d, "--layers", "conv:6:5,gelu,dense:10"],
+            "--layers: item 2 'gelu': unknown layer",
+        ),
+        (
+            vec!["--data", d, "--layers", "conv:6:30,dense:10"],
+            "--layers: item 1 'conv:6:30'",
+        ),
+        (
+            vec!["--data", d, "--layers", "conv:6:5,dense:12"],
+            "the last layer must be dense:10",
+        ),
+        (
+            vec!["--data", d, "--layers", "conv:3000000:3,dense:10"],
+            "too large",
+        ),
+        (
+            vec!["--layers", "dense:10", "--hidden", "5"],
+            "cannot be used with",
+        ),
         (
             vec![
                 "--data",

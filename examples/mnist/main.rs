@@ -1,7 +1,9 @@
-//! Train a dense network on MNIST and evaluate it.
+//! Train a dense or convolutional network on MNIST and evaluate it.
 //!
 //! ```text
 //! cargo run --release --example mnist                      # 784-800-10 ReLU, reaches ~98.4%
+//! cargo run --release --example mnist -- --preset lenet    # LeNet-5's shape, ~99.2%
+//! cargo run --release --example mnist -- --layers conv:16:5:p2,relu,maxpool:2,dense:10
 //! cargo run --release --example mnist -- --preset seed000  # the reference numpy Network
 //! cargo run --release --example mnist -- --help
 //! cargo run --release --example mnist -- --load m.safetensors --predict my7.png
@@ -22,7 +24,9 @@
 //! The modules follow a run: `flags` (the command line), `presets` (the
 //! settings it stands for), `data` (the images), then training here in
 //! `run`, and `report` (what is printed and written); `predict` is
-//! `--predict`.
+//! `--predict`. A network is an MLP of `--hidden` widths, or the list of
+//! layers `--layers` (or a preset) writes, built by
+//! `nn::network::layers_from_spec`.
 
 mod data;
 mod flags;
@@ -54,15 +58,7 @@ use report::{
 
 fn run(args: Args) -> Result<(), String> {
     matrix::selected_kernel().map_err(|e| e.to_string())?;
-    if let Some(t) = args.threads {
-        if t == 0 || t > 1024 {
-            return Err(format!("--threads {t}: expected 1..=1024"));
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build_global()
-            .map_err(|e| format!("cannot start {t} threads: {e}"))?;
-    }
+    support::threads::start_pool(args.threads)?;
     if let Some(pictures) = &args.predict {
         let model = args.load.as_deref().ok_or("--predict needs --load MODEL")?;
         return predict_pictures(model, pictures);

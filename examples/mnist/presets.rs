@@ -21,13 +21,13 @@ pub enum Preset {
     /// cosine schedule, 5 epochs.
     Fast,
     /// LeNet-5's shape: conv 1->6 5x5 padding 2, ReLU, max-pool 2, conv
-    /// 6->16 5x5, ReLU, max-pool 2, dense 400-120-84-10 (ReLU); the
-    /// quickest schedule found to >= 99.0% test accuracy (see LENET_FLAGS).
+    /// 6->16 5x5, ReLU, max-pool 2, dense 400-120-84-10 (ReLU); Adam lr
+    /// 0.002 on a cosine schedule, batch 64, 6 epochs.
     Lenet,
     /// PyTorch's MNIST example network: inputs normalised (0.1307, 0.3081),
     /// conv 1->32 3x3, ReLU, conv 32->64 3x3, ReLU, max-pool 2, dropout
     /// 0.25, dense 9216->128, ReLU, dropout 0.5, dense 10; Adadelta lr 1.0,
-    /// x0.7 per epoch, batch 64.
+    /// x0.7 per epoch, batch 64, 3 epochs.
     Cnn,
 }
 
@@ -61,16 +61,19 @@ impl Preset {
 
 pub use nn::network::{LENET5 as LENET_LAYERS, PYTORCH_MNIST_EXAMPLE as CNN_LAYERS};
 
-/// `--preset lenet`'s update rule, rate, batch and epochs: the quickest
-/// found to reach 99.0% test accuracy for seeds 0, 1 and 2, chosen on a
-/// validation split of the training set.
+/// `--preset lenet`'s update rule, rate, batch and epochs, chosen on the
+/// last 10,000 training images held out: Adam beat momentum and Adadelta
+/// there, and 6 epochs is the fewest at which that accuracy reached 99.0%
+/// on average over seeds 0, 1 and 2 (98.92% after 4, 98.95% after 5, 99.06%
+/// after 6).
 const LENET_OPTIMIZER: &str = "adam";
 const LENET_LR: f64 = 0.002;
 const LENET_BATCH: usize = 64;
-const LENET_EPOCHS: u64 = 4;
+const LENET_EPOCHS: u64 = 6;
 
-/// `--preset cnn`'s epochs (PyTorch's example runs 14; the accuracy it
-/// reaches after this many is in the README).
+/// `--preset cnn`'s epochs: PyTorch's example runs 14; on the held-out
+/// 10,000 training images 3 reach 98.9%, and each takes half a minute on
+/// two cores.
 const CNN_EPOCHS: u64 = 3;
 
 /// Initialisation seed of the presets unless `--seed` is given.

@@ -124,6 +124,7 @@ pub mod sparse;
 mod transpose;
 mod view;
 
+pub use crate::arch::threads::flush_denormals;
 pub use crate::error::MatrixError;
 pub use crate::gemm::{
     gemm, gemm_batched, gemm_fused, selected_kernel, try_gemm, try_gemm_batched, try_gemm_fused,

@@ -1,5 +1,5 @@
-//! Dense neural networks on the [`matrix`] crate, in the order the data
-//! flows (read the modules in this order):
+//! Dense and convolutional neural networks on the [`matrix`] crate, in the
+//! order the data flows (read the modules in this order):
 //!
 //! 1. [`idx`]: the IDX file format MNIST comes in (reader, writer, errors).
 //! 2. [`dataset`]: IDX arrays to a [`dataset::Dataset`] (pixels in [0, 1],
@@ -8,14 +8,21 @@
 //! 3. [`layers`], one file each (its forward/backward pair over buffers
 //!    the caller owns with a plain reference, shape rule, parameters,
 //!    initialisation and model-file token): [`dense`] (`y = x W + b`, with
-//!    the fused bias + ReLU epilogue), [`activation`] (ReLU, tanh,
-//!    sigmoid), [`layers::softmax`]; [`input`] decides when the first Dense
-//!    layer reads its batch's nonzeros instead of the dense batch.
+//!    the fused bias + ReLU epilogue), [`layers::conv`] (2-D convolution
+//!    as gemms over each sample's patches), [`layers::pool`] (max pooling),
+//!    [`layers::dropout`], [`layers::normalize`] (the input's
+//!    standardisation), [`activation`] (ReLU, tanh, sigmoid),
+//!    [`layers::softmax`]; [`input`] decides when the first Dense layer
+//!    reads its batch's nonzeros instead of the dense batch.
 //! 4. [`network`]: the layers in order over one flat parameter buffer, the
-//!    forward and backward loops, activations allocated once per batch size.
+//!    forward and backward loops, activations allocated once per batch
+//!    size; a network written as a line of text
+//!    ([`network::layers_from_spec`], with LeNet-5 and PyTorch's MNIST
+//!    example as [`network::LENET5`] and [`network::PYTORCH_MNIST_EXAMPLE`]);
+//!    where a step's time goes ([`Network::profile_step`]).
 //! 5. [`loss`]: softmax + cross-entropy and sigmoid + binary cross-entropy,
 //!    each fused with its output activation.
-//! 6. [`optim`]: SGD, momentum, Nesterov, Adam and schedules over the flat
+//! 6. [`optim`]: SGD, momentum, Nesterov, Adam, Adadelta and schedules over the flat
 //!    buffer; [`train`] (`fit`) runs epochs of steps; [`metrics`] scores
 //!    predictions.
 //! 7. [`model_file`]: saving and loading a network (safetensors layout).

@@ -11,7 +11,8 @@
 //! - [`plot`]: PNG and GIF pictures (training curves, a decision boundary,
 //!   a 2-D embedding).
 //! - [`report`]: terminal output (a progress bar and a line per epoch,
-//!   digits drawn in characters).
+//!   digits drawn in characters) and the machine a figure was measured on.
+//! - [`threads`]: the thread pool the examples train on.
 //!
 //! Not published (`publish = false`); the root package uses it as a
 //! dev-dependency of `examples/`, `tests/` and `benches/`.
@@ -24,3 +25,4 @@ pub mod download;
 pub mod moons;
 pub mod plot;
 pub mod report;
+pub mod threads;
