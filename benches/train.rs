@@ -3,7 +3,11 @@
 //! one full-batch step of `--preset seed000` (784-10-10 over 33,600 MNIST
 //! images), each on a pool of 1 and of 2 threads.
 //!
-//! `cargo bench --bench train` (`-- "2 thread"` for one pool size). The dense step uses synthetic inputs
+//! And one training step of each convolutional preset (`lenet`, `cnn`) at
+//! batch 64, on 1 and 2 threads.
+//!
+//! `cargo bench --bench train` (`-- "2 thread"` for one pool size, `--
+//! cnn` for one network). The dense step uses synthetic inputs
 //! (uniform pixels, cyclic labels, every pixel nonzero: the first layer
 //! takes the dense gemm, whose cost does not depend on the values). The
 //! MNIST step uses the first 128 real training images, ~19% nonzero, so the
@@ -238,7 +242,51 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// One Adadelta training step of each convolutional preset's network at
+/// batch 64 (`mnist --preset lenet`, `--preset cnn`) on synthetic images,
+/// on 1 and 2 threads; the pool's threads flush denormals as the examples'
+/// do. Beside PyTorch: `cargo run --release --example train_vs_torch`.
+fn bench_cnn(c: &mut Criterion) {
+    let x = images(64);
+    let labels: Vec<u8> = (0..64).map(|i| (i % 10) as u8).collect();
+    for (name, spec) in [
+        ("lenet", nn::network::LENET5),
+        ("cnn", nn::network::PYTORCH_MNIST_EXAMPLE),
+    ] {
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .start_handler(|_| {
+                    matrix::flush_denormals(true);
+                })
+                .build()
+                .expect("a thread pool");
+            let layers = nn::network::layers_from_spec(spec, (1, 28, 28)).expect("a preset");
+            let mut rng = StdRng::seed_from_u64(0);
+            let mut net =
+                Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng)
+                    .expect("a network");
+            let kind = OptimizerKind::from_name("adadelta").expect("a rule");
+            let mut opt = Optimizer::new(kind, net.params().len(), 0.0, net.weight_ranges());
+            let mut group = c.benchmark_group(format!("{name}, {threads} thread(s)"));
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(5))
+                .throughput(Throughput::Elements(64));
+            group.bench_function("training step, batch 64", |b| {
+                b.iter_custom(|iters| {
+                    timed_on(&pool, iters, || {
+                        net.train_step_and_update(x.view(), &labels, &mut opt, 1.0)
+                            .unwrap();
+                    })
+                })
+            });
+            group.finish();
+        }
+    }
+}
+
+criterion_group!(benches, bench, bench_cnn);
 
 // criterion_main!, after registering the plots' font (see benches/matmul.rs).
 fn main() {
