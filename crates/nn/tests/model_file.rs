@@ -86,7 +86,7 @@ fn convolutional_models_round_trip_in_pytorchs_layout() {
     assert_eq!(shapes["layers.1.weight"], &[4, 1, 3, 3]);
     assert_eq!(shapes["layers.1.bias"], &[4]);
     assert_eq!(shapes["layers.5.weight"], &[6, 4, 3, 3]);
-    assert_eq!(shapes["layers.7.weight"], &[54, 10]);
+    assert_eq!(shapes["layers.7.weight"], &[24, 10]);
 }
 
 /// Builds a file from a header string and a data section.
