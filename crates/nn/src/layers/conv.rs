@@ -127,8 +127,8 @@ impl Conv {
         Layer::Conv2d(self)
     }
 
-    /// Output height and width (after [`output_width`](Self::output_width)
-    /// has accepted the shape).
+    /// Output height and width (once the layer's shape rule has accepted
+    /// the shape).
     pub fn out(&self) -> (usize, usize) {
         let side = |n: usize| (n + 2 * self.padding - self.kernel) / self.stride + 1;
         (side(self.height), side(self.width))
@@ -581,7 +581,7 @@ impl Conv {
         });
     }
 
-    /// [`forward`](Self::forward) as the textbook loops (the reference for
+    /// The forward pass as the textbook loops (the reference for
     /// tests).
     pub fn forward_reference<T: Scalar>(
         &self,
@@ -613,7 +613,7 @@ impl Conv {
         }
     }
 
-    /// [`backward`](Self::backward) as the textbook loops (the reference
+    /// The backward pass as the textbook loops (the reference
     /// for tests).
     pub fn backward_reference<T: Scalar>(
         &self,

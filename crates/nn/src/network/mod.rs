@@ -317,10 +317,15 @@ impl<T: Scalar> Network<T> {
 
     /// Predicted class of each row of `x` (argmax of the output; for a
     /// single sigmoid output, `p >= 0.5`). Runs in chunks of at most
-    /// `chunk` rows to bound memory.
+    /// `chunk` rows to bound memory, and of fewer where the network's
+    /// buffers for `chunk` rows would pass [`PREDICT_MEMORY`] bytes (a
+    /// convolutional network's maps are tens of thousands of numbers a
+    /// sample).
     pub fn predict(&mut self, x: MatrixView<'_, T>, chunk: usize) -> Result<Vec<usize>, NnError> {
         self.check_input(x)?;
-        let chunk = chunk.max(1);
+        // The activations and their gradients, per row.
+        let row_bytes = 2 * self.arch.widths.iter().sum::<usize>() * std::mem::size_of::<T>();
+        let chunk = chunk.min(PREDICT_MEMORY / row_bytes.max(1)).max(1);
         let end = self.arch.layers.len();
         let mut out = Vec::with_capacity(x.rows());
         let mut r0 = 0;
@@ -676,6 +681,10 @@ pub fn mlp_layers(
     });
     layers
 }
+
+/// The memory [`Network::predict`] lets its buffers grow to for one chunk
+/// of rows (unless one row needs more): 256 MiB.
+pub const PREDICT_MEMORY: usize = 256 << 20;
 
 /// Most parameters (weights and biases) a network may have: 2^30, 4 GiB of
 /// f32 before gradients and optimizer state.
