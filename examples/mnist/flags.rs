@@ -55,12 +55,13 @@ pub struct Args {
     #[arg(short = 'H', long, value_delimiter = ',', conflicts_with = "layers")]
     pub hidden: Option<Vec<usize>>,
     /// The whole network as a list of layers from the 1x28x28 image to the
-    /// 10 classes, e.g. "conv:6:5:p2,relu,maxpool:2,conv:16:5,relu,maxpool:2,
-    /// dense:120,relu,dense:84,relu,dense:10". Items: conv:FILTERS:KERNEL
-    /// [:sSTRIDE][:pPADDING], maxpool:SIZE, dropout:P, dense:WIDTH, relu,
-    /// tanh, sigmoid, normalize:MEAN:STD, flatten (for reading; a dense
-    /// layer flattens the maps anyway); a softmax is added at the end
-    /// [presets lenet, cnn: their networks].
+    /// 10 classes, e.g.
+    /// "conv:6:5:p2,relu,maxpool:2,conv:16:5,relu,maxpool:2,dense:120,relu,dense:10".
+    /// Items: conv:FILTERS:KERNEL with optional :sSTRIDE and :pPADDING,
+    /// maxpool:SIZE, dropout:P, dense:WIDTH, relu, tanh, sigmoid,
+    /// normalize:MEAN:STD, flatten (for reading; a dense layer flattens the
+    /// maps anyway); a softmax is added at the end [presets lenet, cnn:
+    /// their networks].
     #[arg(long, value_name = "LIST", conflicts_with = "activation")]
     pub layers: Option<String>,
     /// Activation after each hidden layer [default: relu].
@@ -115,8 +116,9 @@ pub struct Args {
     /// Evaluate a saved model instead of training.
     #[arg(long, value_name = "FILE", conflicts_with = "save")]
     pub load: Option<PathBuf>,
-    /// Reproduce a reference configuration: sets the defaults of the
-    /// network and training flags, which explicit flags override.
+    /// A named configuration (a reference system, or a network and schedule
+    /// chosen on a validation split): sets the defaults of the network and
+    /// training flags, which explicit flags override.
     #[arg(short, long, value_enum)]
     pub preset: Option<Preset>,
     /// Write the per-epoch loss and accuracy curves as a PNG to FILE.
