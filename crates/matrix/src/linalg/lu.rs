@@ -86,7 +86,10 @@ impl<T: Scalar> Lu<T> {
         let mut factors = owned(a)?;
         check_finite("lu", factors.view(), Part::All)?;
         let mut piv = vec![0; n];
-        factor(factors.view_mut(), 0, n, &mut piv)?;
+        // One buffer for every panel's column-major copy: a fresh one per
+        // panel cost a page fault per 4 KiB, on the calling thread only.
+        let mut panel = Matrix::<T>::try_zeros(n, LEAF)?;
+        factor(factors.view_mut(), 0, n, &mut piv, panel.as_mut_slice())?;
         check_finite("lu", factors.view(), Part::All)?;
         // piv[j]: row j was swapped with row piv[j] (>= j), in order.
         let mut perm: Vec<usize> = (0..n).collect();
@@ -243,12 +246,13 @@ fn factor<T: Scalar>(
     c0: usize,
     nc: usize,
     piv: &mut [usize],
+    panel: &mut [T],
 ) -> Result<(), MatrixError> {
     if nc <= LEAF {
-        return leaf(a, c0, nc, piv);
+        return leaf(a, c0, nc, piv, panel);
     }
     let n1 = half(nc);
-    factor(a.rb_mut(), c0, n1, &mut piv[..n1])?;
+    factor(a.rb_mut(), c0, n1, &mut piv[..n1], panel)?;
     let m = a.rows();
     {
         let (top, bottom) = a.rb_mut().split_at_row(n1);
@@ -262,27 +266,29 @@ fn factor<T: Scalar>(
         gemm(-T::ONE, l21, a12.into_view(), T::ONE, a22);
     }
     let (_, bottom) = a.split_at_row(n1);
-    factor(bottom, c0 + n1, nc - n1, &mut piv[n1..])?;
+    factor(bottom, c0 + n1, nc - n1, &mut piv[n1..], panel)?;
     piv[n1..].iter_mut().for_each(|p| *p += n1);
     Ok(())
 }
 
 /// The unblocked factorization of a panel of at most [`LEAF`] columns, in
-/// a column-major copy so that the pivot search, the scaling and the
-/// rank-1 updates all run down contiguous columns.
+/// a column-major copy (in `panel`, at least `nc` times the rows long) so
+/// that the pivot search, the scaling and the rank-1 updates all run down
+/// contiguous columns.
 fn leaf<T: Scalar>(
     mut a: MatrixViewMut<'_, T>,
     c0: usize,
     nc: usize,
     piv: &mut [usize],
+    panel: &mut [T],
 ) -> Result<(), MatrixError> {
     let m = a.rows();
     let axpy = Axpy::new();
-    let mut p = vec![T::ZERO; nc * m];
+    let p = &mut panel[..nc * m];
     // Cache-blocked transposing copies in and (below) out.
     copy_into(
         a.rb().submatrix(0, c0, m, nc),
-        MatrixViewMut::from_slice(&mut p, m, nc, 1, m),
+        MatrixViewMut::from_slice(p, m, nc, 1, m),
     );
     for j in 0..nc.min(m) {
         let (left, right) = p.split_at_mut((j + 1) * m);
@@ -333,7 +339,7 @@ fn leaf<T: Scalar>(
         }
     }
     copy_into(
-        MatrixView::from_slice(&p, m, nc, 1, m),
+        MatrixView::from_slice(p, m, nc, 1, m),
         a.submatrix_mut(0, c0, m, nc),
     );
     Ok(())
