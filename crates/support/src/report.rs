@@ -143,7 +143,7 @@ pub fn cpu_name() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
-/// `Intel(R) Xeon(R) Processor, 2 threads, L1d 48 KiB, L2 2048 KiB`: the
+/// `<CPU model name>, <n> threads, L1d <KiB>, L2 <KiB>`: the
 /// machine a figure was measured on.
 pub fn machine() -> String {
     let caches = matrix::CacheSizes::detect();

@@ -81,12 +81,13 @@ pub(crate) fn parse(fields: &[&str]) -> Option<Result<Layer, String>> {
 /// is an error rather than a patch of billions.
 pub const MAX_KERNEL: usize = 64;
 
-/// Most scratch elements one sample may need (`P` times the patch and the
-/// filters): 2^26, 256 MiB of f32.
+/// Most scratch elements one sample may need (its patches and a share of
+/// the weight gradient, `(P + filters) * patch`): 2^26, 256 MiB of f32.
 const MAX_SCRATCH_PER_SAMPLE: usize = 1 << 26;
 
 /// The lanes a batch is cut into: each a contiguous run of samples that one
-/// task takes chunk by chunk, in its own part of the scratch, adding up its
+/// task takes a sample (or a group) at a time, in its own part of the
+/// scratch, adding up its
 /// own part of the weight gradient; the lanes' parts are summed in lane
 /// order. A constant, so that the sums (and so the bits) do not depend on
 /// the number of threads; 4 keeps 2 or 4 cores busy on one batch.

@@ -73,16 +73,13 @@ pub fn layers_from_spec(spec: &str, input: (usize, usize, usize)) -> Result<Vec<
         let fail = |why: String| format!("item {} '{item}': {why}", i + 1);
         let lower = item.to_ascii_lowercase();
         let fields: Vec<&str> = lower.split(':').collect();
-        let numbers = |from: usize| -> Result<Vec<f64>, String> {
-            fields[from..]
-                .iter()
-                .map(|f| {
-                    f.parse::<f64>()
-                        .map_err(|_| format!("'{f}' is not a number"))
-                })
-                .collect()
+        let number = |f: &str| {
+            f.parse::<f64>()
+                .map_err(|_| format!("'{f}' is not a number"))
         };
-        let count = |x: f64, what: &str| -> Result<usize, String> {
+        // A size: a whole number of at least 1.
+        let whole = |f: &str, what: &str| -> Result<usize, String> {
+            let x = number(f)?;
             if x.fract() == 0.0 && x >= 1.0 && x <= u32::MAX as f64 {
                 Ok(x as usize)
             } else {
@@ -109,27 +106,23 @@ pub fn layers_from_spec(spec: &str, input: (usize, usize, usize)) -> Result<Vec<
                 Some(a) => Layer::Act(a),
                 None => return Err(fail("unknown layer".into())),
             },
-            ["dense", _] => {
-                let n = numbers(1).map_err(&fail)?;
-                let outputs = count(n[0], "a dense width").map_err(&fail)?;
+            ["dense", n] => {
+                let outputs = whole(n, "a dense width").map_err(&fail)?;
                 Layer::Dense {
                     inputs: shape.width(),
                     outputs,
                 }
             }
             ["dropout", p] => {
-                let p: f64 = p
-                    .parse()
-                    .map_err(|_| fail(format!("'{p}' is not a number")))?;
+                let p = number(p).map_err(&fail)?;
                 Layer::Dropout(Dropout::new(p).map_err(&fail)?)
             }
-            ["normalize", _, _] => {
-                let n = numbers(1).map_err(&fail)?;
-                Layer::Normalize(Normalize::new(shape.width(), n[0], n[1]).map_err(&fail)?)
+            ["normalize", mean, std] => {
+                let (mean, std) = (number(mean).map_err(&fail)?, number(std).map_err(&fail)?);
+                Layer::Normalize(Normalize::new(shape.width(), mean, std).map_err(&fail)?)
             }
-            ["maxpool" | "pool", _] => {
-                let n = numbers(1).map_err(&fail)?;
-                let size = count(n[0], "a pooling size").map_err(&fail)?;
+            ["maxpool" | "pool", n] => {
+                let size = whole(n, "a pooling size").map_err(&fail)?;
                 let (channels, height, width) = maps("pooling layer").map_err(&fail)?;
                 Layer::MaxPool2d {
                     channels,
@@ -139,33 +132,16 @@ pub fn layers_from_spec(spec: &str, input: (usize, usize, usize)) -> Result<Vec<
                 }
             }
             ["conv", f, k, ..] => {
-                let filters = count(
-                    f.parse()
-                        .map_err(|_| fail(format!("'{f}' is not a number")))?,
-                    "filters",
-                )
-                .map_err(&fail)?;
-                let kernel = count(
-                    k.parse()
-                        .map_err(|_| fail(format!("'{k}' is not a number")))?,
-                    "a kernel side",
-                )
-                .map_err(&fail)?;
+                let filters = whole(f, "filters").map_err(&fail)?;
+                let kernel = whole(k, "a kernel side").map_err(&fail)?;
                 let (mut stride, mut padding) = (1, 0);
                 for option in &fields[3..] {
-                    let value = |rest: &str| {
-                        rest.parse::<usize>().map_err(|_| {
-                            fail(format!("bad option '{option}' (s<stride> or p<padding>)"))
-                        })
-                    };
+                    let bad = || fail(format!("bad option '{option}' (s<stride> or p<padding>)"));
+                    let value = |rest: &str| rest.parse::<usize>().map_err(|_| bad());
                     match option.split_at(1.min(option.len())) {
                         ("s", rest) => stride = value(rest)?,
                         ("p", rest) => padding = value(rest)?,
-                        _ => {
-                            return Err(fail(format!(
-                                "bad option '{option}' (s<stride> or p<padding>)"
-                            )))
-                        }
+                        _ => return Err(bad()),
                     }
                 }
                 let (channels, height, width) = maps("convolution").map_err(&fail)?;
