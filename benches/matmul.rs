@@ -1,8 +1,11 @@
-//! gemm and transpose: every kernel this CPU has beside matrixmultiply, one
-//! criterion group per shape, element type and thread count.
+//! gemm and transpose: every kernel this CPU has beside the peers built in
+//! (matrixmultiply; faer and the `gemm` crate with `--features peers`;
+//! OpenBLAS with `--features openblas`), one criterion group per shape,
+//! element type and thread count.
 //!
 //! ```sh
 //! cargo bench --bench matmul                          # everything, about 5 minutes
+//! cargo bench --bench matmul --features peers,openblas # with every peer
 //! cargo bench --bench matmul -- "gemm f32 NN 1024 "   # one group (a regex on the names)
 //! cargo bench --bench matmul -- transpose             # transpose beside a copy
 //! cargo bench --bench matmul -- batched               # many 64x64 products
@@ -11,7 +14,7 @@
 //!
 //! Groups are named `gemm {f32|f64} {shape} {threads}t` and hold
 //! `matnet {kernel}` for each kernel (`avx512`, `avx2`, `portable`, those the
-//! CPU supports) and, on one thread, `matrixmultiply`; groups
+//! CPU supports) and each peer (matrixmultiply on one thread only); groups
 //! `gemm {bf16|f16} {shape} {threads}t` hold the half-precision product on
 //! every path the CPU has (`HalfPath`) beside the f32 product. Throughput is in
 //! flops (2mnk), so the HTML report (`target/criterion/report/index.html`)
@@ -20,9 +23,9 @@
 //! second.
 //!
 //! Criterion times the members of a group one after the other, and a burst
-//! of load on a shared machine can move a mean by 10%; for one ratio,
-//! `cargo run --release --example vs_matrixmultiply` alternates the two
-//! products in one process.
+//! of load on a shared machine can move a mean by 10%; for the ratios of
+//! record, `cargo run --release --example vs_peers` alternates every peer
+//! in one process.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -34,16 +37,13 @@ use matrix::{
     Epilogue, Half, HalfPath, KernelKind, Matrix,
 };
 
-#[path = "support/matrixmultiply.rs"]
-mod anchor;
-use anchor::{input, MmGemm, SHAPES};
+#[path = "support/peers.rs"]
+mod peers;
+use peers::{input, Peer, PeerScalar, SHAPES};
 
-fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
+fn bench_gemm<T: PeerScalar>(c: &mut Criterion) {
     let kernels = KernelKind::supported();
     for &threads in &[1usize, 2] {
-        // matrixmultiply is built without its "threading" feature (which
-        // would take every physical core whatever the group says), so it
-        // runs, and is compared, on one thread only.
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -82,8 +82,21 @@ fn bench_gemm<T: MmGemm>(c: &mut Criterion) {
                     })
                 });
             }
-            if threads == 1 {
-                group.bench_function("matrixmultiply", |bch| bch.iter(|| T::mm(&a, &b, &mut out)));
+            for peer in Peer::built().into_iter().skip(1) {
+                if !peer.runs_on(threads) {
+                    continue;
+                }
+                group.bench_function(peer.name(), |bch| {
+                    bch.iter_custom(|iters| {
+                        pool.install(|| {
+                            let start = Instant::now();
+                            for _ in 0..iters {
+                                peer.gemm(threads, &a, &b, &mut out);
+                            }
+                            start.elapsed()
+                        })
+                    })
+                });
             }
             group.finish();
             black_box(&out);

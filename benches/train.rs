@@ -245,7 +245,7 @@ fn bench(c: &mut Criterion) {
 /// One Adadelta training step of each convolutional preset's network at
 /// batch 64 (`mnist --preset lenet`, `--preset cnn`) on synthetic images,
 /// on 1 and 2 threads; the pool's threads flush denormals as the examples'
-/// do. Beside PyTorch: `cargo run --release --example train_vs_torch`.
+/// do. Beside PyTorch: `cargo run --release --example train_vs_peers`.
 fn bench_cnn(c: &mut Criterion) {
     let x = images(64);
     let labels: Vec<u8> = (0..64).map(|i| (i % 10) as u8).collect();

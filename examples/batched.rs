@@ -5,7 +5,7 @@
 //! cargo run --release --example batched -- [--batch 256] [--n 64] [--threads 1,2]
 //! ```
 //!
-//! numpy's figure comes from `benches/numpy_batched.py`, run with `$PYTHON`
+//! numpy's figure comes from `benches/peers/numpy_batched.py`, run with `$PYTHON`
 //! (default `python3`); it is left out, with a note, where numpy is missing.
 //! For numpy's fastest kernel, run the command with `env -u
 //! OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` where those are set.
@@ -48,7 +48,10 @@ fn best_seconds(flop: f64, mut f: impl FnMut()) -> f64 {
 
 fn numpy(batch: usize, n: usize, threads: usize) -> Result<f64, String> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/numpy_batched.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/peers/numpy_batched.py"
+    );
     let out = Command::new(&python)
         .args([
             script,

@@ -65,10 +65,12 @@ struct Args {
     /// Print the plan of each product (on each thread count) instead of measuring.
     #[arg(long)]
     plan: bool,
-    /// Measure a peer beside each figure: `torch` (PyTorch's CPU matmul,
-    /// through benches/peers/torch_matmul.py and `$PYTHON`, default
-    /// python3), for f32, bf16 and f16; prints the ratio of medians.
-    #[arg(long, value_name = "PEER", value_parser = ["torch"])]
+    /// Measure a peer beside each figure: `numpy` (numpy's matmul on its
+    /// OpenBLAS, f32 and f64) or `torch` (PyTorch's CPU matmul, every
+    /// dtype), through benches/peers/<PEER>_matmul.py and `$PYTHON`
+    /// (default python3; `benches/peers/run` sets one up); prints the ratio
+    /// of medians.
+    #[arg(long, value_name = "PEER", value_parser = ["numpy", "torch"])]
     peer: Option<String>,
     /// Rounds per figure, ours and the peer's alternated; medians and the
     /// spread (min-max) are printed when more than one.
@@ -402,7 +404,9 @@ fn run(args: Args) -> Result<(), String> {
                         "bf16" => bench_half::<bf16>(s),
                         _ => bench_half::<f16>(s),
                     }));
-                    if let (Some(peer), true) = (peer, dtype != "f64") {
+                    let peer_has_it =
+                        peer != Some("numpy") || ["f32", "f64"].contains(&dtype.as_str());
+                    if let (Some(peer), true) = (peer, peer_has_it) {
                         theirs.push(peer_gflops(peer, t, s, dtype)?);
                     }
                 }

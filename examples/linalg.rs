@@ -1,18 +1,23 @@
 //! Decompositions' throughput: Cholesky, LU (+ a one-column solve) and QR
 //! in GFLOP/s, on rayon pools of the given sizes, optionally beside
-//! numpy.linalg (LAPACK through OpenBLAS) in the same run.
+//! numpy.linalg (LAPACK through OpenBLAS) and faer in the same run.
 //!
 //! ```text
 //! cargo run --release --example linalg -- [--n 512,1024,2048] [--dtype f64,f32] [--threads 1,2] [--reps 7] [--peer numpy]
+//! cargo run --release --example linalg --features peers -- --n 2048 --peer numpy,faer
 //! ```
 //!
 //! Prints `ROUTINE N DTYPE THREADS GFLOP/s` (the median of `--reps` calls)
 //! per measurement, with the flop counts numpy's comparison uses: Cholesky
 //! n³/3, LU 2n³/3, QR 4n³/3. With `--peer numpy` it starts
-//! `benches/np_linalg.py --serve` once per thread count
+//! `benches/peers/numpy_linalg.py --serve` once per thread count
 //! (`OPENBLAS_NUM_THREADS`) and alternates one matnet call with one numpy
 //! call, so that both see the same machine; each line then also shows both
-//! medians, their spread (min–max) and the ratio matnet / numpy. Lines
+//! medians, their spread (min–max) and the ratio matnet / numpy. `--peer
+//! faer` (built with `--features peers`) takes turns the same way with
+//! faer 0.24's `llt`, `partial_piv_lu` + `solve` and `qr`, on its own
+//! column-major copies of the same inputs, with faer's parallelism set to
+//! the pool's threads. Lines
 //! starting with `#` are comments. `--cpu-time` counts only the time the
 //! measuring thread was on a CPU (for tuning on a shared machine, 1 thread).
 
@@ -42,9 +47,10 @@ struct Args {
     /// Routines: cholesky, lu, qr.
     #[arg(long, value_delimiter = ',', default_value = "cholesky,lu,qr")]
     routines: Vec<String>,
-    /// `numpy`: time numpy.linalg in the same run, alternating.
-    #[arg(long)]
-    peer: Option<String>,
+    /// Peers to time in the same run, alternating: `numpy`
+    /// (numpy.linalg), `faer` (with `--features peers`).
+    #[arg(long, value_delimiter = ',')]
+    peer: Vec<String>,
     /// Count only the time the calling thread was on a CPU
     /// (`CLOCK_THREAD_CPUTIME_ID`), not time lost to other processes on a
     /// shared machine: for tuning, meaningful on 1 thread only.
@@ -77,7 +83,7 @@ fn thread_cpu_ns() -> Option<u64> {
     None
 }
 
-/// One `benches/np_linalg.py --serve` process.
+/// One `benches/peers/numpy_linalg.py --serve` process.
 struct Numpy {
     child: Child,
     stdin: ChildStdin,
@@ -86,8 +92,9 @@ struct Numpy {
 
 impl Numpy {
     fn start(threads: usize) -> Numpy {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/np_linalg.py");
-        let mut child = Command::new("python3")
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers/numpy_linalg.py");
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(&python)
             .arg(script)
             .arg("--serve")
             .env("OPENBLAS_NUM_THREADS", threads.to_string())
@@ -95,7 +102,7 @@ impl Numpy {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start python3 {script}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {python} {script}: {e}"));
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
         Numpy {
@@ -122,6 +129,66 @@ impl Drop for Numpy {
         let _ = self.child.wait();
     }
 }
+
+/// faer's decompositions on column-major copies of the inputs.
+#[cfg(feature = "peers")]
+mod faer_peer {
+    use super::Inputs;
+    use matrix::Scalar;
+    use std::time::Instant;
+
+    /// The element types faer is timed on.
+    pub trait FaerScalar: Scalar {
+        /// Seconds of one faer call of `routine` on `threads` threads.
+        fn time(routine: &str, x: &Inputs<Self>, threads: usize) -> f64;
+    }
+
+    macro_rules! faer_scalar {
+        ($t:ty) => {
+            impl FaerScalar for $t {
+                fn time(routine: &str, x: &Inputs<$t>, threads: usize) -> f64 {
+                    use faer::linalg::solvers::Solve;
+                    let copy = |m: &matrix::Matrix<$t>| {
+                        faer::Mat::<$t>::from_fn(m.rows(), m.cols(), |i, j| m[(i, j)])
+                    };
+                    faer::set_global_parallelism(if threads > 1 {
+                        faer::Par::rayon(threads)
+                    } else {
+                        faer::Par::Seq
+                    });
+                    let (spd, g, b) = (copy(&x.spd), copy(&x.g), copy(&x.b));
+                    let t = Instant::now();
+                    match routine {
+                        "cholesky" => drop(std::hint::black_box(
+                            spd.llt(faer::Side::Lower).expect("SPD"),
+                        )),
+                        "lu" => drop(std::hint::black_box(g.partial_piv_lu().solve(&b))),
+                        "qr" => drop(std::hint::black_box(g.qr())),
+                        other => panic!("unknown routine {other}"),
+                    }
+                    t.elapsed().as_secs_f64()
+                }
+            }
+        };
+    }
+    faer_scalar!(f32);
+    faer_scalar!(f64);
+}
+
+#[cfg(feature = "peers")]
+use faer_peer::FaerScalar;
+
+/// Without `--features peers`, no element type has faer.
+#[cfg(not(feature = "peers"))]
+trait FaerScalar: Scalar {
+    fn time(_: &str, _: &Inputs<Self>, _: usize) -> f64 {
+        unreachable!("--peer faer is refused without --features peers")
+    }
+}
+#[cfg(not(feature = "peers"))]
+impl FaerScalar for f32 {}
+#[cfg(not(feature = "peers"))]
+impl FaerScalar for f64 {}
 
 fn flops(routine: &str, n: usize) -> f64 {
     let n3 = (n as f64).powi(3);
@@ -185,7 +252,8 @@ fn stats(flop: f64, times: &[f64]) -> (f64, f64, f64) {
     (g[g.len() / 2], g[0], g[g.len() - 1])
 }
 
-fn run<T: Scalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy>) {
+fn run<T: FaerScalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy>) {
+    let faer = args.peer.iter().any(|p| p == "faer");
     let x = inputs::<T>(n);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -193,28 +261,29 @@ fn run<T: Scalar>(args: &Args, n: usize, threads: usize, peer: &mut Option<Numpy
         .expect("rayon pool");
     for routine in &args.routines {
         let flop = flops(routine, n);
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        // One warm-up each, then alternate.
-        pool.install(|| time_ours(routine, &x, args.cpu_time));
-        if let Some(p) = peer.as_mut() {
-            p.time(routine, n, T::NAME);
-        }
-        for _ in 0..args.reps {
-            ours.push(pool.install(|| time_ours(routine, &x, args.cpu_time)));
-            if let Some(p) = peer.as_mut() {
-                theirs.push(p.time(routine, n, T::NAME));
+        let (mut ours, mut numpy, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        // One warm-up each (round 0), then alternate.
+        for round in 0..=args.reps {
+            let t = pool.install(|| time_ours(routine, &x, args.cpu_time));
+            let n_t = peer.as_mut().map(|p| p.time(routine, n, T::NAME));
+            let f_t = faer.then(|| pool.install(|| T::time(routine, &x, threads)));
+            if round > 0 {
+                ours.push(t);
+                numpy.extend(n_t);
+                theirs.extend(f_t);
             }
         }
         let (med, lo, hi) = stats(flop, &ours);
         print!("{routine} {n} {} {threads} {med:.1}", T::NAME);
-        if !theirs.is_empty() {
-            let (pmed, plo, phi) = stats(flop, &theirs);
-            print!(
-                "  # matnet {med:.1} [{lo:.1}-{hi:.1}]  numpy {pmed:.1} [{plo:.1}-{phi:.1}]  ratio {:.2}",
-                med / pmed
-            );
-        } else {
-            print!("  # [{lo:.1}-{hi:.1}]");
+        print!("  # matnet {med:.1} [{lo:.1}-{hi:.1}]");
+        for (name, times) in [("numpy", &numpy), ("faer", &theirs)] {
+            if !times.is_empty() {
+                let (pmed, plo, phi) = stats(flop, times);
+                print!(
+                    "  {name} {pmed:.1} [{plo:.1}-{phi:.1}] ratio {:.2}",
+                    med / pmed
+                );
+            }
         }
         println!();
     }
@@ -227,12 +296,26 @@ fn main() {
         args.reps
     );
     println!("# kernel: {:?}", matrix::selected_kernel());
+    for p in &args.peer {
+        match p.as_str() {
+            "numpy" => {}
+            "faer" if cfg!(feature = "peers") => {}
+            "faer" => {
+                eprintln!("error: --peer faer needs the example built with --features peers");
+                std::process::exit(2);
+            }
+            other => {
+                eprintln!("error: --peer {other}: numpy or faer");
+                std::process::exit(2);
+            }
+        }
+    }
     for &threads in &args.threads {
-        let mut peer = match args.peer.as_deref() {
-            None => None,
-            Some("numpy") => Some(Numpy::start(threads)),
-            Some(other) => panic!("--peer {other}: only numpy is known"),
-        };
+        let mut peer = args
+            .peer
+            .iter()
+            .any(|p| p == "numpy")
+            .then(|| Numpy::start(threads));
         for &n in &args.n {
             for dtype in &args.dtype {
                 match dtype.as_str() {

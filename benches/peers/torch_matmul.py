@@ -3,8 +3,8 @@
 
 usage: python3 benches/peers/torch_matmul.py THREADS KIND M K N DTYPE
   KIND: NN, AtB (A stored transposed) or ABt (B stored transposed), as in
-  examples/gemm; DTYPE: f32, bf16 or f16 (torch.float32, torch.bfloat16,
-  torch.float16; a half-precision product returns half precision, as
+  examples/gemm; DTYPE: f32, f64, bf16 or f16 (torch.float32,
+  torch.float64, torch.bfloat16, torch.float16; a half-precision product returns half precision, as
   torch.matmul does). Prints one figure: GFLOP/s, best of 5 batches of
   back-to-back products. `examples/gemm --peer torch` runs it beside each
   of its own measurements.
@@ -18,7 +18,7 @@ import torch
 def main():
     threads, kind, m, k, n, dtype = sys.argv[1:7]
     threads, m, k, n = int(threads), int(m), int(k), int(n)
-    dt = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[dtype]
+    dt = {"f32": torch.float32, "f64": torch.float64, "bf16": torch.bfloat16, "f16": torch.float16}[dtype]
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     a = (torch.rand(k, m) * 2 - 1).to(dt).t() if kind == "AtB" else (torch.rand(m, k) * 2 - 1).to(dt)

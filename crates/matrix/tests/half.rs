@@ -311,6 +311,7 @@ fn small_forced_k_blocks_keep_the_bound() {
             let caches = matrix::CacheSizes {
                 l1d: l1,
                 l2: 64 << 10,
+                l3: 2 << 20,
             };
             let choices = PlanChoices {
                 caches: Some(caches),

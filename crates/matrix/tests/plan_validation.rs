@@ -115,7 +115,11 @@ fn cache_sizes_outside_what_a_machine_has_are_refused() {
     for kernel in kernels() {
         for l1d in edge_values().into_iter().chain(ok) {
             for l2 in [0, 1, 1 << 20, usize::MAX].into_iter().chain(ok) {
-                let caches = CacheSizes { l1d, l2 };
+                let caches = CacheSizes {
+                    l1d,
+                    l2,
+                    l3: 2 << 20,
+                };
                 let choices = PlanChoices {
                     caches: Some(caches),
                     algorithm: Some(Algorithm::Blis),
@@ -232,10 +236,12 @@ fn half_products_check_their_choices_by_the_same_rules() {
                 Some(CacheSizes {
                     l1d: 0,
                     l2: 1 << 20,
+                    l3: 2 << 20,
                 }),
                 Some(CacheSizes {
                     l1d: 32 << 10,
                     l2: usize::MAX,
+                    l3: 2 << 20,
                 }),
             ] {
                 let choices = PlanChoices {

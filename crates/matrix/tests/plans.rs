@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 const TUNED: CacheSizes = CacheSizes {
     l1d: 32 << 10,
     l2: 1 << 20,
+    l3: 2 << 20,
 };
 
 /// A 64 KiB L2: k blocks of 64 (f32 and f64 alike, with 32- or 16-wide
@@ -29,6 +30,7 @@ const TUNED: CacheSizes = CacheSizes {
 const TINY_L2: CacheSizes = CacheSizes {
     l1d: 16 << 10,
     l2: 64 << 10,
+    l3: 2 << 20,
 };
 
 /// A rayon pool of 1 or 2 threads, made once.
@@ -93,6 +95,57 @@ fn tuned() -> PlanChoices {
     PlanChoices {
         caches: Some(TUNED),
         ..PlanChoices::default()
+    }
+}
+
+/// The four cache layouts of the CPUs the project meets (L1d / L2 per core:
+/// 32 KiB / 512 KiB, 32 KiB / 1 MiB, 48 KiB / 1 MiB, 48 KiB / 2 MiB), each
+/// with a 4 MiB share of L3.
+const LAYOUTS: [CacheSizes; 4] = [
+    CacheSizes {
+        l1d: 32 << 10,
+        l2: 512 << 10,
+        l3: 4 << 20,
+    },
+    CacheSizes {
+        l1d: 32 << 10,
+        l2: 1 << 20,
+        l3: 4 << 20,
+    },
+    CacheSizes {
+        l1d: 48 << 10,
+        l2: 1 << 20,
+        l3: 4 << 20,
+    },
+    CacheSizes {
+        l1d: 48 << 10,
+        l2: 2 << 20,
+        l3: 4 << 20,
+    },
+];
+
+#[test]
+fn each_cache_layout_gets_the_blocking_derived_from_it() {
+    // The portable kernel (4x8 f32 tiles, 32 bytes of B per k) runs on every
+    // machine, so its plans are asserted everywhere: KC = L2 / 8 / 32 bytes
+    // (2048 at most) evened over k = 1024; NC = L2 / 2 / (KC * 4); MC = the
+    // 2 MiB A chunk / (KC * 4). The other kernels' blocks are asserted for
+    // every layout in `gemm::blocking`'s unit tests, on any machine too.
+    let want = [
+        (1024, 64, 512),
+        (1024, 128, 512),
+        (1024, 128, 512),
+        (1024, 256, 512),
+    ];
+    for (caches, (kc, nc, mc)) in LAYOUTS.into_iter().zip(want) {
+        let choices = PlanChoices {
+            caches: Some(caches),
+            ..PlanChoices::default()
+        };
+        let p = plan_of(KernelKind::Portable, 1, (1024, 1024, 1024), false, choices);
+        assert_eq!(p.caches, caches);
+        let part = p.first_part.expect("a BLIS plan");
+        assert_eq!((p.kc, part.nc, part.mc), (kc, nc, mc), "{caches:?}");
     }
 }
 

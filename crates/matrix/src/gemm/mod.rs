@@ -210,7 +210,7 @@ pub fn try_gemm_with_kernel<'a, 'b, 'c, T: Scalar>(
 /// let b = Matrix::from_fn(300, 50, |i, j| (i * j % 7) as f32);
 /// let mut c = Matrix::zeros(40, 50);
 /// // A 64 KiB L2 makes k blocks of 64: five passes over C for k = 300.
-/// let small = CacheSizes { l1d: 16 << 10, l2: 64 << 10 };
+/// let small = CacheSizes { l1d: 16 << 10, l2: 64 << 10, l3: 1 << 20 };
 /// let choices = PlanChoices { caches: Some(small), a: Some(ASource::Packed), ..Default::default() };
 /// let plan = try_gemm_planned(selected_kernel().unwrap(), choices, 1.0, &a, &b, 0.0, &mut c, Epilogue::none())?
 ///     .expect("a nonempty product has a plan");

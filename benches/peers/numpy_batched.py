@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """numpy's batched matmul on a 3-D array, the anchor for examples/batched.rs.
 
-usage: python3 benches/numpy_batched.py BATCH N THREADS
+usage: python3 benches/peers/numpy_batched.py BATCH N THREADS
 Prints one line: the best GFLOP/s of `a @ b` with a, b of shape (BATCH, N, N), float32.
 """
 import sys, time

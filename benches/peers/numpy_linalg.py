@@ -3,14 +3,14 @@
 
 Two ways to run it:
 
-  OPENBLAS_NUM_THREADS=T python3 benches/np_linalg.py --serve
+  OPENBLAS_NUM_THREADS=T python3 benches/peers/numpy_linalg.py --serve
       What `cargo run --release --example linalg -- --peer numpy` starts, one
       process per thread count. Reads lines `ROUTINE N DTYPE` on stdin
       (ROUTINE: cholesky, lu, qr; DTYPE: f64, f32) and answers each with one
       line: the seconds of one call, timed here so that matnet's and numpy's
       repetitions can alternate in one run.
 
-  OPENBLAS_NUM_THREADS=T python3 benches/np_linalg.py [N ...]
+  OPENBLAS_NUM_THREADS=T python3 benches/peers/numpy_linalg.py [N ...]
       Standalone: the median GFLOP/s of 5 calls per routine and size.
 
 The inputs match the example's: an SPD matrix X Xᵀ + n I for Cholesky, a

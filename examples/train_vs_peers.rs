@@ -1,20 +1,25 @@
-//! Training throughput of a convolutional network, ours beside PyTorch's
-//! CPU build, in one run: rounds of `--steps` Adadelta steps on shuffled
-//! MNIST batches, ours and PyTorch's (`benches/peers/torch_cnn.py`, run
-//! with `$PYTHON`, default `python3`) taking turns, then the median
-//! samples/s of each with the spread (min-max) and the ratio of medians.
+//! Training throughput, ours beside a peer's, in one run: rounds of
+//! `--steps` steps on shuffled MNIST batches, ours and the peer's taking
+//! turns, then the median samples/s of each with the spread (min-max) and
+//! the ratio of medians. The peer is PyTorch's CPU build
+//! (`benches/peers/torch_train.py`) or, for the MLP, the same network
+//! written in numpy (`benches/peers/numpy_train.py`), run with `$PYTHON`
+//! (default `python3`; `bash benches/peers/run train` sets one up).
 //!
 //! ```text
-//! cargo run --release --example train_vs_torch -- --net cnn --rounds 3
-//! cargo run --release --example train_vs_torch -- --net lenet --steps 400
+//! cargo run --release --example train_vs_peers -- --net cnn --rounds 3
+//! cargo run --release --example train_vs_peers -- --net lenet --steps 400
+//! cargo run --release --example train_vs_peers -- --net mlp --peer numpy
 //! ```
 //!
 //! Both sides read the same files (the tests' lookup: `$MNIST_DIR`, else
 //! `data/mnist/`, else a download there), time the steps only (data in
 //! memory beforehand, 5 untimed warm-up steps), and use the same network,
-//! batch, optimizer and threads. The network is `mnist --preset`'s: `cnn`
-//! is PyTorch's MNIST example, `lenet` LeNet-5's shape. Where PyTorch is
-//! missing, ours is measured alone, with a note.
+//! batch, optimizer and threads. The networks are `mnist`'s: `cnn` is
+//! PyTorch's MNIST example (`--preset cnn`, Adadelta lr 1.0), `lenet`
+//! LeNet-5's shape (Adadelta lr 1.0), `mlp` the default 784-800-10 network
+//! (SGD with momentum 0.9, lr 0.05, batch 128). Where the peer is missing,
+//! ours is measured alone, with a note.
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -35,23 +40,36 @@ enum Net {
     Cnn,
     /// LeNet-5's shape.
     Lenet,
+    /// `mnist`'s default network, 784-800-10.
+    Mlp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PeerKind {
+    /// PyTorch's CPU build.
+    Torch,
+    /// The network written in numpy (`--net mlp` only).
+    Numpy,
 }
 
 #[derive(Parser)]
-#[command(about = "Training samples/s of a CNN: ours beside PyTorch's, alternated in one run")]
+#[command(about = "Training samples/s: ours beside PyTorch's or numpy's, alternated in one run")]
 struct Args {
     /// The network.
     #[arg(long, value_enum, default_value = "cnn")]
     net: Net,
+    /// The peer.
+    #[arg(long, value_enum, default_value = "torch")]
+    peer: PeerKind,
     /// Timed steps per round and side.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     steps: u32,
     /// Rounds, each side once per round.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     rounds: u32,
-    /// Samples per step.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=60_000))]
-    batch: u32,
+    /// Samples per step (default: 64 for the CNNs, 128 for the MLP).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    batch: Option<u32>,
     /// Threads of both sides.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
     threads: u32,
@@ -67,34 +85,74 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), String> {
+/// What each network trains with: its layers, update rule and rate.
+struct Recipe {
+    name: &'static str,
+    spec: &'static str,
+    rule: &'static str,
+    lr: f64,
+    batch: u32,
+}
+
+fn recipe(net: Net) -> Recipe {
+    match net {
+        Net::Cnn => Recipe {
+            name: "cnn",
+            spec: PYTORCH_MNIST_EXAMPLE,
+            rule: "adadelta",
+            lr: 1.0,
+            batch: 64,
+        },
+        Net::Lenet => Recipe {
+            name: "lenet",
+            spec: LENET5,
+            rule: "adadelta",
+            lr: 1.0,
+            batch: 64,
+        },
+        Net::Mlp => Recipe {
+            name: "mlp",
+            spec: "dense:800,relu,dense:10",
+            rule: "momentum",
+            lr: 0.05,
+            batch: 128,
+        },
+    }
+}
+
+fn run(mut args: Args) -> Result<(), String> {
+    if args.peer == PeerKind::Numpy && args.net != Net::Mlp {
+        return Err("--peer numpy has the mlp network only (--net mlp)".into());
+    }
+    let recipe = recipe(args.net);
+    let batch = *args.batch.get_or_insert(recipe.batch);
     support::threads::start_pool(Some(args.threads as usize))?;
     let dir = mnist_data::try_mnist_dir()?;
     let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
-    let (name, spec) = match args.net {
-        Net::Cnn => ("cnn", PYTORCH_MNIST_EXAMPLE),
-        Net::Lenet => ("lenet", LENET5),
+    let peer = match args.peer {
+        PeerKind::Torch => "pytorch",
+        PeerKind::Numpy => "numpy",
     };
     println!(
-        "# {name}, batch {}, {} steps per round, {} threads, kernel {kernel}, {}",
-        args.batch,
+        "# {}, batch {batch}, {} steps per round, {} threads, kernel {kernel}, {}",
+        recipe.name,
         args.steps,
         args.threads,
         support::report::machine()
     );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..args.rounds {
-        let sps = our_samples_per_second(&mnist.train, spec, &args, round.into())?;
+        let sps = our_samples_per_second(&mnist.train, &recipe, &args, round.into())?;
         println!("round {round}: matnet {sps:.0} samples/s");
         ours.push(sps);
-        match torch_samples_per_second(&dir, name, &args, round.into()) {
+        match peer_samples_per_second(&dir, recipe.name, &args, round.into()) {
             Ok(sps) => {
-                println!("round {round}: pytorch {sps:.0} samples/s");
+                println!("round {round}: {peer} {sps:.0} samples/s");
                 theirs.push(sps);
             }
             Err(e) if round == 0 => {
-                println!("# pytorch not measured: {e}");
+                println!("# {peer} not measured: {e}");
             }
             Err(e) => return Err(e),
         }
@@ -107,8 +165,8 @@ fn run(args: Args) -> Result<(), String> {
     println!("matnet  median {m:.0} samples/s ({lo:.0}-{hi:.0})");
     if !theirs.is_empty() {
         let (t, tlo, thi) = summary(&mut theirs);
-        println!("pytorch median {t:.0} samples/s ({tlo:.0}-{thi:.0})");
-        println!("ratio matnet/pytorch {:.2}", m / t);
+        println!("{peer} median {t:.0} samples/s ({tlo:.0}-{thi:.0})");
+        println!("ratio matnet/{peer} {:.2}", m / t);
     }
     Ok(())
 }
@@ -116,18 +174,18 @@ fn run(args: Args) -> Result<(), String> {
 /// Our samples/s over `args.steps` steps after 5 warm-up steps.
 fn our_samples_per_second(
     train: &nn::dataset::Dataset,
-    spec: &str,
+    recipe: &Recipe,
     args: &Args,
     seed: u64,
 ) -> Result<f64, String> {
-    let layers = layers_from_spec(spec, (1, 28, 28))?;
+    let layers = layers_from_spec(recipe.spec, (1, 28, 28))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut net = Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng)
         .map_err(|e| e.to_string())?;
-    let kind = OptimizerKind::from_name("adadelta").expect("a known rule");
+    let kind = OptimizerKind::from_name(recipe.rule).expect("a known rule");
     let mut opt = Optimizer::try_new(kind, net.params().len(), 0.0, net.weight_ranges())
         .map_err(|e| e.to_string())?;
-    let batch = args.batch as usize;
+    let batch = args.batch.unwrap_or(recipe.batch) as usize;
     let mut order: Vec<usize> = (0..train.len()).collect();
     order.shuffle(&mut rng);
     let mut x = Matrix::<f32>::zeros(batch, train.features());
@@ -138,7 +196,7 @@ fn our_samples_per_second(
             x.row_mut(r).copy_from_slice(train.images.row(s));
             labels[r] = train.labels[s];
         }
-        net.train_step_and_update(x.view(), &labels, &mut opt, 1.0)
+        net.train_step_and_update(x.view(), &labels, &mut opt, recipe.lr)
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
@@ -152,20 +210,27 @@ fn our_samples_per_second(
     Ok((args.steps as usize * batch) as f64 / start.elapsed().as_secs_f64())
 }
 
-/// PyTorch's samples/s, from `benches/peers/torch_cnn.py`.
-fn torch_samples_per_second(
+/// The peer's samples/s, from `benches/peers/{torch,numpy}_train.py`.
+fn peer_samples_per_second(
     dir: &std::path::Path,
     net: &str,
     args: &Args,
     seed: u64,
 ) -> Result<f64, String> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = format!("{}/benches/peers/torch_cnn.py", env!("CARGO_MANIFEST_DIR"));
+    let which = match args.peer {
+        PeerKind::Torch => "torch",
+        PeerKind::Numpy => "numpy",
+    };
+    let script = format!(
+        "{}/benches/peers/{which}_train.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let out = Command::new(&python)
         .arg(&script)
         .arg(dir)
         .arg(net)
-        .args([args.steps, args.batch, args.threads].map(|n| n.to_string()))
+        .args([args.steps, args.batch.unwrap_or(64), args.threads].map(|n| n.to_string()))
         .arg(seed.to_string())
         .output()
         .map_err(|e| format!("cannot run {python}: {e}"))?;
