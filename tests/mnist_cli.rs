@@ -96,6 +96,72 @@ fn saved_models_load_and_reproduce_the_accuracy() {
     assert_eq!(result_line(&trained).0, result_line(&loaded).0);
 }
 
+/// `--save-dtype bf16` and `f16` write files of half the size that load to
+/// within a few test digits of the f32 model's accuracy (the weights are
+/// rounded, the network the same); `--save-dtype` without `--save`, or an
+/// unknown type, is refused.
+#[test]
+fn half_precision_model_files_load_to_the_same_accuracy() {
+    let data = mnist_dir();
+    let d = data.to_str().unwrap();
+    let mut accuracy = Vec::new();
+    let mut sizes = Vec::new();
+    for dtype in ["f32", "bf16", "f16"] {
+        let model = temp_path(&format!("short-{dtype}.safetensors"));
+        let m = model.to_str().unwrap();
+        let args = [
+            "--data",
+            d,
+            "--hidden",
+            "32",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--save",
+            m,
+            "--save-dtype",
+            dtype,
+        ];
+        let trained = mnist(&args);
+        assert!(trained.status.success(), "{}", stderr(&trained));
+        assert!(stdout(&trained).contains(&format!("saved model ({dtype})")));
+        let loaded = mnist(&["--data", d, "--load", m]);
+        assert!(loaded.status.success(), "{}", stderr(&loaded));
+        accuracy.push(result_line(&loaded).0);
+        sizes.push(std::fs::metadata(&model).unwrap().len());
+    }
+    for (i, dtype) in ["bf16", "f16"].iter().enumerate() {
+        assert!(
+            (accuracy[i + 1] - accuracy[0]).abs() <= 0.003,
+            "{dtype}: {} against f32's {}",
+            accuracy[i + 1],
+            accuracy[0]
+        );
+        assert!(sizes[i + 1] * 2 < sizes[0] + 4096, "{dtype}: {sizes:?}");
+    }
+    for (args, needle) in [
+        (
+            vec!["--data", d, "--epochs", "1", "--save-dtype", "bf16"],
+            "--save",
+        ),
+        (
+            vec![
+                "--data",
+                d,
+                "--save",
+                "/tmp/x.safetensors",
+                "--save-dtype",
+                "f8",
+            ],
+            "f8",
+        ),
+    ] {
+        let o = mnist(&args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
+
 /// A convolutional network written with `--layers` trains, writes its
 /// metrics and draws predictions; saved, it loads to the same accuracy and
 /// reads a picture of a test digit.

@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use nn::dataset::{load_mnist, Dataset};
-use nn::model_file::save_model;
+use nn::model_file::{load_model, save_model_as, StoredDtype};
 use nn::{fit, Activation, Init, Loss, Network, TrainConfig};
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -27,13 +27,37 @@ use mnist_data::mnist_dir;
 /// The forward pass a numpy user writes, driven by the architecture in the
 /// metadata. Weights are `inputs x outputs`, so a Dense layer is `x @ W + b`.
 const SCRIPT: &str = r#"
+import json
 import sys
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file
 
 model, images, rows, cols = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-tensors = load_file(model)
+
+
+def read(model):
+    """Every tensor as float32. numpy has no bfloat16, so a BF16 file is
+    read from its header and bytes as the format defines them (the top 16
+    bits of a float32); F32 and F16 files through safetensors' numpy API."""
+    with open(model, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    body = data[8 + n :]
+    entries = {k: v for k, v in header.items() if k != "__metadata__"}
+    if all(v["dtype"] != "BF16" for v in entries.values()):
+        return {k: v.astype(np.float32) for k, v in load_file(model).items()}
+    out = {}
+    for k, v in entries.items():
+        assert v["dtype"] == "BF16", (k, v["dtype"])
+        b, e = v["data_offsets"]
+        bits = np.frombuffer(body[b:e], dtype="<u2").astype(np.uint32) << 16
+        out[k] = bits.view(np.float32).reshape(v["shape"])
+    return out
+
+
+tensors = read(model)
 with safe_open(model, framework="np") as f:
     meta = f.metadata()
 assert meta["format"] == "matnet", meta
@@ -157,11 +181,17 @@ fn numpy_reads_the_model_and_predicts_the_same() {
     };
     fit(&mut net, &train, None, &config, &mut ()).unwrap();
 
-    let summary = agrees_with_numpy(&mut net, &test);
+    let summary = agrees_with_numpy(&net, &test, StoredDtype::F32);
     eprintln!(
         "python_interop: 784-32-10 trained 1 epoch on MNIST; {summary}, in {:.1?}",
         started.elapsed()
     );
+    // The same network stored in half precision (`--save-dtype`): F16
+    // through safetensors' numpy API, BF16 from its bytes.
+    for dtype in [StoredDtype::Bf16, StoredDtype::F16] {
+        let summary = agrees_with_numpy(&net, &test, dtype);
+        eprintln!("python_interop: the same stored as {dtype:?}; {summary}");
+    }
 }
 
 /// A convolutional network (standardised input, a padded convolution,
@@ -187,7 +217,7 @@ fn numpy_reads_a_convolutional_model_and_predicts_the_same() {
         ..TrainConfig::default()
     };
     fit(&mut net, &train.take(..5000), None, &config, &mut ()).unwrap();
-    let summary = agrees_with_numpy(&mut net, &test);
+    let summary = agrees_with_numpy(&net, &test, StoredDtype::F32);
     eprintln!(
         "python_interop: {} trained 1 epoch on 5,000 images; {summary}, in {:.1?}",
         net.describe(),
@@ -195,15 +225,18 @@ fn numpy_reads_a_convolutional_model_and_predicts_the_same() {
     );
 }
 
-/// Saves `net`, runs the numpy forward pass on the first 100 test images,
-/// and asserts the same predictions and outputs within 1e-5; the summary.
-fn agrees_with_numpy(net: &mut Network<f32>, test: &Dataset) -> String {
+/// Saves `net` as `dtype`, runs the numpy forward pass on the first 100
+/// test images, and asserts the same predictions and outputs within 1e-5
+/// as the network the file loads back to (`net` itself for f32, its
+/// weights rounded otherwise); the summary.
+fn agrees_with_numpy(net: &Network<f32>, test: &Dataset, dtype: StoredDtype) -> String {
     let dir = tempfile::Builder::new()
         .prefix("matnet-python-")
         .tempdir()
         .unwrap();
     let model = dir.path().join("model.safetensors");
-    save_model(net, &model).unwrap();
+    save_model_as(net, &model, dtype).unwrap();
+    let mut net = load_model(&model).unwrap();
     let n = 100;
     let x = test.images.rows_view(0, n);
     let images = dir.path().join("images.f32");

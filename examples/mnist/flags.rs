@@ -113,6 +113,11 @@ pub struct Args {
     /// Save the trained model (safetensors) to FILE.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// The element type --save stores weights as: f32 (exact), bf16 or f16
+    /// (half the file; --load, numpy and PyTorch read them back).
+    #[arg(long, value_name = "DTYPE", default_value = "f32", requires = "save",
+          value_parser = ["f32", "bf16", "f16"])]
+    pub save_dtype: String,
     /// Evaluate a saved model instead of training.
     #[arg(long, value_name = "FILE", conflicts_with = "save")]
     pub load: Option<PathBuf>,

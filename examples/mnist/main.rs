@@ -40,7 +40,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, ValueEnum};
 use nn::csv::{read_csv, write_submission};
 use nn::metrics::ConfusionMatrix;
-use nn::model_file::{load_model, save_model};
+use nn::model_file::{load_model, save_model_as, StoredDtype};
 use nn::network::{layers_from_spec, mlp_layers};
 use nn::train::{accuracy, predict};
 use nn::{fit, InputSparsity, Layer, Loss, Network};
@@ -215,8 +215,10 @@ fn run(args: Args) -> Result<(), String> {
                 println!("wrote {}", path.display());
             }
             if let Some(path) = &args.save {
-                save_model(&net, path).map_err(|e| e.to_string())?;
-                println!("saved model to {}", path.display());
+                let dtype = StoredDtype::from_name(&args.save_dtype)
+                    .ok_or_else(|| format!("--save-dtype {}: f32, bf16 or f16", args.save_dtype))?;
+                save_model_as(&net, path, dtype).map_err(|e| e.to_string())?;
+                println!("saved model ({}) to {}", args.save_dtype, path.display());
             }
             (net, Some(summary))
         }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use matrix::Matrix;
 use nn::model_file::{
-    load_model, parse_tensors, read_tensors, read_tensors_with_limit, save_model, write_tensors,
-    ModelError, Tensor, MAX_TENSORS,
+    load_model, parse_tensors, read_tensors, read_tensors_with_limit, save_model, save_model_as,
+    write_tensors, write_tensors_as, ModelError, StoredDtype, Tensor, MAX_TENSORS,
 };
 use nn::{Activation, Init, Loss, Network};
 use rand::{rngs::StdRng, SeedableRng};
@@ -52,6 +52,72 @@ fn saved_models_load_with_identical_parameters_and_predictions() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+/// Half-precision model files: each weight reads back as the f32 value
+/// rounded to the stored type (nearest, ties to even), the file is half
+/// the size, and the header names the dtype.
+#[test]
+fn half_precision_models_read_back_rounded() {
+    let mut net = small_net();
+    let f32_path = temp("full.safetensors");
+    save_model(&net, &f32_path).unwrap();
+    let full = std::fs::metadata(&f32_path).unwrap().len();
+    for (dtype, name) in [(StoredDtype::Bf16, "BF16"), (StoredDtype::F16, "F16")] {
+        let path = temp(&format!("half-{name}.safetensors"));
+        save_model_as(&net, &path, dtype).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+        assert!(
+            header.contains(&format!("\"dtype\":\"{name}\"")),
+            "{header}"
+        );
+        assert!(!header.contains("\"F32\""), "{header}");
+        let data = bytes.len() - 8 - header_len;
+        assert_eq!(data * 2, net.params().len() * 4, "{name}: 2 bytes a value");
+        assert!((bytes.len() as u64) < full);
+        let mut back = load_model(&path).unwrap();
+        let rounded: Vec<f32> = net.params().iter().map(|&x| dtype.round(x)).collect();
+        assert_eq!(back.params(), &rounded[..], "{name}");
+        assert!(
+            rounded.iter().zip(net.params()).any(|(r, x)| r != x),
+            "{name}: some weight is not exactly representable"
+        );
+        // The rounding is the one a reader expects: bf16 keeps the top 16
+        // bits (rounded), f16 an 11-bit mantissa.
+        // Exact in f16 (10 fraction bits); between bf16's 1 and 1 + 1/128.
+        let x = 1.0 + 3.0 / 1024.0;
+        let want = match dtype {
+            StoredDtype::Bf16 => 1.0 + 1.0 / 128.0 * (3.0f32 / 8.0).round(),
+            _ => x,
+        };
+        assert_eq!(dtype.round(x), want, "{name}");
+        let probe = Matrix::from_fn(5, 6, |i, j| (i as f32 * 0.7 - j as f32 * 0.2).sin());
+        let ours = net.predict(probe.view(), 5).unwrap();
+        assert_eq!(back.predict(probe.view(), 5).unwrap().len(), ours.len());
+    }
+}
+
+/// A finite weight past f16's range is refused before anything is written,
+/// naming the tensor; bf16 has f32's range and takes it.
+#[test]
+fn weights_past_f16s_range_are_refused() {
+    let path = temp("too-big.safetensors");
+    let tensors = [Tensor {
+        name: "w".into(),
+        shape: vec![2],
+        data: vec![1.0, 70000.0],
+    }];
+    let err = write_tensors_as(&path, &tensors, &BTreeMap::new(), StoredDtype::F16).unwrap_err();
+    assert!(
+        matches!(&err, ModelError::Invalid { reason, .. } if reason.contains("'w'") && reason.contains("F16")),
+        "{err}"
+    );
+    assert!(!path.exists(), "nothing written");
+    write_tensors_as(&path, &tensors, &BTreeMap::new(), StoredDtype::Bf16).unwrap();
+    let back = read_tensors(&path).unwrap();
+    assert_eq!(back.tensors[0].data, vec![1.0, 70144.0]); // 70000 in bf16
 }
 
 /// A convolutional network with every layer kind a CNN uses (the input's

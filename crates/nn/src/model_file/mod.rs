@@ -35,7 +35,7 @@ mod tensors;
 pub use crate::error::ModelError;
 pub use tensors::{
     parse_tensors, parse_tensors_named, read_tensors, read_tensors_with_limit, write_atomically,
-    write_tensors, Tensor, TensorFile,
+    write_tensors, write_tensors_as, StoredDtype, Tensor, TensorFile,
 };
 
 /// Model files larger than this are refused before they are read
@@ -85,6 +85,36 @@ fn loss_name(loss: Loss) -> &'static str {
 /// Saves a network: its architecture in the metadata, one weight and one
 /// bias tensor per Dense layer. Atomic.
 pub fn save_model(net: &Network<f32>, path: &Path) -> Result<(), ModelError> {
+    save_model_as(net, path, StoredDtype::F32)
+}
+
+/// [`save_model`] with the tensors stored as `dtype` ([`load_model`] reads
+/// any of them back as `f32`).
+///
+/// ```
+/// use nn::model_file::{load_model, save_model_as, StoredDtype};
+/// use nn::{Init, Layer, Loss, Network};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// let layers = vec![Layer::Dense { inputs: 4, outputs: 3 }, Layer::Softmax];
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let net = Network::<f32>::new(layers, Loss::SoftmaxCrossEntropy, Init::Auto, &mut rng)?;
+/// let path = std::env::temp_dir().join(format!("doc-bf16-{}.safetensors", std::process::id()));
+/// save_model_as(&net, &path, StoredDtype::Bf16)?;
+/// let back = load_model(&path)?;
+/// let rounded: Vec<f32> = net.params().iter().map(|&x| StoredDtype::Bf16.round(x)).collect();
+/// assert_eq!(back.params(), &rounded[..]);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`write_tensors_as`]: a weight past f16's range (±65504) cannot be
+/// stored as `F16`.
+pub fn save_model_as(
+    net: &Network<f32>,
+    path: &Path,
+    dtype: StoredDtype,
+) -> Result<(), ModelError> {
     let mut metadata = BTreeMap::new();
     metadata.insert("format".to_string(), "matnet".to_string());
     metadata.insert(
@@ -107,7 +137,7 @@ pub fn save_model(net: &Network<f32>, path: &Path) -> Result<(), ModelError> {
             data = rest;
         }
     }
-    write_tensors(path, &tensors, &metadata)
+    write_tensors_as(path, &tensors, &metadata, dtype)
 }
 
 /// Loads a network saved by [`save_model`], checking that the tensors match

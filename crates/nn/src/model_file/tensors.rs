@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
+use matrix::{bf16, f16};
 use safetensors::{Dtype, SafeTensors};
 use serde_json::{json, Map, Value};
 
@@ -34,6 +35,77 @@ pub struct TensorFile {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// The element type tensors are stored as: safetensors' `F32`, `BF16` or
+/// `F16`. The half-precision types halve a file and lose precision
+/// (bf16 keeps 8 bits of mantissa and f32's range; f16 11 bits and a range
+/// of ±65504); each value is rounded to nearest, ties to even, as
+/// PyTorch's `.to(torch.bfloat16)` does.
+///
+/// ```
+/// use nn::model_file::StoredDtype;
+/// assert_eq!(StoredDtype::from_name("bf16"), Some(StoredDtype::Bf16));
+/// assert_eq!(StoredDtype::Bf16.round(1.0 + 1.0 / 512.0), 1.0);
+/// assert_eq!(StoredDtype::F16.round(1e5), f32::INFINITY); // past f16's range
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoredDtype {
+    /// 32-bit IEEE floats, exact.
+    #[default]
+    F32,
+    /// bfloat16.
+    Bf16,
+    /// IEEE half precision.
+    F16,
+}
+
+impl StoredDtype {
+    /// `f32`, `bf16` or `f16` (as `mnist --save-dtype` takes them).
+    pub fn from_name(name: &str) -> Option<StoredDtype> {
+        match name {
+            "f32" => Some(StoredDtype::F32),
+            "bf16" => Some(StoredDtype::Bf16),
+            "f16" => Some(StoredDtype::F16),
+            _ => None,
+        }
+    }
+
+    /// The name safetensors gives it in a header: `F32`, `BF16`, `F16`.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            StoredDtype::F32 => "F32",
+            StoredDtype::Bf16 => "BF16",
+            StoredDtype::F16 => "F16",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            StoredDtype::F32 => 4,
+            StoredDtype::Bf16 | StoredDtype::F16 => 2,
+        }
+    }
+
+    /// `x` as it reads back after storing: rounded to this type (infinite
+    /// past its range).
+    pub fn round(self, x: f32) -> f32 {
+        match self {
+            StoredDtype::F32 => x,
+            StoredDtype::Bf16 => bf16::from_f32(x).to_f32(),
+            StoredDtype::F16 => f16::from_f32(x).to_f32(),
+        }
+    }
+
+    /// Appends `x`'s little-endian bytes in this type.
+    fn push(self, x: f32, out: &mut Vec<u8>) {
+        match self {
+            StoredDtype::F32 => out.extend_from_slice(&x.to_le_bytes()),
+            StoredDtype::Bf16 => out.extend_from_slice(&bf16::from_f32(x).to_le_bytes()),
+            StoredDtype::F16 => out.extend_from_slice(&f16::from_f32(x).to_le_bytes()),
+        }
+    }
+}
+
 /// Writes `tensors` (f32) and `metadata` atomically to `path`. A tensor
 /// whose shape does not match its data, or a name used twice, is
 /// [`ModelError::Invalid`] (such a file could not be read back).
@@ -41,6 +113,18 @@ pub fn write_tensors(
     path: &Path,
     tensors: &[Tensor],
     metadata: &BTreeMap<String, String>,
+) -> Result<(), ModelError> {
+    write_tensors_as(path, tensors, metadata, StoredDtype::F32)
+}
+
+/// [`write_tensors`] with every tensor stored as `dtype`. A finite value
+/// that `dtype` cannot hold (past f16's ±65504) is [`ModelError::Invalid`]
+/// naming the tensor: the file would read back with an infinity.
+pub fn write_tensors_as(
+    path: &Path,
+    tensors: &[Tensor],
+    metadata: &BTreeMap<String, String>,
+    dtype: StoredDtype,
 ) -> Result<(), ModelError> {
     let invalid = |reason: String| ModelError::Invalid {
         path: path.to_path_buf(),
@@ -61,9 +145,20 @@ pub fn write_tensors(
                 t.data.len()
             )));
         }
-        let bytes = t.data.len() * 4;
-        let entry =
-            json!({"dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]});
+        if let Some(x) = t
+            .data
+            .iter()
+            .find(|x| x.is_finite() && !dtype.round(**x).is_finite())
+        {
+            return Err(invalid(format!(
+                "tensor '{}' holds {x}, outside the range of {}",
+                t.name,
+                dtype.header_name()
+            )));
+        }
+        let bytes = t.data.len() * dtype.size();
+        let entry = json!({"dtype": dtype.header_name(), "shape": t.shape,
+            "data_offsets": [offset, offset + bytes]});
         if t.name == "__metadata__" || header.insert(t.name.clone(), entry).is_some() {
             return Err(invalid(format!("tensor name '{}' used twice", t.name)));
         }
@@ -77,8 +172,8 @@ pub fn write_tensors(
     buf.extend_from_slice(&(head.len() as u64).to_le_bytes());
     buf.extend_from_slice(&head);
     for t in tensors {
-        for x in &t.data {
-            buf.extend_from_slice(&x.to_le_bytes());
+        for &x in &t.data {
+            dtype.push(x, &mut buf);
         }
     }
     write_atomically(path, &buf)
@@ -201,7 +296,8 @@ pub fn parse_tensors(bytes: &[u8]) -> Result<TensorFile, ModelError> {
 
 /// [`read_tensors`] on bytes in memory; errors name `path`. The header
 /// length must be at most [`MAX_HEADER_BYTES`], the tensors at most
-/// [`MAX_TENSORS`], every tensor F32 or F64 (converted to `f32`); the rest
+/// [`MAX_TENSORS`], every tensor F32, F64, BF16 or F16 (converted to
+/// `f32`); the rest
 /// of the layout is checked by the `safetensors` crate. Linear time.
 pub fn parse_tensors_named(bytes: &[u8], path: &Path) -> Result<TensorFile, ModelError> {
     let format = |reason: String| ModelError::Format {
@@ -264,6 +360,7 @@ pub fn parse_tensors_named(bytes: &[u8], path: &Path) -> Result<TensorFile, Mode
         let size = match info.dtype {
             Dtype::F32 => 4,
             Dtype::F64 => 8,
+            Dtype::BF16 | Dtype::F16 => 2,
             other => {
                 return Err(ModelError::UnsupportedDtype {
                     path: path.to_path_buf(),
@@ -280,15 +377,22 @@ pub fn parse_tensors_named(bytes: &[u8], path: &Path) -> Result<TensorFile, Mode
                 what: format!("tensor '{name}'"),
                 bytes: (raw.len() / size * 4) as u64,
             })?;
-        if size == 4 {
-            values.extend(
+        match info.dtype {
+            Dtype::F32 => values.extend(
                 raw.chunks_exact(4)
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-            );
-        } else {
-            values.extend(raw.chunks_exact(8).map(|c| {
+            ),
+            Dtype::BF16 => values.extend(
+                raw.chunks_exact(2)
+                    .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32()),
+            ),
+            Dtype::F16 => values.extend(
+                raw.chunks_exact(2)
+                    .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()),
+            ),
+            _ => values.extend(raw.chunks_exact(8).map(|c| {
                 f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
-            }));
+            })),
         }
         file.tensors.push(Tensor {
             name,
@@ -333,7 +437,7 @@ fn explain(header: &[u8], data_len: u64) -> Option<String> {
         let dtype = &fields["dtype"];
         let Ok(dt) = serde_json::from_value::<Dtype>(dtype.clone()) else {
             return Some(format!(
-                "tensor '{name}': unsupported dtype {dtype} (expected F32 or F64)"
+                "tensor '{name}': unsupported dtype {dtype} (expected F32, F64, BF16 or F16)"
             ));
         };
         let Some(shape) = fields["shape"].as_array().and_then(|a| {
