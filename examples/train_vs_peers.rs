@@ -146,6 +146,9 @@ fn run(mut args: Args) -> Result<(), String> {
         let sps = our_samples_per_second(&mnist.train, &recipe, &args, round.into())?;
         println!("round {round}: matnet {sps:.0} samples/s");
         ours.push(sps);
+        if round > 0 && theirs.is_empty() {
+            continue; // the peer is missing: said once, in round 0
+        }
         match peer_samples_per_second(&dir, recipe.name, &args, round.into()) {
             Ok(sps) => {
                 println!("round {round}: {peer} {sps:.0} samples/s");

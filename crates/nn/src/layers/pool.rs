@@ -159,13 +159,67 @@ impl Pool {
 
     /// One sample: `y` (its output row) from `x` (its input row).
     fn forward_row<T: Scalar, const K: usize>(&self, x: &[T], y: &mut [T]) {
+        if K == 2 {
+            return self.each_pair_of_rows(x, y, |ys, r0, r1| {
+                let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+                for (y, (top, bottom)) in ys.iter_mut().zip(windows) {
+                    *y = window_of_2([top[0], top[1], bottom[0], bottom[1]]).1;
+                }
+            });
+        }
         self.each_max::<T, K>(x, |i, at| y[i] = x[at]);
     }
 
     /// One sample: `dx` (its input row's gradient) from `x` and `dy`.
     fn backward_row<T: Scalar, const K: usize>(&self, x: &[T], dy: &[T], dx: &mut [T]) {
+        if K == 2 {
+            let (h, w) = (self.height, self.width);
+            let (oh, ow) = self.out();
+            if h % 2 == 1 || w % 2 == 1 {
+                // The dropped last row or column gets no gradient.
+                dx.fill(T::ZERO);
+            }
+            for ch in 0..self.channels {
+                for oy in 0..oh {
+                    let top = (ch * h + oy * 2) * w;
+                    let (r0, r1) = x[top..top + 2 * w].split_at(w);
+                    let (d0, d1) = dx[top..top + 2 * w].split_at_mut(w);
+                    let g = &dy[(ch * oh + oy) * ow..][..ow];
+                    let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+                    let grads = d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2));
+                    for ((&g, (top, bottom)), (d_top, d_bottom)) in g.iter().zip(windows).zip(grads)
+                    {
+                        let at = window_of_2([top[0], top[1], bottom[0], bottom[1]]).0;
+                        let pick = |j: usize| if at == j { g } else { T::ZERO };
+                        (d_top[0], d_top[1]) = (pick(0), pick(1));
+                        (d_bottom[0], d_bottom[1]) = (pick(2), pick(3));
+                    }
+                }
+            }
+            return;
+        }
         dx.fill(T::ZERO);
         self.each_max::<T, K>(x, |i, at| dx[at] = dy[i]);
+    }
+
+    /// Calls `f(output row, input row, next input row)` for each row of
+    /// windows of 2 of one sample: `x` its input row, `y` its output row.
+    #[inline(always)]
+    fn each_pair_of_rows<T: Scalar>(
+        &self,
+        x: &[T],
+        y: &mut [T],
+        mut f: impl FnMut(&mut [T], &[T], &[T]),
+    ) {
+        let (h, w) = (self.height, self.width);
+        let (oh, ow) = self.out();
+        for ch in 0..self.channels {
+            for oy in 0..oh {
+                let top = (ch * h + oy * 2) * w;
+                let (r0, r1) = x[top..top + 2 * w].split_at(w);
+                f(&mut y[(ch * oh + oy) * ow..][..ow], r0, r1);
+            }
+        }
     }
 
     /// The forward pass over a batch (contiguous rows: the network's
@@ -210,6 +264,30 @@ impl Pool {
     }
 }
 
+/// A 2x2 window's winner, `(index, value)` with the window row-major: the
+/// first NaN if there is one, else the first of the largest values, as
+/// [`Pool::each_max`] finds it. Selects without branches (a max pool's
+/// comparisons are as good as random), so the loops over windows compile
+/// to conditional moves or vector blends.
+#[inline(always)]
+fn window_of_2<T: Scalar>(v: [T; 4]) -> (usize, T) {
+    let (mut at, mut max) = (0, v[0]);
+    for (j, &x) in v.iter().enumerate().skip(1) {
+        let larger = x > max;
+        at = if larger { j } else { at };
+        max = if larger { x } else { max };
+    }
+    let mut nan = 4;
+    for j in (0..4).rev() {
+        nan = if v[j].is_nan() { j } else { nan };
+    }
+    if nan < 4 {
+        (nan, v[nan])
+    } else {
+        (at, max)
+    }
+}
+
 /// Rows per rayon task: a few thousand comparisons each at least.
 const ROWS_PER_TASK: usize = 8;
 
@@ -251,15 +329,16 @@ mod tests {
         assert_eq!(dx.as_slice(), want.as_slice());
     }
 
-    /// The loops unrolled for windows of 2 and 3 find the same maxima as
-    /// the general ones, ties and NaNs included.
+    /// The branch-free windows of 2 and the loops unrolled for 3 find the
+    /// same maxima as the general loops, ties and NaNs included.
     #[test]
     fn unrolled_windows_match_the_general_loops() {
-        for size in [2, 3] {
+        // Odd heights and widths: a last partial row or column is dropped.
+        for (size, width) in [(2, 8), (2, 7), (3, 8)] {
             let pool = Pool {
                 channels: 3,
                 height: 7,
-                width: 8,
+                width,
                 size,
             };
             // Few distinct values, so ties are common; a NaN here and there.
