@@ -307,7 +307,9 @@ impl Layer {
     /// its parameters into `grads` (its range; overwritten) and the
     /// gradient w.r.t. its input `x` into `dx` when the layer below needs
     /// it. `x` is `None` where it was never stored (a ReLU's input, fused).
-    /// `pass` and `scratch` are the forward pass's.
+    /// `pass` and `scratch` are the forward pass's. With `masks_relu` (a
+    /// max-pool over a ReLU's output), `dx` is also the gradient w.r.t.
+    /// the ReLU's input: zero where the input `x` is not positive.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward<T: Scalar>(
         &self,
@@ -318,6 +320,7 @@ impl Layer {
         dy: MatrixView<'_, T>,
         grads: &mut [T],
         dx: Option<MatrixViewMut<'_, T>>,
+        masks_relu: bool,
         scratch: &mut [T],
     ) {
         match self {
@@ -328,8 +331,8 @@ impl Layer {
             Layer::Act(a) => a.backward_rows(y.expect("an activation's output is stored"), dy, dx),
             Layer::Softmax => softmax::backward(y.expect("a softmax's output is stored"), dy, dx),
             Layer::MaxPool2d { .. } => {
-                self.pool()
-                    .backward(x.expect("a pooling layer's input is stored"), dy, dx)
+                let x = x.expect("a pooling layer's input is stored");
+                self.pool().backward(x, dy, dx, masks_relu)
             }
             Layer::Conv2d(c) => {
                 let x = x.expect("a convolution's input is stored");

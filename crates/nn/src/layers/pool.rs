@@ -170,8 +170,9 @@ impl Pool {
         self.each_max::<T, K>(x, |i, at| y[i] = x[at]);
     }
 
-    /// One sample: `dx` (its input row's gradient) from `x` and `dy`.
-    fn backward_row<T: Scalar, const K: usize>(&self, x: &[T], dy: &[T], dx: &mut [T]) {
+    /// One sample: `dx` (its input row's gradient) from `x` and `dy`; with
+    /// `mask`, none where the winner is not positive (the ReLU below).
+    fn backward_row<T: Scalar, const K: usize>(&self, x: &[T], dy: &[T], dx: &mut [T], mask: bool) {
         if K == 2 {
             let (h, w) = (self.height, self.width);
             let (oh, ow) = self.out();
@@ -189,7 +190,8 @@ impl Pool {
                     let grads = d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2));
                     for ((&g, (top, bottom)), (d_top, d_bottom)) in g.iter().zip(windows).zip(grads)
                     {
-                        let at = window_of_2([top[0], top[1], bottom[0], bottom[1]]).0;
+                        let (at, max) = window_of_2([top[0], top[1], bottom[0], bottom[1]]);
+                        let g = if mask && !(max > T::ZERO) { T::ZERO } else { g };
                         let pick = |j: usize| if at == j { g } else { T::ZERO };
                         (d_top[0], d_top[1]) = (pick(0), pick(1));
                         (d_bottom[0], d_bottom[1]) = (pick(2), pick(3));
@@ -199,7 +201,13 @@ impl Pool {
             return;
         }
         dx.fill(T::ZERO);
-        self.each_max::<T, K>(x, |i, at| dx[at] = dy[i]);
+        self.each_max::<T, K>(x, |i, at| {
+            dx[at] = if mask && !(x[at] > T::ZERO) {
+                T::ZERO
+            } else {
+                dy[i]
+            }
+        });
     }
 
     /// Calls `f(output row, input row, next input row)` for each row of
@@ -240,12 +248,15 @@ impl Pool {
     }
 
     /// The backward pass: `dx` from the input `x` and the output's
-    /// gradient `dy`; nothing when no layer below needs `dx`.
+    /// gradient `dy`; nothing when no layer below needs `dx`. With
+    /// `mask_relu`, `x` is a ReLU's output and `dx` the gradient w.r.t. the
+    /// ReLU's input: a winner that is not positive passes nothing.
     pub(crate) fn backward<T: Scalar>(
         &self,
         x: DenseInput<'_, T>,
         dy: MatrixView<'_, T>,
         dx: Option<MatrixViewMut<'_, T>>,
+        mask_relu: bool,
     ) {
         let Some(mut dx) = dx else { return };
         let contiguous = "a pooling layer's buffers are contiguous";
@@ -257,9 +268,9 @@ impl Pool {
             .zip(x.par_chunks(n_in).zip(dy.par_chunks(n_out)))
             .with_min_len(ROWS_PER_TASK)
             .for_each(|(dx, (x, dy))| match self.size {
-                2 => self.backward_row::<T, 2>(x, dy, dx),
-                3 => self.backward_row::<T, 3>(x, dy, dx),
-                _ => self.backward_row::<T, 0>(x, dy, dx),
+                2 => self.backward_row::<T, 2>(x, dy, dx, mask_relu),
+                3 => self.backward_row::<T, 3>(x, dy, dx, mask_relu),
+                _ => self.backward_row::<T, 0>(x, dy, dx, mask_relu),
             });
     }
 }
@@ -294,6 +305,7 @@ const ROWS_PER_TASK: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activation::Activation;
     use matrix::Matrix;
 
     const POOL: Pool = Pool {
@@ -323,7 +335,12 @@ mod tests {
         assert!(y.as_slice()[3].is_nan());
         let dy = Matrix::from_vec(1, 4, vec![10.0, 20.0, 30.0, 40.0]);
         let mut dx = Matrix::from_fn(1, 24, |_, _| f64::NAN);
-        POOL.backward(DenseInput::Dense(x.view()), dy.view(), Some(dx.view_mut()));
+        POOL.backward(
+            DenseInput::Dense(x.view()),
+            dy.view(),
+            Some(dx.view_mut()),
+            false,
+        );
         let mut want = vec![0.0; 24];
         (want[1], want[2], want[12], want[14]) = (10.0, 20.0, 30.0, 40.0);
         assert_eq!(dx.as_slice(), want.as_slice());
@@ -352,21 +369,62 @@ mod tests {
             let (mut y0, mut y1) = (vec![0.0; dy.len()], vec![0.0; dy.len()]);
             let (mut dx0, mut dx1) = (vec![0.0; x.len()], vec![0.0; x.len()]);
             pool.forward_row::<f32, 0>(&x, &mut y0);
-            pool.backward_row::<f32, 0>(&x, &dy, &mut dx0);
             match size {
-                2 => {
-                    pool.forward_row::<f32, 2>(&x, &mut y1);
-                    pool.backward_row::<f32, 2>(&x, &dy, &mut dx1);
-                }
-                _ => {
-                    pool.forward_row::<f32, 3>(&x, &mut y1);
-                    pool.backward_row::<f32, 3>(&x, &dy, &mut dx1);
-                }
+                2 => pool.forward_row::<f32, 2>(&x, &mut y1),
+                _ => pool.forward_row::<f32, 3>(&x, &mut y1),
             }
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&y0), bits(&y1), "size {size}");
-            assert_eq!(bits(&dx0), bits(&dx1), "size {size}");
             assert!(y0.iter().any(|v| v.is_nan()));
+            for mask in [false, true] {
+                pool.backward_row::<f32, 0>(&x, &dy, &mut dx0, mask);
+                match size {
+                    2 => pool.backward_row::<f32, 2>(&x, &dy, &mut dx1, mask),
+                    _ => pool.backward_row::<f32, 3>(&x, &dy, &mut dx1, mask),
+                }
+                assert_eq!(bits(&dx0), bits(&dx1), "size {size}, mask {mask}");
+            }
+        }
+    }
+
+    /// With the ReLU's mask, the pool's gradient is the unmasked one passed
+    /// through the ReLU's backward pass (zero where the input, a ReLU's
+    /// output, is not positive), bit for bit: what lets the network skip
+    /// that pass.
+    #[test]
+    fn the_relu_mask_is_the_relu_backward_pass() {
+        for size in [2, 3, 4] {
+            let pool = Pool {
+                channels: 2,
+                height: 9,
+                width: 8,
+                size,
+            };
+            // A ReLU's output: zeros (ties among them) and positives, a NaN.
+            let x: Vec<f32> = (0..pool.input_len())
+                .map(|i| match (i * 7919) % 13 {
+                    0 => f32::NAN,
+                    r if r < 6 => 0.0,
+                    r => r as f32,
+                })
+                .collect();
+            let dy: Vec<f32> = (0..pool.output_len()).map(|i| i as f32 - 7.5).collect();
+            let (mut plain, mut masked) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            let run = |dx: &mut [f32], mask: bool| match size {
+                2 => pool.backward_row::<f32, 2>(&x, &dy, dx, mask),
+                3 => pool.backward_row::<f32, 3>(&x, &dy, dx, mask),
+                _ => pool.backward_row::<f32, 0>(&x, &dy, dx, mask),
+            };
+            run(&mut plain, false);
+            run(&mut masked, true);
+            let mut want = vec![0.0; x.len()];
+            Activation::Relu.backward(&x, &plain, &mut want);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&masked), bits(&want), "size {size}");
+            assert!(
+                plain.iter().zip(&masked).any(|(p, m)| p != m),
+                "size {size}: the mask did something"
+            );
         }
     }
 

@@ -32,6 +32,12 @@ pub(super) struct Arch {
     pub(super) fused: Vec<bool>,
     /// Epilogues as separate sweeps ([`Network::set_fused_epilogues`]).
     pub(super) unfused: bool,
+    /// `pool_masks[l]`: layer `l` is a ReLU right below a max-pool (not the
+    /// first layer). The pool's backward pass then applies the ReLU's mask
+    /// itself (a winner that is not positive passes no gradient), so the
+    /// ReLU's own pass over the maps is skipped and the layer below reads
+    /// the pool's gradient directly: the same numbers, one sweep fewer.
+    pub(super) pool_masks: Vec<bool>,
 }
 
 /// The buffers one batch runs through, allocated once per batch size.
@@ -172,8 +178,18 @@ impl Arch {
     ) {
         let m = x.rows();
         for l in (lowest..=start).rev() {
+            if self.pool_masks[l] && l > lowest {
+                continue; // masked by the pool above; the layer below reads its gradient
+            }
+            // The gradient w.r.t. this layer's output: the pool's, past a
+            // masked ReLU.
+            let from = if self.pool_masks.get(l + 1) == Some(&true) && l + 1 <= start {
+                l + 1
+            } else {
+                l
+            };
             let (d_before, d_rest) = ws.d_acts.split_at_mut(l);
-            let dy = d_rest[0].rows_view(0, m);
+            let dy = d_rest[from - l].rows_view(0, m);
             // A Dense layer fused with its ReLU stores only the ReLU's
             // output: neither its own output nor the ReLU's input exists.
             let x = (l == 0 || !self.fused[l - 1]).then(|| Self::input_of(&ws.acts, x, l, m));
@@ -189,7 +205,8 @@ impl Arch {
             let (params, grads) = (&params[range.clone()], &mut grads[range]);
             let scratch = &mut ws.scratch[l];
             let layer_pass = pass.for_layer(l);
-            self.layers[l].backward(layer_pass, params, x, y, dy, grads, dx, scratch);
+            let masks_relu = l > 0 && self.pool_masks[l - 1];
+            self.layers[l].backward(layer_pass, params, x, y, dy, grads, dx, masks_relu, scratch);
         }
     }
 

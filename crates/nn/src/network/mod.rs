@@ -83,6 +83,13 @@ impl<T: Scalar> Network<T> {
                 layers[l].fuses_relu() && layers.get(l + 1) == Some(&Layer::Act(Activation::Relu))
             })
             .collect();
+        let pool_masks = (0..layers.len())
+            .map(|l| {
+                l > 0
+                    && layers[l] == Layer::Act(Activation::Relu)
+                    && matches!(layers.get(l + 1), Some(Layer::MaxPool2d { .. }))
+            })
+            .collect();
         let mut net = Network {
             arch: Arch {
                 layers,
@@ -92,6 +99,7 @@ impl<T: Scalar> Network<T> {
                 dense: layout.dense,
                 fused,
                 unfused: false,
+                pool_masks,
             },
             params: LineAligned::try_filled(total, T::ZERO, "the parameters")?,
             grads: LineAligned::try_filled(total, T::ZERO, "the gradients")?,
