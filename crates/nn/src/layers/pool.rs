@@ -191,7 +191,7 @@ impl Pool {
                     for ((&g, (top, bottom)), (d_top, d_bottom)) in g.iter().zip(windows).zip(grads)
                     {
                         let (at, max) = window_of_2([top[0], top[1], bottom[0], bottom[1]]);
-                        let g = if mask && !(max > T::ZERO) { T::ZERO } else { g };
+                        let g = if !mask || max > T::ZERO { g } else { T::ZERO };
                         let pick = |j: usize| if at == j { g } else { T::ZERO };
                         (d_top[0], d_top[1]) = (pick(0), pick(1));
                         (d_bottom[0], d_bottom[1]) = (pick(2), pick(3));
@@ -202,10 +202,10 @@ impl Pool {
         }
         dx.fill(T::ZERO);
         self.each_max::<T, K>(x, |i, at| {
-            dx[at] = if mask && !(x[at] > T::ZERO) {
-                T::ZERO
-            } else {
+            dx[at] = if !mask || x[at] > T::ZERO {
                 dy[i]
+            } else {
+                T::ZERO
             }
         });
     }

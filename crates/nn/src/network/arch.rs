@@ -183,7 +183,7 @@ impl Arch {
             }
             // The gradient w.r.t. this layer's output: the pool's, past a
             // masked ReLU.
-            let from = if self.pool_masks.get(l + 1) == Some(&true) && l + 1 <= start {
+            let from = if self.pool_masks.get(l + 1) == Some(&true) && l < start {
                 l + 1
             } else {
                 l
