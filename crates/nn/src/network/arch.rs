@@ -177,13 +177,16 @@ impl Arch {
         lowest: usize,
     ) {
         let m = x.rows();
+        // A ReLU the pool above masks, with the pool and the layer below
+        // both in this pass: skipped.
+        let skipped = |r: usize| self.pool_masks[r] && lowest < r && r < start;
         for l in (lowest..=start).rev() {
-            if self.pool_masks[l] && l > lowest {
-                continue; // masked by the pool above; the layer below reads its gradient
+            if skipped(l) {
+                continue;
             }
             // The gradient w.r.t. this layer's output: the pool's, past a
-            // masked ReLU.
-            let from = if self.pool_masks.get(l + 1) == Some(&true) && l < start {
+            // skipped ReLU.
+            let from = if l < start && skipped(l + 1) {
                 l + 1
             } else {
                 l
