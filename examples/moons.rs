@@ -510,11 +510,5 @@ fn small_config(seed: u64) -> TrainConfig {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report::exit(run(args))
 }

@@ -76,13 +76,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report::exit(run(Args::parse()))
 }
 
 /// What each network trains with: its layers, update rule and rate.

@@ -13,27 +13,10 @@ not) into arrays first. After 5 untimed warm-up steps, STEPS steps on
 shuffled batches are timed; the last line is
 `samples_per_second=<n> steps=<n> seconds=<s>`.
 """
-import gzip
 import os
-import struct
 import sys
-import time
 
-
-def read_idx(path, np):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    dims = struct.unpack(">" + "I" * data[3], data[4 : 4 + 4 * data[3]])
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(dims)
-
-
-def find(data_dir, name):
-    for candidate in (name + ".gz", name):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    sys.exit(f"error: {name}(.gz) not found in {data_dir}")
+from peer_support import find, read_idx, time_steps
 
 
 def main():
@@ -78,13 +61,7 @@ def main():
             v -= lr * g
             param += v
 
-    for i in range(5):
-        step(i)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(5 + i)
-    seconds = time.perf_counter() - start
-    print(f"samples_per_second={steps * batch / seconds:.1f} steps={steps} seconds={seconds:.3f}")
+    time_steps(step, steps, batch)
 
 
 if __name__ == "__main__":

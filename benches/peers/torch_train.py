@@ -12,37 +12,20 @@ NET is `cnn` (PyTorch's MNIST example network: conv 1->32 3x3, ReLU, conv
 6->16 5x5, ReLU, max-pool 2, dense 400-120-84-10 with ReLU), both
 trained with Adadelta (lr 1.0) on the loss of log-softmax, as PyTorch's
 example does; or `mlp` (`mnist`'s default network: dense 784-800-10 with
-ReLU, SGD with momentum 0.9 and lr 0.05, cross-entropy). The data is read from the IDX files (gzip'd or not) into tensors
-first, so the figure is the framework's compute, not an input pipeline.
+ReLU, SGD with momentum 0.9 and lr 0.05, cross-entropy). The data is
+read from the IDX files (gzip'd or not) into tensors first, so the figure
+is the framework's compute, not an input pipeline.
 After 5 untimed warm-up steps, STEPS steps on shuffled batches are timed;
 the last line is `samples_per_second=<n> steps=<n> seconds=<s>`.
 """
-import gzip
-import os
-import struct
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_idx(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    dims = struct.unpack(">" + "I" * data[3], data[4 : 4 + 4 * data[3]])
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * data[3]).reshape(dims)
-
-
-def find(data_dir, name):
-    for candidate in (name + ".gz", name):
-        path = os.path.join(data_dir, candidate)
-        if os.path.exists(path):
-            return path
-    sys.exit(f"error: {name}(.gz) not found in {data_dir}")
+from peer_support import find, read_idx, time_steps
 
 
 class Cnn(nn.Module):
@@ -94,8 +77,8 @@ def main():
     steps, batch = int(steps), int(batch)
     torch.set_num_threads(int(threads))
     torch.manual_seed(seed)
-    images = read_idx(find(data_dir, "train-images-idx3-ubyte")).astype(np.float32) / 255
-    labels = read_idx(find(data_dir, "train-labels-idx1-ubyte")).astype(np.int64)
+    images = read_idx(find(data_dir, "train-images-idx3-ubyte"), np).astype(np.float32) / 255
+    labels = read_idx(find(data_dir, "train-labels-idx1-ubyte"), np).astype(np.int64)
     if net == "cnn":
         images = (images - 0.1307) / 0.3081
         model = Cnn()
@@ -120,13 +103,7 @@ def main():
         F.nll_loss(model(x[j]), y[j]).backward()
         opt.step()
 
-    for i in range(5):
-        step(i)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(5 + i)
-    seconds = time.perf_counter() - start
-    print(f"samples_per_second={steps * batch / seconds:.1f} steps={steps} seconds={seconds:.3f}")
+    time_steps(step, steps, batch)
 
 
 if __name__ == "__main__":

@@ -289,11 +289,5 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     args.data_from_env = matches.value_source("data") == Some(ValueSource::EnvVariable);
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::report::exit(run(args))
 }

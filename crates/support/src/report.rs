@@ -155,3 +155,21 @@ pub fn machine() -> String {
         caches.l2 >> 10
     )
 }
+
+/// A command's exit: success, or `error: <message>` on stderr (one line, as
+/// every example reports a failure) and a failing status.
+///
+/// ```
+/// use std::process::ExitCode;
+/// assert_eq!(support::report::exit(Ok(())), ExitCode::SUCCESS);
+/// assert_eq!(support::report::exit(Err("no data".into())), ExitCode::FAILURE);
+/// ```
+pub fn exit(result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
