@@ -79,6 +79,7 @@ fuzz_target!(|data: &[u8]| {
         caches: bytes.option(|b| CacheSizes {
             l1d: b.number(),
             l2: b.number(),
+            l3: b.number(),
         }),
         swap: bytes.option(|b| b.byte() & 1 == 1),
         algorithm: bytes.option(|b| {
