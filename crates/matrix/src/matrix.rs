@@ -56,6 +56,15 @@ impl<T: Element> Matrix<T> {
     /// [`filled`](Self::filled), or [`MatrixError::Allocation`] where the
     /// memory cannot be had.
     pub fn try_filled(rows: usize, cols: usize, value: T) -> Result<Self, MatrixError> {
+        let mut data = Self::try_storage(rows, cols)?;
+        data.resize(rows * cols, value);
+        Ok(Matrix { data, rows, cols })
+    }
+
+    /// An empty buffer with room for a `rows x cols` matrix, advised for
+    /// huge pages when it is large (before anything is written to it), or
+    /// [`MatrixError::Allocation`] where the memory cannot be had.
+    pub(crate) fn try_storage(rows: usize, cols: usize) -> Result<Vec<T>, MatrixError> {
         let refused = || MatrixError::Allocation {
             rows,
             cols,
@@ -64,9 +73,7 @@ impl<T: Element> Matrix<T> {
                 .and_then(|n| n.checked_mul(std::mem::size_of::<T>())),
         };
         let len = rows.checked_mul(cols).ok_or_else(refused)?;
-        let mut data = crate::pages::try_vec_with_capacity(len).map_err(|_| refused())?;
-        data.resize(len, value);
-        Ok(Matrix { data, rows, cols })
+        crate::pages::try_vec_with_capacity(len).map_err(|_| refused())
     }
 
     /// The `n x n` identity matrix.

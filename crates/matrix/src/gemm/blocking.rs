@@ -110,7 +110,7 @@ fn read_sysfs() -> Option<CacheSizes> {
             ("2", _) => sizes.l2 = bytes,
             ("3", _) => {
                 let sharing = read("shared_cpu_list").map_or(1, |l| count_cpus(l.trim()));
-                sizes.l3 = bytes / sharing.max(1);
+                sizes.l3 = bytes / sharing;
             }
             _ => continue,
         }

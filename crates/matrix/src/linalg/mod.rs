@@ -183,15 +183,9 @@ fn half(n: usize) -> usize {
 fn owned<T: Scalar>(a: MatrixView<'_, T>) -> Result<Matrix<T>, MatrixError> {
     if let Some(data) = a.as_slice() {
         // One pass, no zero fill first, into memory advised for huge pages
-        // as `Matrix::zeros` is: 32 MB at n = 2048 is otherwise 8192 page
-        // faults on the calling thread.
-        let mut copy = crate::pages::try_vec_with_capacity(data.len()).map_err(|_| {
-            MatrixError::Allocation {
-                rows: a.rows(),
-                cols: a.cols(),
-                bytes: data.len().checked_mul(std::mem::size_of::<T>()),
-            }
-        })?;
+        // as `Matrix::zeros` is: a large copy in 4 KiB pages faults once a
+        // page, on the calling thread.
+        let mut copy = Matrix::try_storage(a.rows(), a.cols())?;
         copy.extend_from_slice(data);
         return Ok(Matrix::from_vec(a.rows(), a.cols(), copy));
     }
