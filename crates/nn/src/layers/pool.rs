@@ -128,31 +128,25 @@ impl Pool {
     #[inline(always)]
     fn each_max<T: Scalar, const K: usize>(&self, x: &[T], mut visit: impl FnMut(usize, usize)) {
         let k = if K == 0 { self.size } else { K };
-        let (h, w) = (self.height, self.width);
-        let (oh, ow) = self.out();
-        let mut out = 0;
-        for ch in 0..self.channels {
-            for oy in 0..oh {
-                let top = (ch * h + oy * k) * w;
-                let rows = &x[top..top + k * w];
-                for ox in 0..ow {
-                    let (mut best, mut max) = (ox * k, rows[ox * k]);
-                    if !max.is_nan() {
-                        'window: for dy in 0..k {
-                            let row = &rows[dy * w + ox * k..][..k];
-                            for (dx, &v) in row.iter().enumerate() {
-                                if v > max {
-                                    (best, max) = (dy * w + ox * k + dx, v);
-                                } else if v.is_nan() {
-                                    best = dy * w + ox * k + dx;
-                                    break 'window;
-                                }
+        let (w, ow) = (self.width, self.out().1);
+        for (top, out) in self.rows_of_windows(k) {
+            let rows = &x[top..top + k * w];
+            for ox in 0..ow {
+                let (mut best, mut max) = (ox * k, rows[ox * k]);
+                if !max.is_nan() {
+                    'window: for dy in 0..k {
+                        let row = &rows[dy * w + ox * k..][..k];
+                        for (dx, &v) in row.iter().enumerate() {
+                            if v > max {
+                                (best, max) = (dy * w + ox * k + dx, v);
+                            } else if v.is_nan() {
+                                best = dy * w + ox * k + dx;
+                                break 'window;
                             }
                         }
                     }
-                    visit(out, top + best);
-                    out += 1;
                 }
+                visit(out + ox, top + best);
             }
         }
     }
@@ -160,12 +154,15 @@ impl Pool {
     /// One sample: `y` (its output row) from `x` (its input row).
     fn forward_row<T: Scalar, const K: usize>(&self, x: &[T], y: &mut [T]) {
         if K == 2 {
-            return self.each_pair_of_rows(x, y, |ys, r0, r1| {
+            let (w, ow) = (self.width, self.out().1);
+            for (top, out) in self.rows_of_windows(2) {
+                let (r0, r1) = x[top..top + 2 * w].split_at(w);
                 let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
-                for (y, (top, bottom)) in ys.iter_mut().zip(windows) {
+                for (y, (top, bottom)) in y[out..out + ow].iter_mut().zip(windows) {
                     *y = window_of_2([top[0], top[1], bottom[0], bottom[1]]).1;
                 }
-            });
+            }
+            return;
         }
         self.each_max::<T, K>(x, |i, at| y[i] = x[at]);
     }
@@ -174,28 +171,23 @@ impl Pool {
     /// `mask`, none where the winner is not positive (the ReLU below).
     fn backward_row<T: Scalar, const K: usize>(&self, x: &[T], dy: &[T], dx: &mut [T], mask: bool) {
         if K == 2 {
-            let (h, w) = (self.height, self.width);
-            let (oh, ow) = self.out();
+            let (h, w, ow) = (self.height, self.width, self.out().1);
             if h % 2 == 1 || w % 2 == 1 {
                 // The dropped last row or column gets no gradient.
                 dx.fill(T::ZERO);
             }
-            for ch in 0..self.channels {
-                for oy in 0..oh {
-                    let top = (ch * h + oy * 2) * w;
-                    let (r0, r1) = x[top..top + 2 * w].split_at(w);
-                    let (d0, d1) = dx[top..top + 2 * w].split_at_mut(w);
-                    let g = &dy[(ch * oh + oy) * ow..][..ow];
-                    let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
-                    let grads = d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2));
-                    for ((&g, (top, bottom)), (d_top, d_bottom)) in g.iter().zip(windows).zip(grads)
-                    {
-                        let (at, max) = window_of_2([top[0], top[1], bottom[0], bottom[1]]);
-                        let g = if !mask || max > T::ZERO { g } else { T::ZERO };
-                        let pick = |j: usize| if at == j { g } else { T::ZERO };
-                        (d_top[0], d_top[1]) = (pick(0), pick(1));
-                        (d_bottom[0], d_bottom[1]) = (pick(2), pick(3));
-                    }
+            for (top, out) in self.rows_of_windows(2) {
+                let (r0, r1) = x[top..top + 2 * w].split_at(w);
+                let (d0, d1) = dx[top..top + 2 * w].split_at_mut(w);
+                let g = &dy[out..out + ow];
+                let windows = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+                let grads = d0.chunks_exact_mut(2).zip(d1.chunks_exact_mut(2));
+                for ((&g, (top, bottom)), (d_top, d_bottom)) in g.iter().zip(windows).zip(grads) {
+                    let (at, max) = window_of_2([top[0], top[1], bottom[0], bottom[1]]);
+                    let g = if !mask || max > T::ZERO { g } else { T::ZERO };
+                    let pick = |j: usize| if at == j { g } else { T::ZERO };
+                    (d_top[0], d_top[1]) = (pick(0), pick(1));
+                    (d_bottom[0], d_bottom[1]) = (pick(2), pick(3));
                 }
             }
             return;
@@ -210,24 +202,15 @@ impl Pool {
         });
     }
 
-    /// Calls `f(output row, input row, next input row)` for each row of
-    /// windows of 2 of one sample: `x` its input row, `y` its output row.
+    /// `(input offset, output offset)` of each row of `k x k` windows of one
+    /// sample, channel by channel: where the row's top input row and its
+    /// output row start.
     #[inline(always)]
-    fn each_pair_of_rows<T: Scalar>(
-        &self,
-        x: &[T],
-        y: &mut [T],
-        mut f: impl FnMut(&mut [T], &[T], &[T]),
-    ) {
+    fn rows_of_windows(&self, k: usize) -> impl Iterator<Item = (usize, usize)> {
         let (h, w) = (self.height, self.width);
         let (oh, ow) = self.out();
-        for ch in 0..self.channels {
-            for oy in 0..oh {
-                let top = (ch * h + oy * 2) * w;
-                let (r0, r1) = x[top..top + 2 * w].split_at(w);
-                f(&mut y[(ch * oh + oy) * ow..][..ow], r0, r1);
-            }
-        }
+        (0..self.channels)
+            .flat_map(move |ch| (0..oh).map(move |oy| ((ch * h + oy * k) * w, (ch * oh + oy) * ow)))
     }
 
     /// The forward pass over a batch (contiguous rows: the network's
