@@ -69,20 +69,13 @@ impl StoredDtype {
         }
     }
 
-    /// The name safetensors gives it in a header: `F32`, `BF16`, `F16`.
-    pub fn header_name(self) -> &'static str {
+    /// The safetensors type: its header name (`F32`, `BF16`, `F16`) and
+    /// its size come from there.
+    fn dtype(self) -> Dtype {
         match self {
-            StoredDtype::F32 => "F32",
-            StoredDtype::Bf16 => "BF16",
-            StoredDtype::F16 => "F16",
-        }
-    }
-
-    /// Bytes per element.
-    pub fn size(self) -> usize {
-        match self {
-            StoredDtype::F32 => 4,
-            StoredDtype::Bf16 | StoredDtype::F16 => 2,
+            StoredDtype::F32 => Dtype::F32,
+            StoredDtype::Bf16 => Dtype::BF16,
+            StoredDtype::F16 => Dtype::F16,
         }
     }
 
@@ -153,11 +146,11 @@ pub fn write_tensors_as(
             return Err(invalid(format!(
                 "tensor '{}' holds {x}, outside the range of {}",
                 t.name,
-                dtype.header_name()
+                dtype.dtype()
             )));
         }
-        let bytes = t.data.len() * dtype.size();
-        let entry = json!({"dtype": dtype.header_name(), "shape": t.shape,
+        let bytes = t.data.len() * dtype.dtype().bitsize() / 8;
+        let entry = json!({"dtype": dtype.dtype().to_string(), "shape": t.shape,
             "data_offsets": [offset, offset + bytes]});
         if t.name == "__metadata__" || header.insert(t.name.clone(), entry).is_some() {
             return Err(invalid(format!("tensor name '{}' used twice", t.name)));
@@ -358,9 +351,7 @@ pub fn parse_tensors_named(bytes: &[u8], path: &Path) -> Result<TensorFile, Mode
             ))
         })?;
         let size = match info.dtype {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-            Dtype::BF16 | Dtype::F16 => 2,
+            Dtype::F32 | Dtype::F64 | Dtype::BF16 | Dtype::F16 => info.dtype.bitsize() / 8,
             other => {
                 return Err(ModelError::UnsupportedDtype {
                     path: path.to_path_buf(),
