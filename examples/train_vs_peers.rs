@@ -52,6 +52,24 @@ enum PeerKind {
     Numpy,
 }
 
+impl PeerKind {
+    /// The name its figures are printed under.
+    fn name(self) -> &'static str {
+        match self {
+            PeerKind::Torch => "pytorch",
+            PeerKind::Numpy => "numpy",
+        }
+    }
+
+    /// Its script: `benches/peers/<script>_train.py`.
+    fn script(self) -> &'static str {
+        match self {
+            PeerKind::Torch => "torch",
+            PeerKind::Numpy => "numpy",
+        }
+    }
+}
+
 #[derive(Parser)]
 #[command(about = "Training samples/s: ours beside PyTorch's or numpy's, alternated in one run")]
 struct Args {
@@ -114,23 +132,24 @@ fn recipe(net: Net) -> Recipe {
     }
 }
 
-fn run(mut args: Args) -> Result<(), String> {
+fn run(args: Args) -> Result<(), String> {
     if args.peer == PeerKind::Numpy && args.net != Net::Mlp {
         return Err("--peer numpy has the mlp network only (--net mlp)".into());
     }
-    let recipe = recipe(args.net);
-    let batch = *args.batch.get_or_insert(recipe.batch);
+    let base = recipe(args.net);
+    let recipe = Recipe {
+        batch: args.batch.unwrap_or(base.batch),
+        ..base
+    };
     support::threads::start_pool(Some(args.threads as usize))?;
     let dir = mnist_data::try_mnist_dir()?;
     let mnist = nn::dataset::load_mnist(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let kernel = matrix::selected_kernel().map_err(|e| e.to_string())?;
-    let peer = match args.peer {
-        PeerKind::Torch => "pytorch",
-        PeerKind::Numpy => "numpy",
-    };
+    let peer = args.peer.name();
     println!(
-        "# {}, batch {batch}, {} steps per round, {} threads, kernel {kernel}, {}",
+        "# {}, batch {}, {} steps per round, {} threads, kernel {kernel}, {}",
         recipe.name,
+        recipe.batch,
         args.steps,
         args.threads,
         support::report::machine()
@@ -143,7 +162,7 @@ fn run(mut args: Args) -> Result<(), String> {
         if round > 0 && theirs.is_empty() {
             continue; // the peer is missing: said once, in round 0
         }
-        match peer_samples_per_second(&dir, recipe.name, &args, round.into()) {
+        match peer_samples_per_second(&dir, &recipe, &args, round.into()) {
             Ok(sps) => {
                 println!("round {round}: {peer} {sps:.0} samples/s");
                 theirs.push(sps);
@@ -182,7 +201,7 @@ fn our_samples_per_second(
     let kind = OptimizerKind::from_name(recipe.rule).expect("a known rule");
     let mut opt = Optimizer::try_new(kind, net.params().len(), 0.0, net.weight_ranges())
         .map_err(|e| e.to_string())?;
-    let batch = args.batch.unwrap_or(recipe.batch) as usize;
+    let batch = recipe.batch as usize;
     let mut order: Vec<usize> = (0..train.len()).collect();
     order.shuffle(&mut rng);
     let mut x = Matrix::<f32>::zeros(batch, train.features());
@@ -210,24 +229,21 @@ fn our_samples_per_second(
 /// The peer's samples/s, from `benches/peers/{torch,numpy}_train.py`.
 fn peer_samples_per_second(
     dir: &std::path::Path,
-    net: &str,
+    recipe: &Recipe,
     args: &Args,
     seed: u64,
 ) -> Result<f64, String> {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let which = match args.peer {
-        PeerKind::Torch => "torch",
-        PeerKind::Numpy => "numpy",
-    };
     let script = format!(
-        "{}/benches/peers/{which}_train.py",
-        env!("CARGO_MANIFEST_DIR")
+        "{}/benches/peers/{}_train.py",
+        env!("CARGO_MANIFEST_DIR"),
+        args.peer.script()
     );
     let out = Command::new(&python)
         .arg(&script)
         .arg(dir)
-        .arg(net)
-        .args([args.steps, args.batch.unwrap_or(64), args.threads].map(|n| n.to_string()))
+        .arg(recipe.name)
+        .args([args.steps, recipe.batch, args.threads].map(|n| n.to_string()))
         .arg(seed.to_string())
         .output()
         .map_err(|e| format!("cannot run {python}: {e}"))?;

@@ -28,6 +28,7 @@
 //! the FMA peak of every kernel and the read and copy bandwidth of every
 //! level of the memory hierarchy.
 
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -239,16 +240,28 @@ fn run(args: Args) -> Result<(), String> {
         println!("# (faer and the gemm crate: --features peers; OpenBLAS: --features openblas)");
     }
     let caches = CacheSizes::detect();
-    for &threads in &thread_counts {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
+    let pools = thread_counts
+        .iter()
+        .map(|&threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map(|pool| (threads, pool))
+                .map_err(|e| format!("cannot start {threads} threads: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // The FMA peak of matnet's kernel by (threads, element size): the
+    // limit of the compute-bound rows.
+    let mut kernel_peak = HashMap::new();
+    for (threads, pool) in &pools {
         let mut peaks = Vec::new();
         for k in KernelKind::supported() {
             for (dtype, size) in [("f32", 4), ("f64", 8)] {
-                if let Some(p) = limits::fma_peak(&pool, k, size, 5) {
+                if let Some(p) = limits::fma_peak(pool, k, size, 5) {
                     peaks.push(format!("{k} {dtype} {p:.1}"));
+                    if k == kernel {
+                        kernel_peak.insert((*threads, size), p);
+                    }
                 }
             }
         }
@@ -259,7 +272,7 @@ fn run(args: Args) -> Result<(), String> {
         let streams: Vec<String> = limits::stream_levels(caches)
             .iter()
             .map(|&(level, bytes)| {
-                let (read, copy) = limits::stream_bandwidth(&pool, bytes, 7);
+                let (read, copy) = limits::stream_bandwidth(pool, bytes, 7);
                 format!("{level} ({} KiB) {read:.1} / {copy:.1}", bytes >> 10)
             })
             .collect();
@@ -277,12 +290,11 @@ fn run(args: Args) -> Result<(), String> {
     println!("|{}", "---|".repeat(names.len() + 5));
     for dtype in &dtypes {
         let size = if *dtype == "f32" { 4 } else { 8 };
-        for &threads in &thread_counts {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| format!("cannot start {threads} threads: {e}"))?;
-            let peak = limits::fma_peak(&pool, kernel, size, 3).unwrap_or(f64::NAN);
+        for &(threads, ref pool) in &pools {
+            let peak = kernel_peak
+                .get(&(threads, size))
+                .copied()
+                .unwrap_or(f64::NAN);
             for &(m, k, n) in &shapes {
                 let mut entries: Vec<Entry> = peers
                     .iter()
